@@ -1,0 +1,192 @@
+"""Wiring: the database, Bolt, the HTTP server, the outbox deliverer, started and stopped together."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+from slack_bolt.app.async_app import AsyncApp
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
+
+import handlers
+from bot.clock import Clock, SystemClock
+from bot.config import Settings
+from bot.delivery import Deliverer, DeliveryPolicy
+from bot.health import health_routes
+from bot.metrics import Metrics
+from bot.pacing import SlackPacing
+from bot.platform_client import WebhookSender
+from bot.services import Services
+from bot.slack_client import create_http_session, create_slack_client
+from bot.staff import StaffDirectory
+from bot.tasks import BackgroundTasks
+from handlers.inbound_api import SERVICES
+from handlers.inbound_api import routes as inbound_routes
+from handlers.slack_http import MAX_SLACK_BODY, RepeatedDeliveries, slack_endpoint
+from storage.db import Database
+from storage.repository import Repository
+
+log = logging.getLogger(__name__)
+
+SchedulerState = Callable[[], dict[str, Any]]
+
+
+@dataclass
+class Jobgate:
+    """One running jobgate: everything `jobgate run` starts, in one object tests can start too."""
+
+    settings: Settings
+    services: Services
+    bolt: AsyncApp
+    web: web.Application
+    deliverer: Deliverer
+    http: aiohttp.ClientSession
+    db: Database
+    repeated: RepeatedDeliveries
+    scheduler_state: SchedulerState | None = None
+    on_stop: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    _runner: web.AppRunner | None = None
+    _deliver_task: asyncio.Task[None] | None = None
+    _socket_handler: Any = None
+
+    @property
+    def repo(self) -> Repository:
+        return self.services.repo
+
+    async def start(self, *, serve_http: bool = True, deliver: bool = True) -> None:
+        """Start the deliverer and the HTTP server (and Socket Mode when configured)."""
+        if deliver:
+            self._deliver_task = asyncio.create_task(self.deliverer.run(), name="jobgate-outbox")
+        if serve_http:
+            self._runner = web.AppRunner(self.web, access_log=None)
+            await self._runner.setup()
+            site = web.TCPSite(self._runner, self.settings.host, self.settings.port)
+            await site.start()
+        if self.settings.slack_app_token is not None:
+            from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+
+            self._socket_handler = AsyncSocketModeHandler(
+                self.bolt, self.settings.slack_app_token.get_secret_value()
+            )
+            await self._socket_handler.connect_async()
+
+    @property
+    def port(self) -> int:
+        """The bound port (useful when JOBGATE_PORT is 0)."""
+        assert self._runner is not None
+        for site in self._runner.sites:
+            server = getattr(site, "_server", None)
+            if server is not None and server.sockets:
+                return int(server.sockets[0].getsockname()[1])
+        return self.settings.port
+
+    async def stop(self) -> None:
+        for callback in reversed(self.on_stop):
+            await callback()
+        if self._socket_handler is not None:
+            await self._socket_handler.close_async()
+        if self._runner is not None:
+            await self._runner.cleanup()
+        await self.services.tasks.wait()
+        if self._deliver_task is not None:
+            await self.deliverer.stop()
+            self._deliver_task.cancel()
+            try:
+                await self._deliver_task
+            except asyncio.CancelledError:
+                pass
+        await self.http.close()
+        await self.db.close()
+
+
+async def create_jobgate(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    pacing: SlackPacing | None = None,
+    delivery_policy: DeliveryPolicy | None = None,
+) -> Jobgate:
+    """Build (but do not start) a jobgate from validated settings."""
+    missing = settings.missing_for_run()
+    if missing:
+        raise ValueError(f"missing configuration: {', '.join(missing)}")
+    assert settings.slack_bot_token is not None and settings.review_channel is not None
+    clock = clock or SystemClock()
+    db = await Database.open(settings.database)
+    repo = Repository(db)
+    http = create_http_session()
+    token = settings.slack_bot_token.get_secret_value()
+    interactive = create_slack_client(token, settings.slack_api_url, http)
+    outbox_client = create_slack_client(token, settings.slack_api_url, http, for_outbox=True)
+    metrics = Metrics()
+    staff = StaffDirectory(
+        interactive, reviewers=settings.reviewers, admins=settings.admins, clock=clock
+    )
+    services = Services(
+        settings=settings, repo=repo, staff=staff, clock=clock, tasks=BackgroundTasks(),
+        metrics=metrics,
+    )
+    webhook = None
+    if settings.webhook_url and settings.webhook_secret:
+        webhook = WebhookSender(settings.webhook_url, settings.webhook_secret.get_secret_value(), http)
+    deliverer = Deliverer(
+        repo, outbox_client, review_channel=settings.review_channel, webhook=webhook, clock=clock,
+        metrics=metrics, policy=delivery_policy, pacing=pacing,
+    )
+    services.deliverer = deliverer
+    repo.on_outbox_write(deliverer.wake)
+
+    bolt = create_bolt_app(settings, services, interactive)
+    repeated = RepeatedDeliveries()
+
+    app = web.Application(client_max_size=MAX_SLACK_BODY + 1)
+    app[SERVICES] = services
+    jobgate = Jobgate(
+        settings=settings, services=services, bolt=bolt, web=app, deliverer=deliverer,
+        http=http, db=db, repeated=repeated,
+    )
+    signing_secret = (
+        None if settings.socket_mode or settings.slack_signing_secret is None
+        else settings.slack_signing_secret.get_secret_value()
+    )
+    app.add_routes([web.post("/slack/events", slack_endpoint(bolt, metrics, repeated, signing_secret))])
+    app.add_routes(inbound_routes())
+    app.add_routes(health_routes(services, lambda: jobgate.deliverer, lambda: jobgate.scheduler_state))
+    return jobgate
+
+
+def create_bolt_app(settings: Settings, services: Services, client: Any) -> AsyncApp:
+    signing_secret = (
+        settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
+    )
+    bolt = AsyncApp(
+        client=client,
+        signing_secret=signing_secret,
+        process_before_response=True,
+        request_verification_enabled=not settings.socket_mode,
+        raise_error_for_unhandled_request=False,
+    )
+
+    async def inject_services(
+        context: AsyncBoltContext, next: Callable[[], Awaitable[BoltResponse]]
+    ) -> BoltResponse:
+        context["services"] = services
+        return await next()
+
+    async def on_error(error: Exception, body: dict[str, Any], request: AsyncBoltRequest) -> None:
+        log.error(
+            "unhandled error in a Slack listener for a %s payload",
+            (body or {}).get("type") or (body or {}).get("command") or "?", exc_info=error,
+        )
+
+    bolt.middleware(inject_services)
+    bolt.error(on_error)
+    handlers.register_all(bolt)
+    return bolt

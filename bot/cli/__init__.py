@@ -1,0 +1,95 @@
+"""The `jobgate` command line (also `python -m bot`)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from bot.config import Settings, describe_errors
+
+log = logging.getLogger("jobgate")
+
+EXIT_CONFIG = 2
+
+DESCRIPTIONS = {
+    "run": "Run the bot: Slack endpoint, inbound API, /healthz and /metrics on one port.",
+    "check": "Validate the configuration, call Slack's auth.test, and say what is missing.",
+    "import": "Import employer or job requests from a CSV, JSON or NDJSON file (idempotent).",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="jobgate",
+        description="jobgate: vet employers and job postings in Slack.",
+        epilog="Configuration comes from the environment and a .env file; see README.md.",
+    )
+    parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.required = True
+    commands.add_parser("run", help=DESCRIPTIONS["run"], description=DESCRIPTIONS["run"])
+    commands.add_parser("check", help=DESCRIPTIONS["check"], description=DESCRIPTIONS["check"])
+    importing = commands.add_parser("import", help=DESCRIPTIONS["import"], description=DESCRIPTIONS["import"])
+    importing.add_argument("file", type=Path, help="a .csv, .json or .ndjson file")
+    importing.add_argument(
+        "--kind", choices=["employers", "jobs"],
+        help="what the file holds (guessed from its fields when omitted)",
+    )
+    importing.add_argument("--no-progress", action="store_true", help="no progress bar")
+    return parser
+
+
+def load_settings() -> Settings:
+    """Settings from the environment and .env, or exit with one line per problem."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        for line in describe_errors(exc):
+            print(f"jobgate: configuration problem: {line}", file=sys.stderr)
+        raise SystemExit(EXIT_CONFIG) from None
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=getattr(logging, level),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    # third-party chatter at INFO says nothing an operator acts on
+    for noisy in ("aiohttp.access", "slack_bolt", "slack_sdk", "apscheduler"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, getattr(logging, level)))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    configure_logging(args.log_level)
+    settings = load_settings()
+    if args.command == "run":
+        from bot.cli.run import run
+
+        return asyncio.run(run(settings))
+    if args.command == "check":
+        from bot.cli.check import check
+
+        return asyncio.run(check(settings))
+    if args.command == "import":
+        from bot.cli.importing import import_file
+
+        return asyncio.run(import_file(settings, args.file, args.kind, progress=not args.no_progress))
+    return EXIT_CONFIG
+
+
+async def wait_for_signal() -> None:
+    """Until SIGINT or SIGTERM."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()

@@ -1,0 +1,434 @@
+"""The outbox deliverer: posts cards, thread replies and messages to Slack, events to the
+platform, in order per lane, paced under Slack's limits, retried until delivered."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.clock import Clock
+from bot.metrics import Metrics
+from bot.pacing import Pacer, SlackPacing
+from bot.platform_client import Verdict, WebhookSender, parse_retry_after
+from handlers.blocks.cards import render_card
+from handlers.blocks.threads import render_thread_reply
+from handlers.ids import outbox_marker
+from storage.outbox import OutboxItem
+from storage.repository import Repository
+
+log = logging.getLogger(__name__)
+
+SLACK_KINDS = ("card", "thread", "message", "dm")
+WEBHOOK_KINDS = ("webhook",)
+WEBHOOK_DISABLED_KEY = "webhook_disabled"
+# Slack errors that no retry can fix: the message itself is wrong.
+PERMANENT_SLACK_ERRORS = frozenset(
+    {"invalid_blocks", "invalid_blocks_format", "msg_too_long", "no_text", "invalid_arguments",
+     "too_many_attachments", "cant_update_message", "edit_window_closed", "is_archived"}
+)
+UNCERTAIN = "uncertain: "
+
+
+@dataclass(frozen=True)
+class DeliveryPolicy:
+    base_delay_s: float = 2.0
+    max_delay_s: float = 900.0
+    give_up_after: timedelta = timedelta(hours=72)
+    lease: timedelta = timedelta(seconds=90)
+    slack_slots: int = 16
+    webhook_slots: int = 16
+    idle_poll_s: float = 0.5
+
+
+@dataclass
+class DeliveryHealth:
+    last_slack_error: str | None = None
+    last_slack_error_at: datetime | None = None
+    last_webhook_error: str | None = None
+    last_webhook_error_at: datetime | None = None
+    webhook_disabled: dict[str, Any] | None = None
+    delivered: int = 0
+    rate_limited: int = 0
+    recent: dict[str, int] = field(default_factory=dict)
+
+
+class Deliverer:
+    def __init__(
+        self,
+        repo: Repository,
+        slack: AsyncWebClient,
+        *,
+        review_channel: str,
+        webhook: WebhookSender | None,
+        clock: Clock,
+        metrics: Metrics,
+        policy: DeliveryPolicy | None = None,
+        pacing: SlackPacing | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._repo = repo
+        self._slack = slack
+        self._review_channel = review_channel
+        self._webhook = webhook
+        self._clock = clock
+        self._metrics = metrics
+        self.policy = policy or DeliveryPolicy()
+        self._pacer = Pacer(pacing or SlackPacing())
+        self._rng = rng or random.Random()
+        self.owner = f"deliverer-{uuid.uuid4().hex[:12]}"
+        self.health = DeliveryHealth()
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._slack_in_flight: set[asyncio.Task[None]] = set()
+        self._webhook_in_flight: set[asyncio.Task[None]] = set()
+        self._next_wake: datetime | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def load_state(self) -> None:
+        disabled = await self._repo.get_system_state(WEBHOOK_DISABLED_KEY)
+        if disabled and self._webhook and disabled.get("url") == self._webhook.url:
+            self.health.webhook_disabled = disabled
+            log.error(
+                "platform webhooks stay disabled: %s answered 410 Gone at %s; decisions wait in "
+                "the outbox until JOBGATE_WEBHOOK_URL changes",
+                disabled.get("url"), disabled.get("at"),
+            )
+
+    async def run(self) -> None:
+        """Deliver until stopped; wakes on new outbox rows, finished sends and a short poll."""
+        await self.load_state()
+        while not self._stopping:
+            self._wake.clear()
+            try:
+                await self.fill_slots()
+            except Exception:
+                log.exception("the outbox deliverer could not claim work; retrying shortly")
+            timeout = self.policy.idle_poll_s
+            if self._next_wake is not None:
+                until = (self._next_wake - self._clock.now()).total_seconds()
+                timeout = max(0.01, min(timeout, until))
+                self._next_wake = None
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout)
+            except TimeoutError:
+                pass
+
+    async def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+        pending = self._slack_in_flight | self._webhook_in_flight
+        if pending:
+            await asyncio.wait(pending, timeout=10)
+        await self._repo.release_outbox_leases(self.owner)
+
+    async def fill_slots(self) -> int:
+        """Claim due lane heads into free slots and start sending them."""
+        started = 0
+        started += await self._fill(self._slack_in_flight, self.policy.slack_slots, SLACK_KINDS)
+        if self._webhook is not None and self.health.webhook_disabled is None:
+            started += await self._fill(
+                self._webhook_in_flight, self.policy.webhook_slots, WEBHOOK_KINDS
+            )
+        return started
+
+    async def _fill(
+        self, in_flight: set[asyncio.Task[None]], slots: int, kinds: tuple[str, ...]
+    ) -> int:
+        free = slots - len(in_flight)
+        if free <= 0:
+            return 0
+        items = await self._repo.claim_outbox_items(
+            now=self._clock.now(), owner=self.owner, lease=self.policy.lease, limit=free,
+            kinds=kinds,
+        )
+        for item in items:
+            task = asyncio.create_task(self._deliver(item), name=f"deliver-{item.message_id}")
+            in_flight.add(task)
+            task.add_done_callback(lambda t, s=in_flight: (s.discard(t), self._wake.set()))
+        return len(items)
+
+    async def drain(self, timeout: float = 10.0) -> None:
+        """Deliver until nothing is due or in flight (tests and one-shot commands)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while loop.time() < deadline:
+            started = await self.fill_slots()
+            in_flight = self._slack_in_flight | self._webhook_in_flight
+            if in_flight:
+                await asyncio.wait(in_flight, timeout=max(0.0, deadline - loop.time()))
+            elif not started:
+                return
+
+    # -- one item --------------------------------------------------------------------------
+
+    async def _deliver(self, item: OutboxItem) -> None:
+        try:
+            if item.kind == "webhook":
+                await self._deliver_webhook(item)
+            else:
+                await self._deliver_slack(item)
+        except Exception as exc:
+            log.exception("delivering outbox item %s (%s) failed unexpectedly", item.id, item.kind)
+            await self._retry(item, f"internal error: {type(exc).__name__}")
+
+    async def _deliver_webhook(self, item: OutboxItem) -> None:
+        assert self._webhook is not None
+        now = self._clock.now()
+        result = await self._webhook.send(item.message_id, item.payload, now)
+        self._metrics.webhooks.labels(result.verdict.value).inc()
+        if result.verdict is Verdict.DELIVERED:
+            await self._repo.settle_delivered(item, self._clock.now())
+            self.health.delivered += 1
+            return
+        self.health.last_webhook_error = result.detail
+        self.health.last_webhook_error_at = now
+        if result.verdict is Verdict.GONE:
+            state = {"url": self._webhook.url, "at": now.isoformat(), "detail": result.detail}
+            await self._repo.set_system_state(WEBHOOK_DISABLED_KEY, state, now)
+            self.health.webhook_disabled = state
+            await self._repo.defer_outbox_item(item, now)
+            log.error(
+                "the platform answered 410 Gone for %s: webhook delivery is disabled and events "
+                "are kept in the outbox; set a new JOBGATE_WEBHOOK_URL and restart to resume",
+                self._webhook.url,
+            )
+            return
+        log.warning("webhook %s not accepted (%s); will retry", item.message_id, result.detail)
+        await self._retry(item, result.detail, at_least_s=result.retry_after_s)
+
+    async def _deliver_slack(self, item: OutboxItem) -> None:
+        try:
+            if item.kind == "card":
+                await self._deliver_card(item)
+            elif item.kind == "thread":
+                await self._deliver_thread(item)
+            elif item.kind in ("message", "dm"):
+                await self._deliver_message(item)
+            else:
+                await self._repo.settle_dead(item, f"unknown outbox kind {item.kind!r}")
+        except SlackApiError as exc:
+            await self._slack_failed(item, exc)
+        except aiohttp.ClientConnectorError as exc:  # nothing reached Slack
+            await self._note_slack_error(f"cannot connect to Slack: {exc}")
+            await self._retry(item, f"cannot connect: {type(exc).__name__}")
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+            # the request may have reached Slack: the next try looks before posting again
+            await self._note_slack_error(f"lost answer from Slack: {type(exc).__name__}")
+            await self._retry(item, f"{UNCERTAIN}{type(exc).__name__}")
+
+    async def _deliver_card(self, item: OutboxItem) -> None:
+        request_id = int(item.payload["request_id"])
+        facts = await self._repo.load_card_facts(request_id)
+        if facts is None:
+            await self._repo.settle_dead(item, f"request {request_id} no longer exists")
+            return
+        now = self._clock.now()
+        message = render_card(facts, now)
+        request = facts.request
+        if request.card_ts and request.card_channel:
+            if await self._paced(item, "chat.update", request.card_channel):
+                return
+            try:
+                await self._slack.chat_update(
+                    channel=request.card_channel, ts=request.card_ts, **message
+                )
+            except SlackApiError as exc:
+                if exc.response.get("error") == "message_not_found":
+                    # someone deleted the card: post it again rather than lose it
+                    await self._repo.forget_card(request_id)
+                    await self._retry(item, "card was deleted; posting it again", at_least_s=0)
+                    return
+                raise
+            self._metrics.slack_calls.labels("chat.update", "ok").inc()
+            await self._repo.settle_delivered(item, self._clock.now())
+            return
+        channel = self._review_channel
+        found = await self._find_earlier_post(item, channel, thread_ts=None)
+        if found:
+            await self._repo.settle_delivered(item, now, card=(request_id, channel, found))
+            return
+        if await self._paced(item, "chat.postMessage", channel):
+            return
+        answer = await self._slack.chat_postMessage(
+            channel=channel, unfurl_links=False, unfurl_media=False,
+            **_marked(message, item.message_id),
+        )
+        self._metrics.slack_calls.labels("chat.postMessage", "ok").inc()
+        await self._repo.settle_delivered(
+            item, self._clock.now(), card=(request_id, str(answer["channel"]), str(answer["ts"]))
+        )
+
+    async def _deliver_thread(self, item: OutboxItem) -> None:
+        request = await self._repo.get_request(int(item.payload["request_id"]))
+        if request is None:
+            await self._repo.settle_dead(item, "request no longer exists")
+            return
+        if not (request.card_ts and request.card_channel):
+            await self._retry(item, "waiting for the card to be posted", at_least_s=1)
+            return
+        if "audit_id" in item.payload:
+            entry = await self._repo.get_audit(int(item.payload["audit_id"]))
+            if entry is None:
+                await self._repo.settle_dead(item, "audit entry missing")
+                return
+            message = render_thread_reply(request, entry)
+        else:
+            message = {"text": item.payload["text"], "blocks": item.payload.get("blocks")}
+        await self._post(item, request.card_channel, message, thread_ts=request.card_ts)
+
+    async def _deliver_message(self, item: OutboxItem) -> None:
+        payload = item.payload
+        channel = payload.get("channel")
+        if item.kind == "dm":
+            opened = await self._slack.conversations_open(users=payload["user"])
+            channel = opened["channel"]["id"]
+        message = {"text": payload["text"], "blocks": payload.get("blocks")}
+        await self._post(item, str(channel), message, thread_ts=payload.get("thread_ts"))
+
+    async def _post(
+        self, item: OutboxItem, channel: str, message: dict[str, Any], *, thread_ts: str | None
+    ) -> None:
+        found = await self._find_earlier_post(item, channel, thread_ts=thread_ts)
+        if found:
+            await self._repo.settle_delivered(item, self._clock.now())
+            return
+        if await self._paced(item, "chat.postMessage", channel):
+            return
+        extra: dict[str, Any] = {"thread_ts": thread_ts} if thread_ts else {}
+        await self._slack.chat_postMessage(
+            channel=channel, unfurl_links=False, unfurl_media=False,
+            **_marked(message, item.message_id), **extra,
+        )
+        self._metrics.slack_calls.labels("chat.postMessage", "ok").inc()
+        await self._repo.settle_delivered(item, self._clock.now())
+
+    async def _find_earlier_post(
+        self, item: OutboxItem, channel: str, *, thread_ts: str | None
+    ) -> str | None:
+        """After a try whose answer was lost (timeout, dropped connection, crash), look for the
+        message by its marker before posting again: Slack has no idempotency key for posts."""
+        earlier_unsettled = item.attempts > 1 and (
+            item.last_error is None or item.last_error.startswith(UNCERTAIN)
+        )
+        if not earlier_unsettled:
+            return None
+        oldest = (item.first_attempt_at or item.created_at) - timedelta(minutes=2)
+        marker = outbox_marker(item.message_id)
+        if thread_ts:
+            answer = await self._slack.conversations_replies(
+                channel=channel, ts=thread_ts, oldest=f"{oldest.timestamp():.6f}", limit=200
+            )
+        else:
+            answer = await self._slack.conversations_history(
+                channel=channel, oldest=f"{oldest.timestamp():.6f}", limit=200
+            )
+        for message in answer.get("messages") or []:
+            blocks = message.get("blocks") or []
+            if blocks and blocks[0].get("block_id") == marker:
+                log.info("outbox item %s was already posted (ts %s); not posting again",
+                         item.message_id, message.get("ts"))
+                return str(message["ts"])
+        return None
+
+    async def _paced(self, item: OutboxItem, method: str, channel: str | None) -> bool:
+        now = self._clock.now()
+        wait = self._pacer.reserve(method, channel, now)
+        if wait <= 0:
+            return False
+        later = now + timedelta(seconds=wait)
+        await self._repo.defer_outbox_item(item, later)
+        self._schedule_wake(later)
+        return True
+
+    # -- failures --------------------------------------------------------------------------
+
+    async def _slack_failed(self, item: OutboxItem, exc: SlackApiError) -> None:
+        response = exc.response
+        error = str(response.get("error") or f"HTTP {response.status_code}")
+        method = _method_of(response.api_url)
+        self._metrics.slack_calls.labels(method, error).inc()
+        channel = _channel_of(response) or self._review_channel
+        if response.status_code == 429 or error == "ratelimited":
+            now = self._clock.now()
+            header = response.headers.get("Retry-After") or response.headers.get("retry-after")
+            wait = parse_retry_after(str(header) if header else None, now) or 1.0
+            self._pacer.block(method, channel, now + timedelta(seconds=wait))
+            self._metrics.rate_limited.labels(method).inc()
+            self.health.rate_limited += 1
+            log.warning("Slack rate-limited %s; waiting %.0f s as asked", method, wait)
+            later = now + timedelta(seconds=wait)
+            await self._repo.defer_outbox_item(item, later)
+            self._schedule_wake(later)
+            return
+        await self._note_slack_error(f"{method}: {error}")
+        if error in PERMANENT_SLACK_ERRORS:
+            log.error("Slack refused outbox item %s for good (%s); giving up on it", item.id, error)
+            await self._repo.settle_dead(item, f"{method}: {error}")
+            return
+        log.warning("Slack answered %s to %s; will retry", error, method)
+        await self._retry(item, f"{method}: {error}")
+
+    async def _note_slack_error(self, text: str) -> None:
+        self.health.last_slack_error = text
+        self.health.last_slack_error_at = self._clock.now()
+
+    async def _retry(self, item: OutboxItem, error: str, *, at_least_s: float | None = None) -> None:
+        now = self._clock.now()
+        if now - item.created_at > self.policy.give_up_after:
+            log.error("giving up on outbox item %s (%s) after %s: %s", item.id, item.kind,
+                      self.policy.give_up_after, error)
+            await self._repo.settle_dead(item, error)
+            return
+        delay = self.backoff(item.attempts)
+        if at_least_s is not None:
+            delay = max(delay, at_least_s) if at_least_s > 0 else 0.0
+        later = now + timedelta(seconds=delay)
+        await self._repo.settle_retry(item, later, error)
+        self._schedule_wake(later)
+
+    def backoff(self, attempts: int) -> float:
+        """Exponential with jitter: about base·2^(n-1), capped, spread over its upper half."""
+        ceiling = min(self.policy.max_delay_s, self.policy.base_delay_s * 2 ** max(0, attempts - 1))
+        return ceiling * (0.5 + self._rng.random() / 2)
+
+    def _schedule_wake(self, moment: datetime) -> None:
+        if self._next_wake is None or moment < self._next_wake:
+            self._next_wake = moment
+
+
+def _marked(message: dict[str, Any], message_id: str) -> dict[str, Any]:
+    blocks = [dict(b) for b in message.get("blocks") or []]
+    if blocks:
+        blocks[0]["block_id"] = outbox_marker(message_id)
+    else:
+        blocks = [
+            {"type": "section", "block_id": outbox_marker(message_id),
+             "text": {"type": "mrkdwn", "text": message["text"][:3000] or " "}}
+        ]
+    return {"text": message["text"], "blocks": blocks}
+
+
+def _channel_of(response: Any) -> str | None:
+    args = getattr(response, "req_args", None) or {}
+    for part in ("params", "data", "json"):
+        values = args.get(part) or {}
+        if isinstance(values, dict) and values.get("channel"):
+            return str(values["channel"])
+    return None
+
+
+def _method_of(api_url: str) -> str:
+    return api_url.rstrip("/").rsplit("/", 1)[-1] or "unknown"

@@ -1,0 +1,195 @@
+"""What the platform sends (SPEC section 6), validated field by field.
+
+Unknown fields are kept (stored with the request) but never used; every problem is reported
+with the path of the field it concerns, so the platform can fix all of them at once.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    TypeAdapter,
+    ValidationError,
+    model_validator,
+)
+
+MAX_ITEMS_PER_CALL = 1000
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_URL = re.compile(r"^https?://[^\s/?#<>|\"'`]+(?:[/?#][^\s<>|\"`]*)?$", re.IGNORECASE)
+_EMAIL = re.compile(r"^[^@\s<>|,;:\"]+@[^@\s<>|,;:\"]+\.[^@\s<>|,;:\"]+$")
+
+
+def _no_control_chars(value: str) -> str:
+    if _CONTROL.search(value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
+def _url(value: str) -> str:
+    if not _URL.match(value):
+        raise ValueError("must be an http(s) URL with a host and no spaces, quotes, <, > or |")
+    return value
+
+
+def _email(value: str) -> str:
+    if not _EMAIL.match(value):
+        raise ValueError("must be an email address like name@example.org")
+    return value
+
+
+UpstreamId = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=256, pattern=r"^\S+$"),
+    AfterValidator(_no_control_chars),
+]
+ShortText = Annotated[str, StringConstraints(max_length=100_000)]
+LongText = Annotated[str, StringConstraints(max_length=400_000)]
+RequiredText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100_000)
+]
+Url = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2048), AfterValidator(_url)]
+Email = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=320), AfterValidator(_email)
+]
+Instant = datetime
+
+
+class _Incoming(BaseModel):
+    model_config = ConfigDict(extra="allow", frozen=True, str_strip_whitespace=False)
+
+
+class ContactIn(_Incoming):
+    id: UpstreamId | None = None
+    name: ShortText | None = None
+    email: Email | None = None
+    phone: Annotated[str, StringConstraints(max_length=64)] | None = None
+
+
+class EmployerRef(_Incoming):
+    id: UpstreamId
+    name: ShortText | None = None
+
+
+class Pay(_Incoming):
+    min: Annotated[float, Field(ge=0, le=100_000_000)] | None = None
+    max: Annotated[float, Field(ge=0, le=100_000_000)] | None = None
+    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] = "USD"
+    period: Literal["hour", "day", "week", "month", "year", "total"] = "year"
+
+    @model_validator(mode="after")
+    def _min_not_above_max(self) -> Pay:
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError("pay.min must not be greater than pay.max")
+        return self
+
+
+class OtherSchools(_Incoming):
+    approved: Annotated[int, Field(ge=0)] = 0
+    declined: Annotated[int, Field(ge=0)] = 0
+
+
+class EmployerSubmission(_Incoming):
+    id: UpstreamId
+    name: RequiredText
+    website: Url | None = None
+    industry: ShortText | None = None
+    size: ShortText | None = None
+    location: ShortText | None = None
+    description: LongText | None = None
+    contact: ContactIn | None = None
+    other_schools: OtherSchools | None = None
+    requested_at: Instant | None = None
+
+
+class JobSubmission(_Incoming):
+    id: UpstreamId
+    employer: EmployerRef
+    title: RequiredText
+    description: LongText | None = None
+    location: ShortText | None = None
+    remote: bool | None = None
+    employment_type: Annotated[str, StringConstraints(max_length=64)] | None = None
+    pay: Pay | None = None
+    apply_url: Url | None = None
+    contact: ContactIn | None = None
+    requested_at: Instant | None = None
+
+
+class FieldProblem(BaseModel):
+    field: str
+    problem: str
+
+
+def _path(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else part
+    return out or "(body)"
+
+
+def problems_of(error: ValidationError, prefix: tuple[int | str, ...] = ()) -> list[FieldProblem]:
+    """Every problem of a validation error, with the field's path."""
+    problems = []
+    for item in error.errors(include_url=False):
+        loc = prefix + tuple(p for p in item["loc"] if p not in ("function-after",))
+        message = str(item["msg"]).removeprefix("Value error, ")
+        problems.append(FieldProblem(field=_path(loc), problem=message))
+    return problems
+
+
+def parse_batch(
+    body: Any, model: type[EmployerSubmission] | type[JobSubmission]
+) -> tuple[list[EmployerSubmission | JobSubmission], bool, list[FieldProblem]]:
+    """One object or an array of up to 1,000: (items, was_array, problems)."""
+    if isinstance(body, dict):
+        items, was_array = [body], False
+    elif isinstance(body, list):
+        items, was_array = body, True
+        if not items:
+            return [], True, [FieldProblem(field="(body)", problem="the array is empty")]
+        if len(items) > MAX_ITEMS_PER_CALL:
+            return [], True, [
+                FieldProblem(
+                    field="(body)",
+                    problem=f"at most {MAX_ITEMS_PER_CALL} items per call, got {len(items)}",
+                )
+            ]
+    else:
+        return [], False, [FieldProblem(field="(body)", problem="must be a JSON object or array")]
+    parsed: list[EmployerSubmission | JobSubmission] = []
+    problems: list[FieldProblem] = []
+    seen: dict[str, int] = {}
+    adapter: TypeAdapter[EmployerSubmission | JobSubmission] = TypeAdapter(model)
+    for index, item in enumerate(items):
+        prefix: tuple[int | str, ...] = (index,) if was_array else ()
+        if not isinstance(item, dict):
+            problems.append(FieldProblem(field=_path(prefix), problem="must be a JSON object"))
+            continue
+        try:
+            submission = adapter.validate_python(item)
+        except ValidationError as exc:
+            problems.extend(problems_of(exc, prefix))
+            continue
+        if submission.id in seen:
+            problems.append(
+                FieldProblem(
+                    field=_path((*prefix, "id")),
+                    problem=f"repeats the id of item {seen[submission.id]} in this call",
+                )
+            )
+            continue
+        seen[submission.id] = index
+        parsed.append(submission)
+    return parsed, was_array, problems

@@ -1,0 +1,13 @@
+"""The Slack surface: one module per surface, each with `register(app)`."""
+
+from __future__ import annotations
+
+from slack_bolt.app.async_app import AsyncApp
+
+from handlers import actions, commands, events, views
+
+
+def register_all(app: AsyncApp) -> None:
+    """Every listener, in one explicit list."""
+    for surface in (actions, views, commands, events):
+        surface.register(app)

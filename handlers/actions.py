@@ -1,0 +1,200 @@
+"""Card buttons: Approve records at once; Decline and Hold open their modals; Undo reverts."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from slack_bolt.app.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.models import ReviewRequest, State, Via
+from bot.policy import Blocker, Role
+from bot.services import Services
+from handlers import ids
+from handlers.blocks.modals import approve_both_modal, decline_modal, hold_modal
+from handlers.interaction import Click, check_allowed, parse_click, reply_privately, services_of
+from handlers.mrkdwn import mention, untrusted, when
+from storage.decisions import Decided, DecisionCommand, NotDecided, Reverted
+
+log = logging.getLogger(__name__)
+
+STATE_WORDS = {
+    State.APPROVED: "approved",
+    State.DECLINED: "declined",
+    State.ON_HOLD: "put on hold",
+    State.EXPIRED: "left to expire",
+    State.REMOVED: "removed by the platform",
+    State.PENDING: "reopened",
+}
+
+
+def register(app: AsyncApp) -> None:
+    app.action(ids.APPROVE)(approve_clicked)
+    app.action(ids.DECLINE)(decline_clicked)
+    app.action(ids.HOLD)(hold_clicked)
+    app.action(ids.UNDO)(undo_clicked)
+
+
+def already_decided_text(request: ReviewRequest) -> str:
+    who = mention(request.decided_by) if request.decided_by else "the platform"
+    moment = f" {when(request.decided_at)}" if request.decided_at else ""
+    return (
+        f"*{untrusted(request.title, 150)}* was already {STATE_WORDS[request.state]} by {who}"
+        f"{moment}. Nothing changed."
+    )
+
+
+def blocker_text(blocker: Blocker, request: ReviewRequest) -> str:
+    employer = untrusted(request.employer.name, 150)
+    if blocker is Blocker.ALREADY_DECIDED:
+        return already_decided_text(request)
+    if blocker is Blocker.ALREADY_ON_HOLD:
+        return f"*{untrusted(request.title, 150)}* is already on hold. Nothing changed."
+    if blocker is Blocker.EMPLOYER_UNREVIEWED:
+        return (
+            f"*{employer}* has not asked to recruit here yet, so its job cannot be approved. "
+            "Wait for the employer's request, or decline the job."
+        )
+    if blocker is Blocker.EMPLOYER_BLOCKED:
+        return f"*{employer}* is not approved here, so its jobs cannot be approved."
+    if blocker is Blocker.REASONS_REQUIRED:
+        return "Choose at least one reason to decline."
+    return f"*{employer}* still needs a decision first."
+
+
+def _metadata(click: Click) -> str:
+    return json.dumps({"request_id": click.request_id, "channel": click.channel, "ts": click.message_ts})
+
+
+async def _open_view(client: AsyncWebClient, trigger_id: str | None, view: dict[str, Any]) -> None:
+    if not trigger_id:
+        return
+    try:
+        await client.views_open(trigger_id=trigger_id, view=view)
+    except SlackApiError as exc:
+        log.warning("could not open a modal: %s", exc.response.get("error"))
+
+
+async def _allowed(services: Services, client: AsyncWebClient, click: Click, attempted: str) -> bool:
+    refusal = await check_allowed(
+        services, client, actor=click.actor, needs=Role.REVIEWER, attempted=attempted,
+        request_id=click.request_id, channel=click.channel,
+    )
+    return refusal is None
+
+
+async def approve_clicked(
+    ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient
+) -> None:
+    """Approve: one transaction, then the card, thread and platform follow via the outbox."""
+    click = parse_click(body)
+    services = services_of(context)
+    if click is None or not await _allowed(services, client, click, "approve"):
+        await ack()
+        return
+    command = DecisionCommand(click.request_id, State.APPROVED, click.user_id, Via.BUTTON)
+    try:
+        result = await services.repo.record_decision(command, services.clock.now())
+    except LookupError:
+        await ack()
+        return
+    await ack()
+    if isinstance(result, Decided):
+        services.metrics.decisions.labels(result.request.kind.value, "approved", "button").inc()
+        return
+    await _explain(services, client, click, result)
+
+
+async def _explain(
+    services: Services, client: AsyncWebClient, click: Click, result: NotDecided
+) -> None:
+    if result.blocker is Blocker.EMPLOYER_PENDING:
+        settings = await services.repo.get_workspace_settings()
+        view = approve_both_modal(result.request, settings.default_roles, json.loads(_metadata(click)))
+        services.tasks.spawn(_open_view(client, click.trigger_id, view), name="open-approve-both")
+        return
+    services.tasks.spawn(
+        reply_privately(client, channel=click.channel, user=click.user_id,
+                        text=blocker_text(result.blocker, result.request)),
+        name="reply-not-decided",
+    )
+
+
+async def _open_request(
+    services: Services, client: AsyncWebClient, click: Click
+) -> ReviewRequest | None:
+    request = await services.repo.get_request(click.request_id)
+    if request is None:
+        return None
+    if request.state not in (State.PENDING, State.ON_HOLD):
+        services.tasks.spawn(
+            reply_privately(client, channel=click.channel, user=click.user_id,
+                            text=already_decided_text(request)),
+            name="reply-already-decided",
+        )
+        return None
+    return request
+
+
+async def decline_clicked(
+    ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient
+) -> None:
+    """Decline: opens the modal with reasons, the message to the employer and a note."""
+    click = parse_click(body)
+    services = services_of(context)
+    if click is None or not await _allowed(services, client, click, "decline"):
+        await ack()
+        return
+    request = await _open_request(services, client, click)
+    await ack()
+    if request is None:
+        return
+    reasons = await services.repo.list_decline_reasons()
+    view = decline_modal(request, reasons, json.loads(_metadata(click)))
+    services.tasks.spawn(_open_view(client, click.trigger_id, view), name="open-decline")
+
+
+async def hold_clicked(
+    ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient
+) -> None:
+    """Hold: opens the modal with the question for the employer and the follow-up days."""
+    click = parse_click(body)
+    services = services_of(context)
+    if click is None or not await _allowed(services, client, click, "hold"):
+        await ack()
+        return
+    request = await _open_request(services, client, click)
+    await ack()
+    if request is None:
+        return
+    settings = await services.repo.get_workspace_settings()
+    view = hold_modal(request, json.loads(_metadata(click)), follow_up_days=settings.hold_follow_up_days)
+    services.tasks.spawn(_open_view(client, click.trigger_id, view), name="open-hold")
+
+
+async def undo_clicked(
+    ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient
+) -> None:
+    """Undo: the decider or an admin, within the window; back to pending."""
+    click = parse_click(body)
+    services = services_of(context)
+    if click is None or not await _allowed(services, client, click, "undo"):
+        await ack()
+        return
+    is_admin = await services.staff.is_admin(click.actor)
+    result = await services.repo.revert_decision(
+        click.request_id, actor=click.user_id, via=Via.BUTTON, is_admin=is_admin,
+        now=services.clock.now(),
+    )
+    await ack()
+    if not isinstance(result, Reverted):
+        services.tasks.spawn(
+            reply_privately(client, channel=click.channel, user=click.user_id,
+                            text=f"Nothing changed: {result.why}."),
+            name="reply-undo-refused",
+        )

@@ -1,0 +1,1 @@
+"""Every Block Kit builder, split by surface; builders are pure and escape untrusted text."""

@@ -1,0 +1,195 @@
+"""Review cards (SPEC section 4): one message per request in the review channel."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from bot.models import CardFacts, EmployerStatus, Kind, ReviewRequest, State
+from bot.submissions import ContactIn, Pay
+from handlers import ids
+from handlers.blocks.common import (
+    FIELD_TEXT,
+    Block,
+    actions,
+    button,
+    context,
+    fields_section,
+    header,
+    section,
+)
+from handlers.mrkdwn import escape, mention, untrusted, when
+
+DESCRIPTION_EXCERPT = 700
+SHORT = 300
+
+OUTCOME_BADGE = {
+    State.PENDING: ":hourglass_flowing_sand: Pending review",
+    State.APPROVED: ":white_check_mark: Approved",
+    State.DECLINED: ":x: Declined",
+    State.ON_HOLD: ":double_vertical_bar: On hold",
+    State.EXPIRED: ":zzz: Hold expired",
+    State.REMOVED: ":no_entry: Removed by the platform",
+}
+
+EMPLOYER_BADGE = {
+    EmployerStatus.UNREVIEWED: "not reviewed here yet",
+    EmployerStatus.PENDING: "employer pending review",
+    EmployerStatus.APPROVED: "employer approved",
+    EmployerStatus.DECLINED: "employer declined",
+    EmployerStatus.ON_HOLD: "employer on hold",
+    EmployerStatus.EXPIRED: "employer hold expired",
+    EmployerStatus.REMOVED: "employer removed",
+    EmployerStatus.SUSPENDED: "employer suspended",
+}
+
+
+def format_pay(pay: Pay | None) -> str:
+    if pay is None or (pay.min is None and pay.max is None):
+        return "not stated"
+    symbol = "$" if pay.currency == "USD" else f"{pay.currency} "
+
+    def amount(value: float) -> str:
+        return f"{value:,.0f}" if value == int(value) else f"{value:,.2f}"
+
+    if pay.min is not None and pay.max is not None and pay.min != pay.max:
+        span = f"{symbol}{amount(pay.min)}–{amount(pay.max)}"
+    else:
+        only = pay.min if pay.min is not None else pay.max
+        assert only is not None
+        span = f"{symbol}{amount(only)}"
+    return f"{span} per {pay.period}" if pay.period != "total" else f"{span} in total"
+
+
+def format_contact(contact: ContactIn | None) -> str:
+    if contact is None:
+        return "none given"
+    parts = [untrusted(contact.name, 200), untrusted(contact.email, 320), untrusted(contact.phone, 64)]
+    return " · ".join(p for p in parts if p) or "none given"
+
+
+def card_text(request: ReviewRequest) -> str:
+    """The notification text of a card (shown in alerts, never parsed for mentions)."""
+    noun = "Job" if request.kind is Kind.JOB else "Employer"
+    state = OUTCOME_BADGE[request.state].split(" ", 1)[1]
+    return f"{noun} request: {untrusted(request.title, 150)} ({state})"
+
+
+def render_card(facts: CardFacts, now: datetime) -> dict[str, Any]:
+    """The whole card message: `text` and `blocks` for chat.postMessage / chat.update."""
+    request = facts.request
+    blocks = _job_blocks(facts) if request.kind is Kind.JOB else _employer_blocks(facts)
+    blocks.append(_status_block(facts))
+    controls = _controls(facts, now)
+    if controls is not None:
+        blocks.append(controls)
+    blocks.append(
+        context(
+            f"{request.kind.value} `{untrusted(request.upstream_id, 100)}` · version {request.version}"
+            f" · received {when(request.received_at)}"
+        )
+    )
+    return {"text": card_text(request), "blocks": blocks}
+
+
+def _job_blocks(facts: CardFacts) -> list[Block]:
+    request = facts.request
+    job = request.job
+    employer = request.employer
+    employer_line = (
+        f"*{untrusted(employer.name, 200)}* · {EMPLOYER_BADGE[employer.status]}"
+        + (" · :star: trusted" if employer.trusted else "")
+    )
+    where = untrusted(job.location, SHORT) or "not stated"
+    if job.remote:
+        where += " (remote)"
+    fields = [
+        f"*Location*\n{where}",
+        f"*Pay*\n{escape(format_pay(job.pay))}",
+        f"*Type*\n{untrusted(job.employment_type, 64) or 'not stated'}",
+        f"*Apply*\n{untrusted(job.apply_url, FIELD_TEXT - 20) or 'no link given'}",
+        f"*Contact*\n{format_contact(job.contact)}",
+        f"*Employer's jobs here*\n{_tally_text(facts)}",
+    ]
+    blocks: list[Block] = [
+        header(f"Job: {job.title}"),
+        section(employer_line, fields=fields),
+    ]
+    if job.description:
+        blocks.append(section(f"*Description*\n>{_quote(untrusted(job.description, DESCRIPTION_EXCERPT))}"))
+    return blocks
+
+
+def _employer_blocks(facts: CardFacts) -> list[Block]:
+    employer = facts.request.employer_submission
+    fields = [
+        f"*Website*\n{untrusted(employer.website, FIELD_TEXT - 20) or 'none given'}",
+        f"*Contact*\n{format_contact(employer.contact)}",
+        f"*Industry*\n{untrusted(employer.industry, SHORT) or 'not stated'}",
+        f"*Size*\n{untrusted(employer.size, 100) or 'not stated'}",
+        f"*Location*\n{untrusted(employer.location, SHORT) or 'not stated'}",
+        f"*Jobs here*\n{_tally_text(facts)}",
+    ]
+    if employer.other_schools is not None:
+        fields.append(
+            f"*Other schools*\n{employer.other_schools.approved} approved · "
+            f"{employer.other_schools.declined} declined"
+        )
+    if facts.default_roles:
+        fields.append("*Roles on approval*\n" + ", ".join(f"`{r}`" for r in facts.default_roles))
+    blocks: list[Block] = [
+        header(f"Employer: {employer.name}"),
+        section(f"*{untrusted(employer.name, 200)}* asks to recruit here", fields=fields),
+    ]
+    if employer.description:
+        blocks.append(section(f">{_quote(untrusted(employer.description, DESCRIPTION_EXCERPT))}"))
+    return blocks
+
+
+def _quote(text: str) -> str:
+    return text.replace("\n", "\n>")
+
+
+def _tally_text(facts: CardFacts) -> str:
+    tally = facts.employer_tally
+    if tally.jobs_total == 0:
+        return "none yet"
+    return (
+        f"{tally.jobs_total} requested · {tally.approved} approved · {tally.declined} declined"
+        f" · {tally.pending + tally.on_hold} open"
+    )
+
+
+def _status_block(facts: CardFacts) -> Block:
+    request = facts.request
+    badge = OUTCOME_BADGE[request.state]
+    decision = facts.last_decision
+    if request.state is State.PENDING or decision is None or request.decided_at is None:
+        line = f"*{badge}*"
+        if request.kind is Kind.JOB and request.employer.status is not EmployerStatus.APPROVED:
+            line += f" · _{EMPLOYER_BADGE[request.employer.status]}_"
+        return section(line)
+    line = f"*{badge}* by {mention(request.decided_by)} {when(request.decided_at)}"
+    if decision.reasons:
+        line += "\n*Reasons:* " + ", ".join(escape(r.label) for r in decision.reasons)
+    if request.state is State.ON_HOLD and request.hold_follow_up_at:
+        line += f"\n*Follow-up:* {when(request.hold_follow_up_at, '{date_short_pretty}')}"
+    return section(line)
+
+
+def _controls(facts: CardFacts, now: datetime) -> Block | None:
+    request = facts.request
+    value = str(request.id)
+    if request.state in (State.PENDING, State.ON_HOLD):
+        buttons = [
+            button("Approve", ids.APPROVE, value, style="primary"),
+            button("Decline", ids.DECLINE, value, style="danger"),
+        ]
+        if request.state is State.PENDING:
+            buttons.append(button("Hold", ids.HOLD, value))
+        elif facts.undo_until is not None and now < facts.undo_until:
+            buttons.append(button("Undo", ids.UNDO, value))
+        return actions(*buttons, block_id=f"review.{request.id}")
+    if facts.undo_until is not None and now < facts.undo_until:
+        return actions(button("Undo", ids.UNDO, value), block_id=f"undo.{request.id}")
+    return None

@@ -1,0 +1,31 @@
+"""Every action id, callback id and block id jobgate's surfaces use, in one place."""
+
+from __future__ import annotations
+
+# Review card buttons (labels are contract: Approve / Decline / Hold).
+APPROVE = "jobgate_approve"
+DECLINE = "jobgate_decline"
+HOLD = "jobgate_hold"
+UNDO = "jobgate_undo"
+CARD_MENU = "jobgate_card_menu"
+
+# Modals.
+DECLINE_MODAL = "jobgate_decline_modal"
+HOLD_MODAL = "jobgate_hold_modal"
+APPROVE_BOTH_MODAL = "jobgate_approve_both_modal"
+
+# Modal inputs: (block_id, action_id).
+REASONS = ("reasons", "reasons_input")
+EMPLOYER_MESSAGE = ("employer_message", "employer_message_input")
+INTERNAL_NOTE = ("internal_note", "internal_note_input")
+HOLD_TEMPLATE = ("hold_template", "hold_template_input")
+HOLD_QUESTION = ("hold_question", "hold_question_input")
+FOLLOW_UP_DAYS = ("follow_up_days", "follow_up_days_input")
+
+# The first block of every message the outbox posts carries this prefix plus the outbox
+# message id, so a post whose answer was lost can be found again instead of posted twice.
+OUTBOX_MARKER_PREFIX = "jg."
+
+
+def outbox_marker(message_id: str) -> str:
+    return f"{OUTBOX_MARKER_PREFIX}{message_id}"

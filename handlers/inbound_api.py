@@ -1,0 +1,168 @@
+"""The platform's inbound API (SPEC section 6), signed with Standard Webhooks."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+from standardwebhooks import Webhook
+
+from bot.clock import to_db
+from bot.models import Kind
+from bot.services import Services
+from bot.submissions import EmployerSubmission, FieldProblem, JobSubmission, parse_batch
+from storage.deliveries import StoredAnswer
+from storage.requests import IngestResult
+
+log = logging.getLogger(__name__)
+
+MAX_BODY = 1024 * 1024
+SERVICES = web.AppKey("services", Services)
+
+Handler = Callable[[web.Request], Awaitable[web.Response]]
+
+
+def routes() -> list[web.RouteDef]:
+    return [
+        web.post("/api/v1/employers", post_employers),
+        web.post("/api/v1/jobs", post_jobs),
+        web.get("/api/v1/requests/{kind}/{upstream_id}", get_request),
+    ]
+
+
+def _error(status: int, error: str, message: str, problems: list[FieldProblem] | None = None) -> web.Response:
+    body: dict[str, Any] = {"error": error, "message": message}
+    if problems is not None:
+        body["problems"] = [p.model_dump() for p in problems]
+    return web.json_response(body, status=status)
+
+
+class Rejected(Exception):
+    def __init__(self, response: web.Response) -> None:
+        self.response = response
+
+
+async def read_verified(request: web.Request) -> tuple[bytes, str]:
+    """The body and its webhook-id once size and signature check out; Rejected otherwise."""
+    services = request.app[SERVICES]
+    secret = services.settings.ingest_secret
+    if secret is None:
+        raise Rejected(_error(503, "inbound_api_off", "the inbound API is off: set JOBGATE_INGEST_SECRET"))
+    if request.content_length is not None and request.content_length > MAX_BODY:
+        raise Rejected(_error(413, "too_large", f"the body is over {MAX_BODY} bytes"))
+    try:
+        body = await request.content.read(MAX_BODY + 1)
+    except web.HTTPRequestEntityTooLarge:
+        raise Rejected(_error(413, "too_large", f"the body is over {MAX_BODY} bytes")) from None
+    if len(body) > MAX_BODY:
+        raise Rejected(_error(413, "too_large", f"the body is over {MAX_BODY} bytes"))
+    try:
+        Webhook(secret.get_secret_value()).verify(body, dict(request.headers), json_parse=False)
+    except Exception as exc:  # the package raises several types for malformed headers
+        log.info("inbound call refused: %s", type(exc).__name__)
+        raise Rejected(
+            _error(401, "invalid_signature", "missing, bad or stale Standard Webhooks signature")
+        ) from None
+    return body, request.headers["webhook-id"]
+
+
+def _count(results: list[IngestResult], outcome: str) -> int:
+    return sum(1 for r in results if r.outcome == outcome)
+
+
+async def _ingest(request: web.Request, kind: Kind) -> web.Response:
+    services = request.app[SERVICES]
+    try:
+        body, webhook_id = await read_verified(request)
+    except Rejected as rejected:
+        services.metrics.inbound_rejected.labels(str(rejected.response.status)).inc()
+        return rejected.response
+    seen = await services.repo.find_inbound_answer(webhook_id)
+    if seen is not None:
+        return web.json_response(seen.body, status=seen.status, headers={"Idempotent-Replayed": "true"})
+    try:
+        document = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        services.metrics.inbound_rejected.labels("400").inc()
+        return _error(400, "invalid_json", "the body is not valid JSON",
+                      [FieldProblem(field="(body)", problem=str(exc))])
+    model = EmployerSubmission if kind is Kind.EMPLOYER else JobSubmission
+    items, was_array, problems = parse_batch(document, model)
+    if problems:
+        services.metrics.inbound_rejected.labels("400").inc()
+        return _error(400, "invalid_request", f"{len(problems)} problem(s); nothing was stored", problems)
+
+    def respond(results: list[IngestResult]) -> StoredAnswer:
+        if not was_array:
+            return StoredAnswer(200, results[0].as_response())
+        return StoredAnswer(200, {
+            "results": [r.as_response() for r in results],
+            "created": _count(results, "created"),
+            "updated": _count(results, "updated"),
+            "unchanged": _count(results, "unchanged"),
+        })
+
+    answer = await services.repo.ingest_submissions(
+        kind, items, webhook_id=webhook_id, endpoint=request.path, respond=respond,
+        now=services.clock.now(),
+    )
+    for result in answer.results:
+        services.metrics.ingested.labels(kind.value, result.outcome).inc()
+    headers = {"Idempotent-Replayed": "true"} if answer.replayed else {}
+    return web.json_response(answer.answer.body, status=answer.answer.status, headers=headers)
+
+
+async def post_employers(request: web.Request) -> web.Response:
+    """One employer request, or an array of up to 1,000."""
+    return await _ingest(request, Kind.EMPLOYER)
+
+
+async def post_jobs(request: web.Request) -> web.Response:
+    """One job request, or an array of up to 1,000."""
+    return await _ingest(request, Kind.JOB)
+
+
+async def get_request(request: web.Request) -> web.Response:
+    """Current state and decision history of one request (internal notes are not included)."""
+    services = request.app[SERVICES]
+    try:
+        await read_verified(request)
+    except Rejected as rejected:
+        return rejected.response
+    try:
+        kind = Kind(request.match_info["kind"])
+    except ValueError:
+        return _error(400, "invalid_kind", "kind must be 'employer' or 'job'")
+    found = await services.repo.find_request(kind, request.match_info["upstream_id"])
+    if found is None:
+        return _error(404, "not_found", f"no {kind.value} request with that id")
+    history = await services.repo.list_audit(found.id)
+    return web.json_response({
+        "id": found.upstream_id,
+        "kind": found.kind.value,
+        "state": found.state.value,
+        "title": found.title,
+        "version": found.version,
+        "employer": {"id": found.employer.upstream_id, "status": found.employer.status.value},
+        "received_at": to_db(found.received_at),
+        "updated_at": to_db(found.updated_at),
+        "decided_at": to_db(found.decided_at) if found.decided_at else None,
+        "decided_by": found.decided_by,
+        "history": [
+            {
+                "action": entry.action,
+                "from_state": entry.from_state,
+                "to_state": entry.to_state,
+                "actor": entry.actor,
+                "via": entry.via.value,
+                "reasons": [r.model_dump() for r in entry.reasons],
+                "message": entry.message,
+                "at": to_db(entry.at),
+            }
+            for entry in history
+            if entry.action != "refused"
+        ],
+    })

@@ -1,0 +1,187 @@
+"""What a click or a submission carries, who sent it, and how to answer them privately."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.models import Via
+from bot.policy import Actor, Refusal, Role
+from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+REFUSAL_TEXT = {
+    Refusal.NOT_ALLOWED: (
+        ":no_entry: You are not on jobgate's {role} list, so nothing changed. "
+        "An admin can add you (JOBGATE_{env})."
+    ),
+    Refusal.OTHER_TEAM: (
+        ":no_entry: Only members of this workspace can take decisions here, so nothing changed."
+    ),
+    Refusal.NOBODY_CONFIGURED: (
+        ":no_entry: No {role}s are configured yet, so nobody can do this and nothing changed. "
+        "An admin should set JOBGATE_{env} (`jobgate check` shows what is missing)."
+    ),
+}
+
+
+def services_of(context: AsyncBoltContext) -> Services:
+    services = context.get("services")
+    assert isinstance(services, Services), "the services middleware did not run"
+    return services
+
+
+@dataclass(frozen=True)
+class Click:
+    """A button press on a card (block_actions)."""
+
+    user_id: str
+    team_id: str | None
+    request_id: int
+    channel: str | None
+    message_ts: str | None
+    trigger_id: str | None
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(self.user_id, self.team_id)
+
+
+def _user_team(body: dict[str, Any]) -> str | None:
+    user = body.get("user") or {}
+    team = user.get("team_id") or (body.get("team") or {}).get("id")
+    return str(team) if team else None
+
+
+def parse_click(body: dict[str, Any]) -> Click | None:
+    """The click's facts, or None for a payload that is not one of our card buttons."""
+    try:
+        action = body["actions"][0]
+        request_id = int(str(action.get("value") or action.get("selected_option", {}).get("value", "")).split(":")[-1])
+        user_id = str(body["user"]["id"])
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError):
+        return None
+    container = body.get("container") or {}
+    channel = (body.get("channel") or {}).get("id") or container.get("channel_id")
+    message_ts = (body.get("message") or {}).get("ts") or container.get("message_ts")
+    return Click(
+        user_id=user_id,
+        team_id=_user_team(body),
+        request_id=request_id,
+        channel=str(channel) if channel else None,
+        message_ts=str(message_ts) if message_ts else None,
+        trigger_id=body.get("trigger_id"),
+    )
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A modal submission (view_submission) for one request."""
+
+    user_id: str
+    team_id: str | None
+    request_id: int
+    channel: str | None
+    message_ts: str | None
+    values: dict[str, dict[str, Any]]
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(self.user_id, self.team_id)
+
+    def value(self, block_prefix: str, action_id: str) -> Any:
+        """The input's element state, found by block id or by block id prefix (`id.` + hash)."""
+        for block_id, actions in self.values.items():
+            if block_id == block_prefix or block_id.startswith(block_prefix + "."):
+                if action_id in actions:
+                    return actions[action_id]
+        return None
+
+    def text(self, block_prefix: str, action_id: str) -> str:
+        state = self.value(block_prefix, action_id) or {}
+        return str(state.get("value") or "").strip()
+
+    def selected(self, block_prefix: str, action_id: str) -> list[str]:
+        state = self.value(block_prefix, action_id) or {}
+        options = state.get("selected_options") or []
+        return [str(o.get("value")) for o in options if isinstance(o, dict) and o.get("value")]
+
+
+def parse_submission(body: dict[str, Any]) -> Submission | None:
+    try:
+        view = body["view"]
+        metadata = json.loads(view.get("private_metadata") or "{}")
+        request_id = int(metadata["request_id"])
+        user_id = str(body["user"]["id"])
+        values = view.get("state", {}).get("values", {}) or {}
+    except (KeyError, TypeError, ValueError, json.JSONDecodeError):
+        return None
+    return Submission(
+        user_id=user_id,
+        team_id=_user_team(body),
+        request_id=request_id,
+        channel=metadata.get("channel"),
+        message_ts=metadata.get("ts"),
+        values=values if isinstance(values, dict) else {},
+    )
+
+
+async def reply_privately(
+    client: AsyncWebClient, *, channel: str | None, user: str, text: str
+) -> None:
+    """An ephemeral message only `user` sees; failures are logged, never raised."""
+    if not channel:
+        log.info("no channel to answer %s privately: %s", user, text)
+        return
+    try:
+        await client.chat_postEphemeral(channel=channel, user=user, text=text)
+    except SlackApiError as exc:
+        log.warning("could not answer %s privately: %s", user, exc.response.get("error"))
+
+
+async def check_allowed(
+    services: Services,
+    client: AsyncWebClient,
+    *,
+    actor: Actor,
+    needs: Role,
+    attempted: str,
+    request_id: int | None,
+    channel: str | None,
+    via: Via = Via.BUTTON,
+    answer_privately: bool = True,
+) -> Refusal | None:
+    """Deny by default: a refusal is recorded and answered privately; None means go ahead."""
+    refusal = await services.staff.check(actor, needs)
+    if refusal is None:
+        return None
+    services.metrics.refusals.labels(refusal.value).inc()
+    await services.repo.record_refusal(
+        request_id=request_id,
+        actor=actor.user_id,
+        attempted=attempted,
+        why=refusal.value,
+        via=via,
+        now=services.clock.now(),
+        details={"team_id": actor.team_id},
+    )
+    log.info("refused %s by %s (%s)", attempted, actor.user_id, refusal.value)
+    if answer_privately:
+        text = refusal_text(refusal, needs)
+        services.tasks.spawn(
+            reply_privately(client, channel=channel, user=actor.user_id, text=text),
+            name="reply-refusal",
+        )
+    return refusal
+
+
+def refusal_text(refusal: Refusal, needs: Role) -> str:
+    env = "ADMINS" if needs is Role.ADMIN else "REVIEWERS"
+    return REFUSAL_TEXT[refusal].format(role=needs.value, env=env)

@@ -1,0 +1,105 @@
+"""`POST /slack/events`: Slack's HTTP deliveries into Bolt, with the checks Bolt leaves out."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
+from slack_bolt.app.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_sdk.signature import SignatureVerifier
+
+from bot.metrics import Metrics
+
+log = logging.getLogger(__name__)
+
+MAX_SLACK_BODY = 1024 * 1024
+# Signatures older than five minutes are refused, so remembering a little longer is enough
+# to recognise a retry or a replay of the same signed body.
+REPEAT_MEMORY_S = 6 * 60
+REPEAT_MEMORY_MAX = 50_000
+
+
+class RepeatedDeliveries:
+    """Bodies seen recently (by hash). A retry (`X-Slack-Retry-Num`) or a replay of a body
+    already handled is answered 200 with no side effect; a body whose handling failed is
+    forgotten so Slack's retry can try again."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._seen: OrderedDict[str, float] = OrderedDict()
+        self._clock = clock
+        self.skipped = 0
+
+    def _expire(self, now: float) -> None:
+        while self._seen:
+            key, seen_at = next(iter(self._seen.items()))
+            if now - seen_at < REPEAT_MEMORY_S and len(self._seen) <= REPEAT_MEMORY_MAX:
+                break
+            self._seen.pop(key)
+
+    def first_time(self, body: str) -> str | None:
+        """The body's key when it has not been seen recently (and remember it), else None."""
+        key = hashlib.sha256(body.encode()).hexdigest()
+        now = self._clock()
+        self._expire(now)
+        if key in self._seen:
+            self.skipped += 1
+            return None
+        self._seen[key] = now
+        return key
+
+    def forget(self, key: str) -> None:
+        """Handling failed: let Slack's retry of this body try again."""
+        self._seen.pop(key, None)
+
+
+def slack_endpoint(
+    bolt: AsyncApp,
+    metrics: Metrics,
+    repeated: RepeatedDeliveries,
+    signing_secret: str | None,
+) -> Callable[[web.Request], Awaitable[web.Response]]:
+    """Checks Bolt would get wrong or not do (a non-numeric timestamp is a 500 in Bolt; a body
+    seen before is handled again), then Bolt. Bolt verifies the signature once more itself."""
+    verifier = SignatureVerifier(signing_secret) if signing_secret else None
+
+    async def handle(request: web.Request) -> web.Response:
+        started = time.perf_counter()
+        if request.content_length is not None and request.content_length > MAX_SLACK_BODY:
+            return web.json_response({"error": "body too large"}, status=413)
+        timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
+        if verifier is not None and not timestamp.strip().isdigit():
+            # Bolt would fail on int() here and answer 500; a bad timestamp is a bad signature
+            return web.json_response({"error": "invalid request signature"}, status=401)
+        try:
+            raw = await request.read()
+            body = raw.decode("utf-8")
+        except web.HTTPRequestEntityTooLarge:
+            return web.json_response({"error": "body too large"}, status=413)
+        except UnicodeDecodeError:
+            return web.json_response({"error": "body is not UTF-8"}, status=400)
+        headers = dict(request.headers)
+        if verifier is not None and not verifier.is_valid_request(body, headers):
+            return web.json_response({"error": "invalid request signature"}, status=401)
+        key = repeated.first_time(body)
+        if key is None:
+            retry = request.headers.get("X-Slack-Retry-Num", "-")
+            log.info("skipped a repeated Slack delivery (retry %s)", retry)
+            return web.Response(status=200, text="")
+        try:
+            bolt_request = AsyncBoltRequest(body=body, query=request.query_string, headers=headers)
+            bolt_response = await bolt.async_dispatch(bolt_request)
+        except BaseException:
+            repeated.forget(key)
+            raise
+        if bolt_response.status >= 500:
+            repeated.forget(key)
+        metrics.ack_seconds.observe(time.perf_counter() - started)
+        return await to_aiohttp_response(bolt_response)
+
+    return handle

@@ -1,0 +1,203 @@
+"""Modal submissions (Decline, Hold, Approve both) and the live prefill inside those modals."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from slack_bolt.app.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.models import State, Via
+from bot.policy import Role, compose_employer_message
+from handlers import ids
+from handlers.actions import blocker_text
+from handlers.blocks.modals import decline_modal, hold_modal, notice_modal
+from handlers.interaction import Submission, check_allowed, parse_submission, services_of
+from storage.decisions import Decided, DecisionCommand, UnknownReason
+
+log = logging.getLogger(__name__)
+
+MAX_FOLLOW_UP_DAYS = 30
+
+
+def register(app: AsyncApp) -> None:
+    app.view(ids.DECLINE_MODAL)(decline_submitted)
+    app.view(ids.HOLD_MODAL)(hold_submitted)
+    app.view(ids.APPROVE_BOTH_MODAL)(approve_both_submitted)
+    app.action(ids.REASONS[1])(reasons_changed)
+    app.action(ids.HOLD_TEMPLATE[1])(hold_template_chosen)
+
+
+async def _decide(
+    ack: AsyncAck,
+    context: AsyncBoltContext,
+    client: AsyncWebClient,
+    submission: Submission,
+    command: DecisionCommand,
+    *,
+    error_block: str,
+) -> None:
+    services = services_of(context)
+    refusal = await check_allowed(
+        services, client, actor=submission.actor, needs=Role.REVIEWER,
+        attempted=command.outcome.value, request_id=submission.request_id,
+        channel=submission.channel, answer_privately=False,
+    )
+    if refusal is not None:
+        await ack(response_action="errors", errors={error_block: "You are not allowed to decide here; nothing changed."})
+        return
+    try:
+        result = await services.repo.record_decision(command, services.clock.now())
+    except UnknownReason as exc:
+        await ack(response_action="errors", errors={error_block: str(exc)})
+        return
+    except LookupError:
+        await ack(response_action="update", view=notice_modal("Not found", "This request no longer exists."))
+        return
+    if isinstance(result, Decided):
+        services.metrics.decisions.labels(result.request.kind.value, command.outcome.value, "button").inc()
+        await ack()
+        return
+    await ack(response_action="update", view=notice_modal("Nothing changed", blocker_text(result.blocker, result.request)))
+
+
+async def decline_submitted(
+    ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient
+) -> None:
+    """Decline with reasons; the message goes to the employer, the note stays here."""
+    submission = parse_submission(body)
+    if submission is None:
+        await ack()
+        return
+    codes = submission.selected(*ids.REASONS)
+    if not codes:
+        await ack(response_action="errors", errors={ids.REASONS[0]: "Choose at least one reason."})
+        return
+    message = submission.text(*ids.EMPLOYER_MESSAGE)
+    if not message:
+        catalogue = {r.code: r for r in await services_of(context).repo.list_decline_reasons(True)}
+        message = compose_employer_message([catalogue[c] for c in codes if c in catalogue])
+    command = DecisionCommand(
+        submission.request_id, State.DECLINED, submission.user_id, Via.BUTTON,
+        reason_codes=tuple(codes), message=message,
+        note=submission.text(*ids.INTERNAL_NOTE) or None,
+    )
+    await _decide(ack, context, client, submission, command, error_block=ids.REASONS[0])
+
+
+async def hold_submitted(
+    ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient
+) -> None:
+    """Hold with a question for the employer and a follow-up in N business days."""
+    submission = parse_submission(body)
+    if submission is None:
+        await ack()
+        return
+    question = submission.text(*ids.HOLD_QUESTION)
+    days_text = submission.text(*ids.FOLLOW_UP_DAYS)
+    errors = {}
+    question_block = next(
+        (b for b in submission.values if b.startswith(ids.HOLD_QUESTION[0])), ids.HOLD_QUESTION[0]
+    )
+    if not question:
+        errors[question_block] = "Write the question for the employer."
+    try:
+        days = int(days_text)
+        if not 1 <= days <= MAX_FOLLOW_UP_DAYS:
+            raise ValueError
+    except ValueError:
+        errors[ids.FOLLOW_UP_DAYS[0]] = f"A whole number of business days from 1 to {MAX_FOLLOW_UP_DAYS}."
+        days = 0
+    if errors:
+        await ack(response_action="errors", errors=errors)
+        return
+    command = DecisionCommand(
+        submission.request_id, State.ON_HOLD, submission.user_id, Via.BUTTON,
+        hold_question=question, follow_up_days=days,
+        note=submission.text(*ids.INTERNAL_NOTE) or None,
+    )
+    await _decide(ack, context, client, submission, command, error_block=question_block)
+
+
+async def approve_both_submitted(
+    ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient
+) -> None:
+    """The job's employer was pending: approve the employer and then the job."""
+    submission = parse_submission(body)
+    if submission is None:
+        await ack()
+        return
+    command = DecisionCommand(
+        submission.request_id, State.APPROVED, submission.user_id, Via.BUTTON,
+        approve_employer_too=True,
+    )
+    services = services_of(context)
+    refusal = await check_allowed(
+        services, client, actor=submission.actor, needs=Role.REVIEWER, attempted="approve",
+        request_id=submission.request_id, channel=submission.channel, answer_privately=False,
+    )
+    if refusal is not None:
+        await ack(response_action="update", view=notice_modal("Not allowed", "You are not allowed to decide here; nothing changed."))
+        return
+    result = await services.repo.record_decision(command, services.clock.now())
+    if isinstance(result, Decided):
+        await ack()
+        return
+    await ack(response_action="update", view=notice_modal("Nothing changed", blocker_text(result.blocker, result.request)))
+
+
+async def _update_view(client: AsyncWebClient, body: dict[str, Any], view: dict[str, Any]) -> None:
+    current = body.get("view") or {}
+    try:
+        await client.views_update(view_id=current.get("id"), hash=current.get("hash"), view=view)
+    except SlackApiError as exc:
+        # hash_conflict: the person typed meanwhile; their text wins
+        log.info("modal not refreshed: %s", exc.response.get("error"))
+
+
+async def reasons_changed(
+    ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient
+) -> None:
+    """Reasons chosen in the Decline modal: prefill the message to the employer from them."""
+    await ack()
+    services = services_of(context)
+    view = body.get("view") or {}
+    try:
+        metadata = json.loads(view.get("private_metadata") or "{}")
+        request = await services.repo.get_request(int(metadata["request_id"]))
+        action = body["actions"][0]
+    except (KeyError, IndexError, TypeError, ValueError):
+        return
+    if request is None:
+        return
+    codes = [str(o.get("value")) for o in action.get("selected_options") or [] if isinstance(o, dict)]
+    reasons = await services.repo.list_decline_reasons()
+    await _update_view(client, body, decline_modal(request, reasons, metadata, selected=codes))
+
+
+async def hold_template_chosen(
+    ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient
+) -> None:
+    """A hold template chosen: put its text in the question box."""
+    await ack()
+    services = services_of(context)
+    view = body.get("view") or {}
+    try:
+        metadata = json.loads(view.get("private_metadata") or "{}")
+        request = await services.repo.get_request(int(metadata["request_id"]))
+        index = int(body["actions"][0]["selected_option"]["value"])
+    except (KeyError, IndexError, TypeError, ValueError):
+        return
+    if request is None:
+        return
+    settings = await services.repo.get_workspace_settings()
+    await _update_view(
+        client, body,
+        hold_modal(request, metadata, follow_up_days=settings.hold_follow_up_days, template_index=index),
+    )
+

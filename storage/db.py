@@ -1,0 +1,162 @@
+"""The SQLite database: pragmas, one writer with group commit, a reader, migrations at open."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import aiosqlite
+
+from storage.migrations import apply_migrations
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+Unit = Callable[[sqlite3.Connection], T]
+
+BUSY_TIMEOUT_MS = 15_000
+MAX_UNITS_PER_COMMIT = 256
+
+
+class DatabaseError(RuntimeError):
+    """A problem the operator has to fix (wrong file, newer schema, unwritable disk)."""
+
+
+def _configure(conn: sqlite3.Connection, *, writer: bool) -> None:
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("PRAGMA temp_store = MEMORY")
+    conn.execute("PRAGMA cache_size = -32000")
+    if writer:
+        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if str(mode).lower() != "wal":
+            raise DatabaseError(f"could not switch the database to WAL mode (got {mode})")
+    else:
+        conn.execute("PRAGMA query_only = ON")
+    conn.row_factory = sqlite3.Row
+
+
+async def _run_on_connection_thread(conn: aiosqlite.Connection, fn: Callable[[], T]) -> T:
+    # aiosqlite hops to its worker thread once per call; running a whole transaction as one
+    # function keeps that to one hop per commit instead of one per statement (SPEC 8 click bar).
+    result: T = await conn._execute(fn)
+    return result
+
+
+@dataclass
+class _Pending:
+    unit: Unit[Any]
+    future: asyncio.Future[Any] = field(repr=False)
+
+
+class Database:
+    """Writes go through one connection in `BEGIN IMMEDIATE` transactions, grouped when many
+    arrive together (each unit in its own savepoint, so one failure spoils only itself).
+    Reads use a second, query-only connection that sees the last commit (WAL)."""
+
+    def __init__(self, path: Path, writer: aiosqlite.Connection, reader: aiosqlite.Connection):
+        self.path = path
+        self._writer = writer
+        self._reader = reader
+        self._pending: list[_Pending] = []
+        self._flusher: asyncio.Task[None] | None = None
+        self.commits = 0
+        self.units_committed = 0
+
+    @classmethod
+    async def open(cls, path: Path | str) -> Database:
+        """Open (creating if needed) and migrate the database; refuse one newer than this code."""
+        db_path = Path(path)
+        if db_path.parent and not db_path.parent.exists():
+            raise DatabaseError(f"the folder for the database does not exist: {db_path.parent}")
+        writer = await aiosqlite.connect(db_path, isolation_level=None, check_same_thread=False)
+        reader: aiosqlite.Connection | None = None
+        try:
+            await _run_on_connection_thread(
+                writer, lambda: _configure(writer._conn, writer=True)
+            )
+            await _run_on_connection_thread(writer, lambda: apply_migrations(writer._conn))
+            reader = await aiosqlite.connect(db_path, isolation_level=None, check_same_thread=False)
+            await _run_on_connection_thread(
+                reader, lambda: _configure(reader._conn, writer=False)  # type: ignore[union-attr]
+            )
+        except BaseException:
+            await writer.close()
+            if reader is not None:
+                await reader.close()
+            raise
+        return cls(db_path, writer, reader)
+
+    async def close(self) -> None:
+        if self._flusher is not None:
+            await asyncio.shield(self._flusher)
+        await self._writer.close()
+        await self._reader.close()
+
+    async def write(self, unit: Unit[T]) -> T:
+        """Run `unit` inside a write transaction; returns once it is committed."""
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._pending.append(_Pending(unit, future))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush(), name="jobgate-db-writer")
+        return await future
+
+    async def read(self, query: Unit[T]) -> T:
+        """Run `query` on the read connection (sees the last commit)."""
+        conn = self._reader
+        return await _run_on_connection_thread(conn, lambda: query(conn._conn))
+
+    async def _flush(self) -> None:
+        while self._pending:
+            batch = self._pending[:MAX_UNITS_PER_COMMIT]
+            del self._pending[:MAX_UNITS_PER_COMMIT]
+            units = [p.unit for p in batch]
+            try:
+                outcomes = await _run_on_connection_thread(
+                    self._writer, lambda units=units: _commit_group(self._writer._conn, units)
+                )
+            except BaseException as exc:  # the whole group failed (busy, disk, closed)
+                for pending in batch:
+                    if not pending.future.done():
+                        pending.future.set_exception(exc)
+                if isinstance(exc, asyncio.CancelledError):
+                    raise
+                continue
+            self.commits += 1
+            self.units_committed += len(batch)
+            for pending, (ok, value) in zip(batch, outcomes, strict=True):
+                if pending.future.done():
+                    continue
+                if ok:
+                    pending.future.set_result(value)
+                else:
+                    pending.future.set_exception(value)
+
+
+def _commit_group(conn: sqlite3.Connection, units: list[Unit[Any]]) -> list[tuple[bool, Any]]:
+    outcomes: list[tuple[bool, Any]] = []
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        for unit in units:
+            conn.execute("SAVEPOINT unit")
+            try:
+                value = unit(conn)
+            except Exception as exc:
+                conn.execute("ROLLBACK TO unit")
+                conn.execute("RELEASE unit")
+                outcomes.append((False, exc))
+            else:
+                conn.execute("RELEASE unit")
+                outcomes.append((True, value))
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    return outcomes

@@ -1,0 +1,357 @@
+"""SQL for decisions: one transaction per decision with its audit row and outbox rows."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from bot.clock import add_business_days, from_db, to_db
+from bot.models import AUTO_ACTOR, Kind, ReasonRef, ReviewRequest, State, Via
+from bot.platform_events import decision_event, reverted_event
+from bot.policy import (
+    EMPLOYER_NOT_APPROVED,
+    Blocker,
+    can_undo,
+    decision_blocker,
+    employer_status_for,
+)
+from bot.workspace import WorkspaceSettings
+from storage import outbox
+from storage.audit import insert_audit, list_decline_reasons, load_workspace_settings
+from storage.outbox import card_lane, refresh_lane, webhook_lane
+from storage.rows import REQUEST_SELECT, get_request, request_from_row
+
+
+class UnknownReason(ValueError):
+    """A decline reason code that is not in the catalogue."""
+
+
+@dataclass(frozen=True)
+class DecisionCommand:
+    request_id: int
+    outcome: State
+    actor: str
+    via: Via
+    reason_codes: tuple[str, ...] = ()
+    message: str | None = None
+    note: str | None = None
+    hold_question: str | None = None
+    follow_up_days: int | None = None
+    approve_employer_too: bool = False
+    details: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Decided:
+    request: ReviewRequest
+    audit_id: int
+    also_decided: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class NotDecided:
+    blocker: Blocker
+    request: ReviewRequest
+
+
+def resolve_reasons(conn: sqlite3.Connection, codes: Sequence[str]) -> list[ReasonRef]:
+    catalogue = {r.code: r for r in list_decline_reasons(conn, include_retired=True)}
+    unknown = [code for code in codes if code not in catalogue]
+    if unknown:
+        raise UnknownReason(f"unknown decline reason(s): {', '.join(unknown)}")
+    return [ReasonRef(code=code, label=catalogue[code].label) for code in dict.fromkeys(codes)]
+
+
+def apply_decision(conn: sqlite3.Connection, cmd: DecisionCommand, now: datetime) -> Decided | NotDecided:
+    """Check the request is still open and record the decision, or say why not."""
+    request = get_request(conn, cmd.request_id)
+    if request is None:
+        raise LookupError(f"no request with id {cmd.request_id}")
+    blocker = decision_blocker(
+        request,
+        cmd.outcome,
+        reason_codes=cmd.reason_codes,
+        approve_employer_too=cmd.approve_employer_too,
+    )
+    if blocker is not None:
+        return NotDecided(blocker, request)
+    settings = load_workspace_settings(conn)
+    reasons = resolve_reasons(conn, cmd.reason_codes)
+    also: list[int] = []
+    if cmd.outcome is State.APPROVED and request.kind is Kind.JOB and cmd.approve_employer_too:
+        employer_request = _employer_request(conn, request.employer.id)
+        if employer_request is not None and employer_request.state in (State.PENDING, State.ON_HOLD):
+            record_outcome(conn, employer_request, State.APPROVED, cmd.actor, cmd.via, now,
+                           settings=settings, details={"with_job": request.upstream_id})
+            also.append(employer_request.id)
+    audit_id = record_outcome(
+        conn,
+        request,
+        cmd.outcome,
+        cmd.actor,
+        cmd.via,
+        now,
+        settings=settings,
+        reasons=reasons,
+        message=cmd.message,
+        note=cmd.note,
+        hold_question=cmd.hold_question,
+        follow_up_days=cmd.follow_up_days,
+        details=dict(cmd.details),
+    )
+    if request.kind is Kind.EMPLOYER and cmd.outcome is State.DECLINED:
+        also.extend(_decline_jobs_of_employer(conn, request.employer.id, audit_id, now, settings))
+    updated = get_request(conn, request.id)
+    assert updated is not None
+    return Decided(updated, audit_id, tuple(also))
+
+
+def record_outcome(
+    conn: sqlite3.Connection,
+    request: ReviewRequest,
+    outcome: State,
+    actor: str,
+    via: Via,
+    now: datetime,
+    *,
+    settings: WorkspaceSettings,
+    reasons: Sequence[ReasonRef] = (),
+    message: str | None = None,
+    note: str | None = None,
+    hold_question: str | None = None,
+    follow_up_days: int | None = None,
+    details: dict[str, object] | None = None,
+) -> int:
+    """State change, audit row, and the card update, thread reply and webhook it causes."""
+    follow_up_at = expires_at = None
+    if outcome is State.ON_HOLD:
+        follow_up_at = add_business_days(now, follow_up_days or settings.hold_follow_up_days)
+        expires_at = add_business_days(now, settings.hold_expiry_days)
+        message = hold_question or message
+    audit_details = dict(details or {})
+    if outcome is State.APPROVED and request.kind is Kind.EMPLOYER:
+        audit_details["roles"] = list(settings.default_roles)
+    audit_id = insert_audit(
+        conn,
+        request_id=request.id,
+        employer_id=request.employer.id,
+        action=outcome.value,
+        from_state=request.state.value,
+        to_state=outcome.value,
+        actor=actor,
+        via=via,
+        at=now,
+        reasons=reasons,
+        message=message,
+        note=note,
+        details=audit_details,
+    )
+    changed = conn.execute(
+        "UPDATE requests SET state = ?, decided_at = ?, decided_by = ?, decided_via = ?,"
+        " last_audit_id = ?, updated_at = ?, hold_question = ?, hold_follow_up_at = ?,"
+        " hold_expires_at = ? WHERE id = ? AND state = ?",
+        (
+            outcome.value,
+            to_db(now),
+            actor,
+            via.value,
+            audit_id,
+            to_db(now),
+            hold_question if outcome is State.ON_HOLD else None,
+            to_db(follow_up_at) if follow_up_at else None,
+            to_db(expires_at) if expires_at else None,
+            request.id,
+            request.state.value,
+        ),
+    ).rowcount
+    if changed != 1:
+        raise RuntimeError(f"request {request.id} changed under a decision")
+    if request.kind is Kind.EMPLOYER:
+        conn.execute(
+            "UPDATE employers SET status = ?, updated_at = ? WHERE id = ?",
+            (employer_status_for(outcome).value, to_db(now), request.employer.id),
+        )
+    event = decision_event(
+        kind=request.kind,
+        upstream_id=request.upstream_id,
+        outcome=outcome,
+        actor=actor,
+        via=via,
+        at=now,
+        reasons=reasons,
+        message=message,
+        roles=settings.default_roles,
+        employer_upstream_id=request.employer.upstream_id,
+        hold_follow_up_at=follow_up_at,
+    )
+    _enqueue_effects(conn, request.id, audit_id, event, now, settings)
+    return audit_id
+
+
+def _enqueue_effects(
+    conn: sqlite3.Connection,
+    request_id: int,
+    audit_id: int,
+    event: dict[str, object],
+    now: datetime,
+    settings: WorkspaceSettings,
+) -> None:
+    lane = card_lane(request_id)
+    outbox.enqueue(conn, lane=lane, kind="card", payload={"request_id": request_id}, now=now)
+    outbox.enqueue(
+        conn, lane=lane, kind="thread", payload={"request_id": request_id, "audit_id": audit_id},
+        now=now,
+    )
+    outbox.enqueue(conn, lane=webhook_lane(request_id), kind="webhook", payload=event, now=now)
+    if settings.undo_window_minutes:
+        # the Undo button leaves the card when the window ends
+        outbox.enqueue(
+            conn,
+            lane=refresh_lane(request_id),
+            kind="card",
+            payload={"request_id": request_id},
+            now=now,
+            not_before=now + timedelta(minutes=settings.undo_window_minutes, seconds=1),
+        )
+
+
+def _employer_request(conn: sqlite3.Connection, employer_id: int) -> ReviewRequest | None:
+    row = conn.execute(
+        REQUEST_SELECT + " WHERE r.kind = 'employer' AND r.employer_id = ?", (employer_id,)
+    ).fetchone()
+    return request_from_row(row) if row else None
+
+
+def _decline_jobs_of_employer(
+    conn: sqlite3.Connection,
+    employer_id: int,
+    cause_audit_id: int,
+    now: datetime,
+    settings: WorkspaceSettings,
+) -> list[int]:
+    rows = conn.execute(
+        REQUEST_SELECT + " WHERE r.kind = 'job' AND r.employer_id = ?"
+        " AND r.state IN ('pending', 'on_hold') ORDER BY r.id",
+        (employer_id,),
+    ).fetchall()
+    reasons = resolve_reasons(conn, [EMPLOYER_NOT_APPROVED])
+    declined = []
+    for row in rows:
+        job = request_from_row(row)
+        record_outcome(
+            conn, job, State.DECLINED, AUTO_ACTOR, Via.AUTO, now, settings=settings,
+            reasons=reasons, message=_employer_not_approved_message(conn),
+            details={"cascade_of": cause_audit_id},
+        )
+        declined.append(job.id)
+    return declined
+
+
+def _employer_not_approved_message(conn: sqlite3.Connection) -> str:
+    row = conn.execute(
+        "SELECT message FROM decline_reasons WHERE code = ?", (EMPLOYER_NOT_APPROVED,)
+    ).fetchone()
+    return str(row["message"]) if row else ""
+
+
+def auto_decline_for_blocked_employer(conn: sqlite3.Connection, request_id: int, now: datetime) -> State:
+    """A new job from a declined or suspended employer: declined at once, no review."""
+    request = get_request(conn, request_id)
+    assert request is not None
+    record_outcome(
+        conn, request, State.DECLINED, AUTO_ACTOR, Via.AUTO, now,
+        settings=load_workspace_settings(conn),
+        reasons=resolve_reasons(conn, [EMPLOYER_NOT_APPROVED]),
+        message=_employer_not_approved_message(conn),
+        details={"employer_status": request.employer.status.value},
+    )
+    return State.DECLINED
+
+
+@dataclass(frozen=True)
+class Reverted:
+    request: ReviewRequest
+    audit_id: int
+
+
+@dataclass(frozen=True)
+class NotReverted:
+    request: ReviewRequest
+    why: str
+
+
+def revert_decision(
+    conn: sqlite3.Connection,
+    request_id: int,
+    *,
+    actor: str,
+    via: Via,
+    is_admin: bool,
+    now: datetime,
+) -> Reverted | NotReverted:
+    """Undo the last decision within the window: back to pending, `*.decision_reverted` sent."""
+    request = get_request(conn, request_id)
+    if request is None:
+        raise LookupError(f"no request with id {request_id}")
+    settings = load_workspace_settings(conn)
+    window = timedelta(minutes=settings.undo_window_minutes)
+    if not can_undo(
+        state=request.state,
+        decided_at=request.decided_at,
+        decided_by=request.decided_by,
+        user_id=actor,
+        is_admin=is_admin,
+        now=now,
+        window=window,
+    ):
+        if request.state not in (State.APPROVED, State.DECLINED, State.ON_HOLD):
+            why = "there is no decision to undo"
+        elif request.decided_at and now - request.decided_at > window:
+            why = f"the undo window ({settings.undo_window_minutes} minutes) has ended"
+        else:
+            why = "only the person who decided, or an admin, can undo this"
+        return NotReverted(request, why)
+    audit_id = insert_audit(
+        conn,
+        request_id=request.id,
+        employer_id=request.employer.id,
+        action="reverted",
+        from_state=request.state.value,
+        to_state=State.PENDING.value,
+        actor=actor,
+        via=via,
+        at=now,
+        details={"reverted_decision_at": to_db(request.decided_at) if request.decided_at else None},
+    )
+    conn.execute(
+        "UPDATE requests SET state = 'pending', decided_at = NULL, decided_by = NULL,"
+        " decided_via = NULL, last_audit_id = ?, updated_at = ?, hold_question = NULL,"
+        " hold_follow_up_at = NULL, hold_expires_at = NULL WHERE id = ?",
+        (audit_id, to_db(now), request.id),
+    )
+    if request.kind is Kind.EMPLOYER:
+        conn.execute(
+            "UPDATE employers SET status = 'pending', updated_at = ? WHERE id = ?",
+            (to_db(now), request.employer.id),
+        )
+    event = reverted_event(
+        kind=request.kind, upstream_id=request.upstream_id, reverted=request.state,
+        actor=actor, via=via, at=now,
+    )
+    lane = card_lane(request.id)
+    outbox.enqueue(conn, lane=lane, kind="card", payload={"request_id": request.id}, now=now)
+    outbox.enqueue(
+        conn, lane=lane, kind="thread", payload={"request_id": request.id, "audit_id": audit_id},
+        now=now,
+    )
+    outbox.enqueue(conn, lane=webhook_lane(request.id), kind="webhook", payload=event, now=now)
+    updated = get_request(conn, request.id)
+    assert updated is not None
+    return Reverted(updated, audit_id)
+
+
+def last_decision_time(conn: sqlite3.Connection, request_id: int) -> datetime | None:
+    row = conn.execute("SELECT decided_at FROM requests WHERE id = ?", (request_id,)).fetchone()
+    return from_db(row[0]) if row and row[0] else None

@@ -1,0 +1,210 @@
+"""SQL for the transactional outbox: enqueue with the change, claim lane heads, settle."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.clock import from_db, to_db
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    id: int
+    message_id: str
+    lane: str
+    kind: str
+    payload: dict[str, Any]
+    attempts: int
+    created_at: datetime
+    first_attempt_at: datetime | None
+    last_error: str | None
+
+
+def card_lane(request_id: int) -> str:
+    """Card posts, card updates and thread replies of one request, delivered in order."""
+    return f"card:{request_id}"
+
+
+def webhook_lane(request_id: int) -> str:
+    """Platform events of one request, delivered in order."""
+    return f"webhook:{request_id}"
+
+
+def refresh_lane(request_id: int) -> str:
+    """Delayed card refreshes (undo window ends): never block the card lane."""
+    return f"refresh:{request_id}"
+
+
+def new_message_id() -> str:
+    return f"msg_{uuid.uuid4().hex}"
+
+
+def enqueue(
+    conn: sqlite3.Connection,
+    *,
+    lane: str,
+    kind: str,
+    payload: dict[str, Any],
+    now: datetime,
+    not_before: datetime | None = None,
+) -> str:
+    """Add one item; returns its message id (the webhook-id for platform events)."""
+    message_id = new_message_id()
+    conn.execute(
+        "INSERT INTO outbox (message_id, lane, kind, payload, next_attempt_at, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        (
+            message_id,
+            lane,
+            kind,
+            json.dumps(payload, separators=(",", ":")),
+            to_db(not_before or now),
+            to_db(now),
+        ),
+    )
+    return message_id
+
+
+def claim_due(
+    conn: sqlite3.Connection,
+    *,
+    now: datetime,
+    owner: str,
+    lease: timedelta,
+    limit: int,
+    kinds: tuple[str, ...],
+) -> list[OutboxItem]:
+    """Lease the due head of up to `limit` lanes. A later card refresh in the same lane is
+    folded into the head (a card is rendered from the current state when it is sent)."""
+    if not kinds:
+        return []
+    stamp = to_db(now)
+    marks = ",".join("?" for _ in kinds)
+    rows = conn.execute(
+        f"""
+        SELECT o.* FROM outbox o
+        WHERE o.state = 'pending' AND o.next_attempt_at <= ?
+          AND (o.lease_until IS NULL OR o.lease_until < ?)
+          AND o.kind IN ({marks})
+          AND NOT EXISTS (SELECT 1 FROM outbox p
+                          WHERE p.lane = o.lane AND p.state = 'pending' AND p.id < o.id)
+        ORDER BY o.next_attempt_at, o.id
+        LIMIT ?
+        """,
+        (stamp, stamp, *kinds, limit),
+    ).fetchall()
+    items = []
+    for row in rows:
+        conn.execute(
+            "UPDATE outbox SET lease_owner = ?, lease_until = ?, attempts = attempts + 1,"
+            " first_attempt_at = COALESCE(first_attempt_at, ?) WHERE id = ?",
+            (owner, to_db(now + lease), stamp, row["id"]),
+        )
+        if row["kind"] == "card":
+            _fold_following_card_refreshes(conn, row["lane"], row["id"])
+        items.append(
+            OutboxItem(
+                id=row["id"],
+                message_id=row["message_id"],
+                lane=row["lane"],
+                kind=row["kind"],
+                payload=json.loads(row["payload"]),
+                attempts=row["attempts"] + 1,
+                created_at=from_db(row["created_at"]),
+                first_attempt_at=from_db(row["first_attempt_at"] or stamp),
+                last_error=row["last_error"],
+            )
+        )
+    return items
+
+
+def _fold_following_card_refreshes(conn: sqlite3.Connection, lane: str, head_id: int) -> None:
+    conn.execute(
+        """
+        UPDATE outbox SET state = 'superseded'
+        WHERE lane = ? AND state = 'pending' AND kind = 'card' AND id > ?
+          AND id < COALESCE((SELECT MIN(id) FROM outbox
+                             WHERE lane = ? AND state = 'pending' AND kind != 'card' AND id > ?),
+                            9223372036854775807)
+        """,
+        (lane, head_id, lane, head_id),
+    )
+
+
+def mark_delivered(conn: sqlite3.Connection, item_id: int, now: datetime) -> None:
+    conn.execute(
+        "UPDATE outbox SET state = 'delivered', delivered_at = ?, lease_owner = NULL,"
+        " lease_until = NULL, last_error = NULL WHERE id = ?",
+        (to_db(now), item_id),
+    )
+
+
+def mark_retry(conn: sqlite3.Connection, item_id: int, next_at: datetime, error: str) -> None:
+    conn.execute(
+        "UPDATE outbox SET next_attempt_at = ?, last_error = ?, lease_owner = NULL,"
+        " lease_until = NULL WHERE id = ?",
+        (to_db(next_at), error[:2000], item_id),
+    )
+
+
+def mark_deferred(conn: sqlite3.Connection, item_id: int, next_at: datetime) -> None:
+    conn.execute(
+        "UPDATE outbox SET next_attempt_at = ?, attempts = MAX(attempts - 1, 0),"
+        " lease_owner = NULL, lease_until = NULL WHERE id = ?",
+        (to_db(next_at), item_id),
+    )
+
+
+def mark_dead(conn: sqlite3.Connection, item_id: int, error: str) -> None:
+    conn.execute(
+        "UPDATE outbox SET state = 'dead', last_error = ?, lease_owner = NULL, lease_until = NULL"
+        " WHERE id = ?",
+        (error[:2000], item_id),
+    )
+
+
+def release_leases(conn: sqlite3.Connection, owner: str) -> None:
+    """On a clean shutdown: hand back what this process had claimed but not settled."""
+    conn.execute(
+        "UPDATE outbox SET lease_owner = NULL, lease_until = NULL"
+        " WHERE lease_owner = ? AND state = 'pending'",
+        (owner,),
+    )
+
+
+def outbox_summary(conn: sqlite3.Connection, now: datetime) -> dict[str, Any]:
+    row = conn.execute(
+        """
+        SELECT
+          SUM(state = 'pending') AS pending,
+          SUM(state = 'pending' AND kind = 'webhook') AS pending_webhooks,
+          SUM(state = 'pending' AND kind != 'webhook') AS pending_slack,
+          SUM(state = 'dead') AS dead,
+          SUM(state = 'pending' AND attempts > 0) AS retrying,
+          MIN(CASE WHEN state = 'pending' THEN created_at END) AS oldest_pending
+        FROM outbox
+        """
+    ).fetchone()
+    oldest = row["oldest_pending"]
+    return {
+        "pending": row["pending"] or 0,
+        "pending_webhooks": row["pending_webhooks"] or 0,
+        "pending_slack": row["pending_slack"] or 0,
+        "retrying": row["retrying"] or 0,
+        "dead": row["dead"] or 0,
+        "oldest_pending_seconds": (
+            round((now - from_db(oldest)).total_seconds(), 1) if oldest else 0.0
+        ),
+    }
+
+
+def next_due_at(conn: sqlite3.Connection) -> datetime | None:
+    row = conn.execute(
+        "SELECT MIN(next_attempt_at) FROM outbox WHERE state = 'pending'"
+    ).fetchone()
+    return from_db(row[0]) if row and row[0] else None

@@ -1,0 +1,238 @@
+"""The repository: every read and write jobgate makes, as verb-noun async methods."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.clock import to_db
+from bot.models import AuditEntry, CardFacts, DeclineReason, Kind, ReviewRequest, Via
+from bot.submissions import EmployerSubmission, JobSubmission
+from bot.workspace import WorkspaceSettings
+from storage import audit, cards, decisions, deliveries, outbox, requests, rows
+from storage.db import Database
+from storage.deliveries import StoredAnswer
+from storage.outbox import OutboxItem
+
+
+@dataclass(frozen=True)
+class IngestAnswer:
+    answer: StoredAnswer
+    replayed: bool
+    results: tuple[requests.IngestResult, ...] = ()
+
+
+class Repository:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._on_outbox_write: list[Callable[[], None]] = []
+
+    def on_outbox_write(self, callback: Callable[[], None]) -> None:
+        """Call `callback` after any commit that added outbox rows (wakes the deliverer)."""
+        self._on_outbox_write.append(callback)
+
+    def _outbox_written(self) -> None:
+        for callback in self._on_outbox_write:
+            callback()
+
+    # -- inbound ---------------------------------------------------------------------------
+
+    async def ingest_submissions(
+        self,
+        kind: Kind,
+        submissions: Sequence[EmployerSubmission | JobSubmission],
+        *,
+        webhook_id: str | None,
+        endpoint: str,
+        respond: Callable[[list[requests.IngestResult]], StoredAnswer],
+        now: datetime,
+    ) -> IngestAnswer:
+        """Upsert in one transaction; a `webhook_id` seen before returns its first answer."""
+
+        def unit(conn: sqlite3.Connection) -> IngestAnswer:
+            if webhook_id is not None:
+                seen = deliveries.find_answer(conn, webhook_id)
+                if seen is not None:
+                    return IngestAnswer(seen, replayed=True)
+            results = requests.ingest_submissions(conn, kind, list(submissions), now)
+            answer = respond(results)
+            if webhook_id is not None:
+                deliveries.store_answer(conn, webhook_id, endpoint, answer, now)
+            return IngestAnswer(answer, replayed=False, results=tuple(results))
+
+        answer = await self.db.write(unit)
+        if not answer.replayed:
+            self._outbox_written()
+        return answer
+
+    async def find_inbound_answer(self, webhook_id: str) -> StoredAnswer | None:
+        return await self.db.read(lambda conn: deliveries.find_answer(conn, webhook_id))
+
+    # -- requests --------------------------------------------------------------------------
+
+    async def get_request(self, request_id: int) -> ReviewRequest | None:
+        return await self.db.read(lambda conn: rows.get_request(conn, request_id))
+
+    async def find_request(self, kind: Kind, upstream_id: str) -> ReviewRequest | None:
+        return await self.db.read(lambda conn: requests.find_request(conn, kind, upstream_id))
+
+    async def find_request_by_card(self, channel: str, ts: str) -> ReviewRequest | None:
+        return await self.db.read(lambda conn: requests.find_request_by_card(conn, channel, ts))
+
+    async def find_employer_request(self, employer_id: int) -> ReviewRequest | None:
+        return await self.db.read(lambda conn: requests.find_employer_request(conn, employer_id))
+
+    async def list_audit(self, request_id: int) -> list[AuditEntry]:
+        return await self.db.read(lambda conn: audit.list_audit(conn, request_id))
+
+    async def get_audit(self, audit_id: int) -> AuditEntry | None:
+        return await self.db.read(lambda conn: audit.get_audit(conn, audit_id))
+
+    # -- decisions -------------------------------------------------------------------------
+
+    async def record_decision(
+        self, command: decisions.DecisionCommand, now: datetime
+    ) -> decisions.Decided | decisions.NotDecided:
+        result = await self.db.write(lambda conn: decisions.apply_decision(conn, command, now))
+        if isinstance(result, decisions.Decided):
+            self._outbox_written()
+        return result
+
+    async def revert_decision(
+        self, request_id: int, *, actor: str, via: Via, is_admin: bool, now: datetime
+    ) -> decisions.Reverted | decisions.NotReverted:
+        result = await self.db.write(
+            lambda conn: decisions.revert_decision(
+                conn, request_id, actor=actor, via=via, is_admin=is_admin, now=now
+            )
+        )
+        if isinstance(result, decisions.Reverted):
+            self._outbox_written()
+        return result
+
+    async def record_refusal(
+        self,
+        *,
+        request_id: int | None,
+        actor: str,
+        attempted: str,
+        why: str,
+        via: Via,
+        now: datetime,
+        details: dict[str, Any] | None = None,
+    ) -> int:
+        """An attempt that was not allowed or came too late: recorded, nothing else changes."""
+        return await self.db.write(
+            lambda conn: audit.insert_audit(
+                conn,
+                request_id=request_id,
+                action="refused",
+                actor=actor,
+                via=via,
+                at=now,
+                details={"attempted": attempted, "why": why, **(details or {})},
+            )
+        )
+
+    # -- settings --------------------------------------------------------------------------
+
+    async def get_workspace_settings(self) -> WorkspaceSettings:
+        return await self.db.read(audit.load_workspace_settings)
+
+    async def save_workspace_setting(
+        self, key: str, value: Any, *, actor: str, via: Via, now: datetime
+    ) -> WorkspaceSettings:
+        return await self.db.write(
+            lambda conn: audit.save_workspace_setting(conn, key, value, actor=actor, via=via, now=now)
+        )
+
+    async def list_decline_reasons(self, include_retired: bool = False) -> list[DeclineReason]:
+        return await self.db.read(lambda conn: audit.list_decline_reasons(conn, include_retired))
+
+    async def get_system_state(self, key: str) -> Any:
+        def query(conn: sqlite3.Connection) -> Any:
+            row = conn.execute("SELECT value FROM system_state WHERE key = ?", (key,)).fetchone()
+            return json.loads(row[0]) if row else None
+
+        return await self.db.read(query)
+
+    async def set_system_state(self, key: str, value: Any, now: datetime) -> None:
+        await self.db.write(
+            lambda conn: conn.execute(
+                "INSERT INTO system_state (key, value, updated_at) VALUES (?, ?, ?)"
+                " ON CONFLICT (key) DO UPDATE SET value = excluded.value,"
+                " updated_at = excluded.updated_at",
+                (key, json.dumps(value), to_db(now)),
+            )
+        )
+
+    # -- outbox ----------------------------------------------------------------------------
+
+    async def claim_outbox_items(
+        self, *, now: datetime, owner: str, lease: timedelta, limit: int, kinds: tuple[str, ...]
+    ) -> list[OutboxItem]:
+        return await self.db.write(
+            lambda conn: outbox.claim_due(
+                conn, now=now, owner=owner, lease=lease, limit=limit, kinds=kinds
+            )
+        )
+
+    async def settle_delivered(
+        self,
+        item: OutboxItem,
+        now: datetime,
+        *,
+        card: tuple[int, str, str] | None = None,
+    ) -> None:
+        """Mark delivered; for a first card post, remember where the card is."""
+
+        def unit(conn: sqlite3.Connection) -> None:
+            outbox.mark_delivered(conn, item.id, now)
+            if card is not None:
+                requests.set_card(conn, *card)
+
+        await self.db.write(unit)
+
+    async def settle_retry(self, item: OutboxItem, next_at: datetime, error: str) -> None:
+        await self.db.write(lambda conn: outbox.mark_retry(conn, item.id, next_at, error))
+
+    async def settle_dead(self, item: OutboxItem, error: str) -> None:
+        await self.db.write(lambda conn: outbox.mark_dead(conn, item.id, error))
+
+    async def release_outbox_leases(self, owner: str) -> None:
+        await self.db.write(lambda conn: outbox.release_leases(conn, owner))
+
+    async def summarize_outbox(self, now: datetime) -> dict[str, Any]:
+        return await self.db.read(lambda conn: outbox.outbox_summary(conn, now))
+
+    async def next_outbox_due(self) -> datetime | None:
+        return await self.db.read(outbox.next_due_at)
+
+    async def enqueue_message(
+        self, *, lane: str, payload: dict[str, Any], now: datetime, kind: str = "message"
+    ) -> str:
+        message_id = await self.db.write(
+            lambda conn: outbox.enqueue(conn, lane=lane, kind=kind, payload=payload, now=now)
+        )
+        self._outbox_written()
+        return message_id
+
+    async def load_card_facts(self, request_id: int) -> CardFacts | None:
+        return await self.db.read(lambda conn: cards.load_card_facts(conn, request_id))
+
+    async def defer_outbox_item(self, item: OutboxItem, next_at: datetime) -> None:
+        """Not sent yet because of pacing: try again later without counting an attempt."""
+        await self.db.write(lambda conn: outbox.mark_deferred(conn, item.id, next_at))
+
+    async def forget_card(self, request_id: int) -> None:
+        """The card message is gone from Slack: the next card item posts a new one."""
+        await self.db.write(
+            lambda conn: conn.execute(
+                "UPDATE requests SET card_channel = NULL, card_ts = NULL WHERE id = ?",
+                (request_id,),
+            )
+        )

@@ -1,0 +1,254 @@
+"""SQL for requests, employers and contacts: ingest (upsert by upstream id) and look-ups."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from bot.changes import describe_changes
+from bot.clock import to_db
+from bot.models import (
+    PLATFORM_ACTOR,
+    EmployerStatus,
+    Kind,
+    ReviewRequest,
+    State,
+    Via,
+)
+from bot.policy import auto_decline_for_employer
+from bot.submissions import ContactIn, EmployerSubmission, JobSubmission
+from storage import outbox
+from storage.audit import insert_audit
+from storage.decisions import auto_decline_for_blocked_employer
+from storage.outbox import card_lane
+from storage.rows import REQUEST_SELECT, request_from_row
+
+IngestOutcome = Literal["created", "updated", "unchanged"]
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    request_id: int
+    kind: Kind
+    upstream_id: str
+    state: State
+    outcome: IngestOutcome
+
+    def as_response(self) -> dict[str, Any]:
+        return {
+            "id": self.upstream_id,
+            "kind": self.kind.value,
+            "state": self.state.value,
+            "result": self.outcome,
+        }
+
+
+def name_key(name: str) -> str:
+    return " ".join(name.casefold().split())[:200]
+
+
+def find_request(conn: sqlite3.Connection, kind: Kind, upstream_id: str) -> ReviewRequest | None:
+    row = conn.execute(
+        REQUEST_SELECT + " WHERE r.kind = ? AND r.upstream_id = ?", (kind.value, upstream_id)
+    ).fetchone()
+    return request_from_row(row) if row else None
+
+
+def find_request_by_card(conn: sqlite3.Connection, channel: str, ts: str) -> ReviewRequest | None:
+    row = conn.execute(
+        REQUEST_SELECT + " WHERE r.card_channel = ? AND r.card_ts = ?", (channel, ts)
+    ).fetchone()
+    return request_from_row(row) if row else None
+
+
+def find_employer_request(conn: sqlite3.Connection, employer_id: int) -> ReviewRequest | None:
+    row = conn.execute(
+        REQUEST_SELECT + " WHERE r.kind = 'employer' AND r.employer_id = ?", (employer_id,)
+    ).fetchone()
+    return request_from_row(row) if row else None
+
+
+def set_card(conn: sqlite3.Connection, request_id: int, channel: str, ts: str) -> None:
+    conn.execute(
+        "UPDATE requests SET card_channel = ?, card_ts = ? WHERE id = ?", (channel, ts, request_id)
+    )
+
+
+def _upsert_employer_for(
+    conn: sqlite3.Connection, submission: EmployerSubmission | JobSubmission, now: datetime
+) -> tuple[int, EmployerStatus]:
+    stamp = to_db(now)
+    if isinstance(submission, EmployerSubmission):
+        upstream_id, name, website = submission.id, submission.name, submission.website
+    else:
+        upstream_id = submission.employer.id
+        name, website = submission.employer.name or submission.employer.id, None
+    row = conn.execute(
+        "SELECT id, status FROM employers WHERE upstream_id = ?", (upstream_id,)
+    ).fetchone()
+    if row is None:
+        status = (
+            EmployerStatus.PENDING
+            if isinstance(submission, EmployerSubmission)
+            else EmployerStatus.UNREVIEWED
+        )
+        cursor = conn.execute(
+            "INSERT INTO employers (upstream_id, name, name_key, status, website, first_seen_at,"
+            " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (upstream_id, name, name_key(name), status.value, website, stamp, stamp),
+        )
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid, status
+    if isinstance(submission, EmployerSubmission):
+        conn.execute(
+            "UPDATE employers SET name = ?, name_key = ?, website = ?, updated_at = ? WHERE id = ?",
+            (name, name_key(name), website, stamp, row["id"]),
+        )
+    return row["id"], EmployerStatus(row["status"])
+
+
+def _upsert_contact(
+    conn: sqlite3.Connection, contact: ContactIn | None, employer_id: int, now: datetime
+) -> int | None:
+    if contact is None:
+        return None
+    key = contact.id or (f"email:{contact.email.casefold()}" if contact.email else None)
+    if key is None:
+        return None
+    stamp = to_db(now)
+    row = conn.execute(
+        "INSERT INTO contacts (upstream_id, employer_id, name, email, phone, first_seen_at,"
+        " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (upstream_id) DO UPDATE SET employer_id = excluded.employer_id,"
+        " name = COALESCE(excluded.name, name), email = COALESCE(excluded.email, email),"
+        " phone = COALESCE(excluded.phone, phone), updated_at = excluded.updated_at"
+        " RETURNING id",
+        (key, employer_id, contact.name, contact.email, contact.phone, stamp, stamp),
+    ).fetchone()
+    return int(row[0])
+
+
+def ingest_submissions(
+    conn: sqlite3.Connection,
+    kind: Kind,
+    submissions: list[EmployerSubmission | JobSubmission],
+    now: datetime,
+) -> list[IngestResult]:
+    """Upsert every submission by upstream id, with its audit rows and card/webhook outbox rows."""
+    return [_ingest_one(conn, kind, submission, now) for submission in submissions]
+
+
+def _ingest_one(
+    conn: sqlite3.Connection,
+    kind: Kind,
+    submission: EmployerSubmission | JobSubmission,
+    now: datetime,
+) -> IngestResult:
+    stamp = to_db(now)
+    employer_id, employer_status = _upsert_employer_for(conn, submission, now)
+    contact_id = _upsert_contact(conn, submission.contact, employer_id, now)
+    payload = submission.model_dump(mode="json")
+    title = submission.name if isinstance(submission, EmployerSubmission) else submission.title
+    requested_at = to_db(submission.requested_at) if submission.requested_at else None
+    existing = conn.execute(
+        "SELECT id, state, payload FROM requests WHERE kind = ? AND upstream_id = ?",
+        (kind.value, submission.id),
+    ).fetchone()
+
+    if existing is None:
+        cursor = conn.execute(
+            "INSERT INTO requests (kind, upstream_id, employer_id, contact_id, state, title,"
+            " payload, requested_at, received_at, updated_at)"
+            " VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?)",
+            (
+                kind.value,
+                submission.id,
+                employer_id,
+                contact_id,
+                title,
+                json.dumps(payload),
+                requested_at,
+                stamp,
+                stamp,
+            ),
+        )
+        request_id = cursor.lastrowid
+        assert request_id is not None
+        insert_audit(
+            conn,
+            request_id=request_id,
+            employer_id=employer_id,
+            action="received",
+            to_state=State.PENDING.value,
+            actor=PLATFORM_ACTOR,
+            via=Via.API,
+            at=now,
+        )
+        outbox.enqueue(conn, lane=card_lane(request_id), kind="card",
+                       payload={"request_id": request_id}, now=now)
+        state = State.PENDING
+        if kind is Kind.JOB and auto_decline_for_employer(employer_status):
+            state = auto_decline_for_blocked_employer(conn, request_id, now)
+        return IngestResult(request_id, kind, submission.id, state, "created")
+
+    request_id = existing["id"]
+    before = json.loads(existing["payload"])
+    changes = describe_changes(before, payload)
+    current = State(existing["state"])
+    if not changes:
+        return IngestResult(request_id, kind, submission.id, current, "unchanged")
+
+    reopen = current in (State.ON_HOLD, State.EXPIRED, State.DECLINED)
+    new_state = State.PENDING if reopen else current
+    conn.execute(
+        "UPDATE requests SET payload = ?, previous_payload = ?, version = version + 1, title = ?,"
+        " contact_id = COALESCE(?, contact_id), requested_at = COALESCE(?, requested_at),"
+        " updated_at = ?, state = ?,"
+        " hold_follow_up_at = CASE WHEN ? THEN NULL ELSE hold_follow_up_at END,"
+        " hold_expires_at = CASE WHEN ? THEN NULL ELSE hold_expires_at END"
+        " WHERE id = ?",
+        (
+            json.dumps(payload),
+            existing["payload"],
+            title,
+            contact_id,
+            requested_at,
+            stamp,
+            new_state.value,
+            reopen,
+            reopen,
+            request_id,
+        ),
+    )
+    if kind is Kind.EMPLOYER and reopen:
+        conn.execute(
+            "UPDATE employers SET status = 'pending', updated_at = ? WHERE id = ?",
+            (stamp, employer_id),
+        )
+    audit_id = insert_audit(
+        conn,
+        request_id=request_id,
+        employer_id=employer_id,
+        action="resubmitted" if current is State.DECLINED else "updated",
+        from_state=current.value,
+        to_state=new_state.value,
+        actor=PLATFORM_ACTOR,
+        via=Via.API,
+        at=now,
+        details={
+            "changes": [
+                {"field": c.field, "before": c.before, "after": c.after} for c in changes[:50]
+            ],
+            "changed_fields": len(changes),
+        },
+    )
+    lane = card_lane(request_id)
+    outbox.enqueue(conn, lane=lane, kind="card", payload={"request_id": request_id}, now=now)
+    outbox.enqueue(
+        conn, lane=lane, kind="thread", payload={"request_id": request_id, "audit_id": audit_id},
+        now=now,
+    )
+    return IngestResult(request_id, kind, submission.id, new_state, "updated")

@@ -1,0 +1,175 @@
+"""A running jobgate wired to a fake Slack and a fake platform on loopback."""
+
+from __future__ import annotations
+
+import base64
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bot.app import Jobgate, create_jobgate
+from bot.clock import Clock
+from bot.config import Settings
+from bot.delivery import DeliveryPolicy
+from bot.pacing import SlackPacing
+from bot.sandbox.fake_platform import FakePlatform
+from bot.sandbox.fake_slack import FakeSlack
+from bot.sandbox.workspace import Message
+
+REVIEW_CHANNEL = "C0REVIEW"
+REPORTS_CHANNEL = "C0REPORTS"
+TEAM = "T0JOBGATE"
+OTHER_TEAM = "T0OTHER"
+REVIEWERS = [f"UREV{i:04d}" for i in range(1, 11)]
+ADMIN = "UADMIN0001"
+STAFF = "USTAFF0001"  # in the workspace, not a reviewer
+OUTSIDER = "UOUTSIDE01"  # a reviewer id, but from another team (Slack Connect)
+
+FAST_PACING = SlackPacing().scaled(200)
+FAST_DELIVERY = DeliveryPolicy(base_delay_s=0.05, max_delay_s=0.5, idle_poll_s=0.05)
+
+
+def whsec() -> str:
+    return "whsec_" + base64.b64encode(os.urandom(24)).decode()
+
+
+@dataclass
+class Secrets:
+    signing: str
+    ingest: str
+    webhook: str
+
+    @classmethod
+    def random(cls) -> Secrets:
+        return cls(signing=base64.b16encode(os.urandom(16)).decode().lower(), ingest=whsec(), webhook=whsec())
+
+
+def populate(slack: FakeSlack) -> None:
+    workspace = slack.workspace
+    workspace.add_channel(REVIEW_CHANNEL, "job-review")
+    workspace.add_channel(REPORTS_CHANNEL, "job-reports")
+    for number, user in enumerate(REVIEWERS, start=1):
+        workspace.add_person(user, f"reviewer{number}")
+    workspace.add_person(ADMIN, "admin")
+    workspace.add_person(STAFF, "staff")
+    workspace.add_person(OUTSIDER, "outsider", team_id=OTHER_TEAM)
+
+
+def settings_for(
+    tmp: Path, slack: FakeSlack, platform: FakePlatform, secrets: Secrets, **overrides: Any
+) -> Settings:
+    values: dict[str, Any] = {
+        "SLACK_BOT_TOKEN": slack.bot_token,
+        "SLACK_SIGNING_SECRET": secrets.signing,
+        "SLACK_API_URL": slack.api_url,
+        "JOBGATE_DATABASE": str(tmp / "jobgate.db"),
+        "JOBGATE_REVIEW_CHANNEL": REVIEW_CHANNEL,
+        "JOBGATE_REPORTS_CHANNEL": REPORTS_CHANNEL,
+        "JOBGATE_REVIEWERS": ",".join([*REVIEWERS, OUTSIDER]),
+        "JOBGATE_ADMINS": ADMIN,
+        "JOBGATE_INGEST_SECRET": secrets.ingest,
+        "JOBGATE_WEBHOOK_URL": platform.url,
+        "JOBGATE_WEBHOOK_SECRET": secrets.webhook,
+        "JOBGATE_HOST": "127.0.0.1",
+        "JOBGATE_PORT": "0",
+    }
+    values.update(overrides)
+    return Settings.from_mapping({k: v for k, v in values.items() if v is not None})
+
+
+@dataclass
+class Harness:
+    slack: FakeSlack
+    platform: FakePlatform
+    jobgate: Jobgate
+    secrets: Secrets
+
+    @property
+    def repo(self):  # type: ignore[no-untyped-def]
+        return self.jobgate.repo
+
+    async def card(self, upstream_id: str, timeout: float = 5.0) -> Message:
+        """The card message for a request, once the outbox has posted it."""
+
+        def find() -> Message | None:
+            for message in self.slack.bot_messages(REVIEW_CHANNEL):
+                if any(f"`{upstream_id}`" in str(b) for b in message.blocks[-1:]):
+                    return message
+            return None
+
+        found: Message = await self.slack.wait_for(find, timeout, f"the card of {upstream_id}")
+        return found
+
+    def card_now(self, message: Message) -> Message:
+        found = self.slack.workspace.find(message.channel, message.ts)
+        assert found is not None
+        return found
+
+    async def settle(self, timeout: float = 5.0) -> None:
+        """Wait until the outbox has nothing left that is due now."""
+        await self.jobgate.services.tasks.wait()
+        await self.jobgate.deliverer.drain(timeout)
+
+
+async def start_harness(
+    tmp: Path,
+    secrets: Secrets | None = None,
+    *,
+    clock: Clock | None = None,
+    settings_overrides: Mapping[str, Any] | None = None,
+    pacing: SlackPacing = FAST_PACING,
+    delivery: DeliveryPolicy = FAST_DELIVERY,
+) -> Harness:
+    secrets = secrets or Secrets.random()
+    slack = await FakeSlack(signing_secret=secrets.signing).start()
+    populate(slack)
+    platform = await FakePlatform(webhook_secret=secrets.webhook, ingest_secret=secrets.ingest).start()
+    settings = settings_for(tmp, slack, platform, secrets, **dict(settings_overrides or {}))
+    jobgate = await create_jobgate(settings, clock=clock, pacing=pacing, delivery_policy=delivery)
+    await jobgate.start()
+    slack.bot_url = f"http://127.0.0.1:{jobgate.port}/slack/events"
+    platform.bot_base_url = f"http://127.0.0.1:{jobgate.port}"
+    return Harness(slack, platform, jobgate, secrets)
+
+
+async def stop_harness(harness: Harness) -> None:
+    await harness.jobgate.stop()
+    await harness.platform.stop()
+    await harness.slack.stop()
+
+
+def job(upstream_id: str = "job_456", employer_id: str = "emp_123", **fields: Any) -> dict[str, Any]:
+    """A job request as the platform sends it (SPEC section 6 example)."""
+    body: dict[str, Any] = {
+        "id": upstream_id,
+        "employer": {"id": employer_id, "name": "Acme Analytics"},
+        "title": "Data Analyst Intern",
+        "description": "Work with our analytics team on dashboards and SQL.",
+        "location": "Austin, TX",
+        "remote": False,
+        "employment_type": "internship",
+        "pay": {"min": 25, "max": 30, "currency": "USD", "period": "hour"},
+        "apply_url": "https://acme.example/careers/456",
+        "contact": {"id": "c_9", "name": "Jane Roe", "email": "jane@acme.example"},
+        "requested_at": "2026-11-25T14:05:00Z",
+    }
+    body.update(fields)
+    return body
+
+
+def employer(upstream_id: str = "emp_123", **fields: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": upstream_id,
+        "name": "Acme Analytics",
+        "website": "https://acme.example",
+        "industry": "Software",
+        "size": "51-200",
+        "location": "Austin, TX",
+        "contact": {"id": "c_9", "name": "Jane Roe", "email": "jane@acme.example"},
+        "other_schools": {"approved": 41, "declined": 2},
+        "requested_at": "2026-11-25T14:03:00Z",
+    }
+    body.update(fields)
+    return body
