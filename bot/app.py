@@ -1,8 +1,9 @@
-"""Wiring: the database, Bolt, the HTTP server, the outbox deliverer, started and stopped together."""
+"""Wiring: database, Bolt, HTTP server and outbox deliverer, started and stopped together."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -45,7 +46,7 @@ class Jobgate:
     settings: Settings
     services: Services
     bolt: AsyncApp
-    web: web.Application
+    http_app: web.Application
     deliverer: Deliverer
     http: aiohttp.ClientSession
     db: Database
@@ -65,7 +66,7 @@ class Jobgate:
         if deliver:
             self._deliver_task = asyncio.create_task(self.deliverer.run(), name="jobgate-outbox")
         if serve_http:
-            self._runner = web.AppRunner(self.web, access_log=None)
+            self._runner = web.AppRunner(self.http_app, access_log=None)
             await self._runner.setup()
             site = web.TCPSite(self._runner, self.settings.host, self.settings.port)
             await site.start()
@@ -98,10 +99,8 @@ class Jobgate:
         if self._deliver_task is not None:
             await self.deliverer.stop()
             self._deliver_task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await self._deliver_task
-            except asyncio.CancelledError:
-                pass
         await self.http.close()
         await self.db.close()
 
@@ -130,15 +129,27 @@ async def create_jobgate(
         interactive, reviewers=settings.reviewers, admins=settings.admins, clock=clock
     )
     services = Services(
-        settings=settings, repo=repo, staff=staff, clock=clock, tasks=BackgroundTasks(),
+        settings=settings,
+        repo=repo,
+        staff=staff,
+        clock=clock,
+        tasks=BackgroundTasks(),
         metrics=metrics,
     )
     webhook = None
     if settings.webhook_url and settings.webhook_secret:
-        webhook = WebhookSender(settings.webhook_url, settings.webhook_secret.get_secret_value(), http)
+        webhook = WebhookSender(
+            settings.webhook_url, settings.webhook_secret.get_secret_value(), http
+        )
     deliverer = Deliverer(
-        repo, outbox_client, review_channel=settings.review_channel, webhook=webhook, clock=clock,
-        metrics=metrics, policy=delivery_policy, pacing=pacing,
+        repo,
+        outbox_client,
+        review_channel=settings.review_channel,
+        webhook=webhook,
+        clock=clock,
+        metrics=metrics,
+        policy=delivery_policy,
+        pacing=pacing,
     )
     services.deliverer = deliverer
     repo.on_outbox_write(deliverer.wake)
@@ -149,16 +160,27 @@ async def create_jobgate(
     app = web.Application(client_max_size=MAX_SLACK_BODY + 1)
     app[SERVICES] = services
     jobgate = Jobgate(
-        settings=settings, services=services, bolt=bolt, web=app, deliverer=deliverer,
-        http=http, db=db, repeated=repeated,
+        settings=settings,
+        services=services,
+        bolt=bolt,
+        http_app=app,
+        deliverer=deliverer,
+        http=http,
+        db=db,
+        repeated=repeated,
     )
     signing_secret = (
-        None if settings.socket_mode or settings.slack_signing_secret is None
+        None
+        if settings.socket_mode or settings.slack_signing_secret is None
         else settings.slack_signing_secret.get_secret_value()
     )
-    app.add_routes([web.post("/slack/events", slack_endpoint(bolt, metrics, repeated, signing_secret))])
+    app.add_routes(
+        [web.post("/slack/events", slack_endpoint(bolt, metrics, repeated, signing_secret))]
+    )
     app.add_routes(inbound_routes())
-    app.add_routes(health_routes(services, lambda: jobgate.deliverer, lambda: jobgate.scheduler_state))
+    app.add_routes(
+        health_routes(services, lambda: jobgate.deliverer, lambda: jobgate.scheduler_state)
+    )
     return jobgate
 
 
@@ -183,7 +205,8 @@ def create_bolt_app(settings: Settings, services: Services, client: Any) -> Asyn
     async def on_error(error: Exception, body: dict[str, Any], request: AsyncBoltRequest) -> None:
         log.error(
             "unhandled error in a Slack listener for a %s payload",
-            (body or {}).get("type") or (body or {}).get("command") or "?", exc_info=error,
+            (body or {}).get("type") or (body or {}).get("command") or "?",
+            exc_info=error,
         )
 
     bolt.middleware(inject_services)

@@ -4,11 +4,13 @@ platform, in order per lane, paced under Slack's limits, retried until delivered
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 import aiohttp
@@ -32,8 +34,17 @@ WEBHOOK_KINDS = ("webhook",)
 WEBHOOK_DISABLED_KEY = "webhook_disabled"
 # Slack errors that no retry can fix: the message itself is wrong.
 PERMANENT_SLACK_ERRORS = frozenset(
-    {"invalid_blocks", "invalid_blocks_format", "msg_too_long", "no_text", "invalid_arguments",
-     "too_many_attachments", "cant_update_message", "edit_window_closed", "is_archived"}
+    {
+        "invalid_blocks",
+        "invalid_blocks_format",
+        "msg_too_long",
+        "no_text",
+        "invalid_arguments",
+        "too_many_attachments",
+        "cant_update_message",
+        "edit_window_closed",
+        "is_archived",
+    }
 )
 UNCERTAIN = "uncertain: "
 
@@ -104,7 +115,8 @@ class Deliverer:
             log.error(
                 "platform webhooks stay disabled: %s answered 410 Gone at %s; decisions wait in "
                 "the outbox until JOBGATE_WEBHOOK_URL changes",
-                disabled.get("url"), disabled.get("at"),
+                disabled.get("url"),
+                disabled.get("at"),
             )
 
     async def run(self) -> None:
@@ -121,10 +133,8 @@ class Deliverer:
                 until = (self._next_wake - self._clock.now()).total_seconds()
                 timeout = max(0.01, min(timeout, until))
                 self._next_wake = None
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout)
-            except TimeoutError:
-                pass
 
     async def stop(self) -> None:
         self._stopping = True
@@ -151,14 +161,21 @@ class Deliverer:
         if free <= 0:
             return 0
         items = await self._repo.claim_outbox_items(
-            now=self._clock.now(), owner=self.owner, lease=self.policy.lease, limit=free,
+            now=self._clock.now(),
+            owner=self.owner,
+            lease=self.policy.lease,
+            limit=free,
             kinds=kinds,
         )
         for item in items:
             task = asyncio.create_task(self._deliver(item), name=f"deliver-{item.message_id}")
             in_flight.add(task)
-            task.add_done_callback(lambda t, s=in_flight: (s.discard(t), self._wake.set()))
+            task.add_done_callback(partial(self._finished, in_flight))
         return len(items)
+
+    def _finished(self, in_flight: set[asyncio.Task[None]], task: asyncio.Task[None]) -> None:
+        in_flight.discard(task)
+        self._wake.set()  # a lane's next item may be due now
 
     async def drain(self, timeout: float = 10.0) -> None:
         """Deliver until nothing is due or in flight (tests and one-shot commands)."""
@@ -263,7 +280,9 @@ class Deliverer:
         if await self._paced(item, "chat.postMessage", channel):
             return
         answer = await self._slack.chat_postMessage(
-            channel=channel, unfurl_links=False, unfurl_media=False,
+            channel=channel,
+            unfurl_links=False,
+            unfurl_media=False,
             **_marked(message, item.message_id),
         )
         self._metrics.slack_calls.labels("chat.postMessage", "ok").inc()
@@ -309,8 +328,11 @@ class Deliverer:
             return
         extra: dict[str, Any] = {"thread_ts": thread_ts} if thread_ts else {}
         await self._slack.chat_postMessage(
-            channel=channel, unfurl_links=False, unfurl_media=False,
-            **_marked(message, item.message_id), **extra,
+            channel=channel,
+            unfurl_links=False,
+            unfurl_media=False,
+            **_marked(message, item.message_id),
+            **extra,
         )
         self._metrics.slack_calls.labels("chat.postMessage", "ok").inc()
         await self._repo.settle_delivered(item, self._clock.now())
@@ -338,8 +360,11 @@ class Deliverer:
         for message in answer.get("messages") or []:
             blocks = message.get("blocks") or []
             if blocks and blocks[0].get("block_id") == marker:
-                log.info("outbox item %s was already posted (ts %s); not posting again",
-                         item.message_id, message.get("ts"))
+                log.info(
+                    "outbox item %s was already posted (ts %s); not posting again",
+                    item.message_id,
+                    message.get("ts"),
+                )
                 return str(message["ts"])
         return None
 
@@ -385,11 +410,18 @@ class Deliverer:
         self.health.last_slack_error = text
         self.health.last_slack_error_at = self._clock.now()
 
-    async def _retry(self, item: OutboxItem, error: str, *, at_least_s: float | None = None) -> None:
+    async def _retry(
+        self, item: OutboxItem, error: str, *, at_least_s: float | None = None
+    ) -> None:
         now = self._clock.now()
         if now - item.created_at > self.policy.give_up_after:
-            log.error("giving up on outbox item %s (%s) after %s: %s", item.id, item.kind,
-                      self.policy.give_up_after, error)
+            log.error(
+                "giving up on outbox item %s (%s) after %s: %s",
+                item.id,
+                item.kind,
+                self.policy.give_up_after,
+                error,
+            )
             await self._repo.settle_dead(item, error)
             return
         delay = self.backoff(item.attempts)
@@ -401,8 +433,9 @@ class Deliverer:
 
     def backoff(self, attempts: int) -> float:
         """Exponential with jitter: about base·2^(n-1), capped, spread over its upper half."""
-        ceiling = min(self.policy.max_delay_s, self.policy.base_delay_s * 2 ** max(0, attempts - 1))
-        return ceiling * (0.5 + self._rng.random() / 2)
+        exponent = max(0, attempts - 1)
+        ceiling = min(self.policy.max_delay_s, self.policy.base_delay_s * 2.0**exponent)
+        return float(ceiling * (0.5 + self._rng.random() / 2))
 
     def _schedule_wake(self, moment: datetime) -> None:
         if self._next_wake is None or moment < self._next_wake:
@@ -415,8 +448,11 @@ def _marked(message: dict[str, Any], message_id: str) -> dict[str, Any]:
         blocks[0]["block_id"] = outbox_marker(message_id)
     else:
         blocks = [
-            {"type": "section", "block_id": outbox_marker(message_id),
-             "text": {"type": "mrkdwn", "text": message["text"][:3000] or " "}}
+            {
+                "type": "section",
+                "block_id": outbox_marker(message_id),
+                "text": {"type": "mrkdwn", "text": message["text"][:3000] or " "},
+            }
         ]
     return {"text": message["text"], "blocks": blocks}
 

@@ -41,9 +41,13 @@ async def health_report(
         health = deliverer.health
         webhook["disabled"] = health.webhook_disabled
         webhook["last_error"] = health.last_webhook_error
-        webhook["last_error_at"] = to_db(health.last_webhook_error_at) if health.last_webhook_error_at else None
+        webhook["last_error_at"] = (
+            to_db(health.last_webhook_error_at) if health.last_webhook_error_at else None
+        )
         slack["last_error"] = health.last_slack_error
-        slack["last_error_at"] = to_db(health.last_slack_error_at) if health.last_slack_error_at else None
+        slack["last_error_at"] = (
+            to_db(health.last_slack_error_at) if health.last_slack_error_at else None
+        )
         slack["rate_limited"] = health.rate_limited
     report["webhook"] = webhook
     report["slack"] = slack
@@ -70,7 +74,9 @@ def health_routes(
         except Exception:
             log.exception("metrics could not read the outbox")
         return web.Response(
-            body=services.metrics.render(), content_type="text/plain", charset="utf-8",
+            body=services.metrics.render(),
+            content_type="text/plain",
+            charset="utf-8",
             headers={"X-Content-Type-Options": "nosniff"},
         )
 

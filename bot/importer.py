@@ -102,7 +102,11 @@ def parse_file(path: Path, kind: Kind | None = None, chunk: int = 1000) -> Parse
             problems.append(FieldProblem(field=field, problem=problem.problem))
         for item in items:
             if item.id in seen:
-                problems.append(FieldProblem(field=f"id {item.id}", problem="appears more than once in the file"))
+                problems.append(
+                    FieldProblem(
+                        field=f"id {item.id}", problem="appears more than once in the file"
+                    )
+                )
                 continue
             seen.add(item.id)
             submissions.append(item)

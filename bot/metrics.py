@@ -9,31 +9,45 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         self.slack_calls = Counter(
-            "jobgate_slack_calls", "Slack Web API calls made by the outbox", ["method", "result"],
+            "jobgate_slack_calls",
+            "Slack Web API calls made by the outbox",
+            ["method", "result"],
             registry=self.registry,
         )
         self.webhooks = Counter(
-            "jobgate_webhook_attempts", "Platform webhook attempts", ["result"],
+            "jobgate_webhook_attempts",
+            "Platform webhook attempts",
+            ["result"],
             registry=self.registry,
         )
         self.rate_limited = Counter(
-            "jobgate_slack_rate_limited", "429 answers from Slack", ["method"],
+            "jobgate_slack_rate_limited",
+            "429 answers from Slack",
+            ["method"],
             registry=self.registry,
         )
         self.decisions = Counter(
-            "jobgate_decisions", "Decisions recorded", ["kind", "outcome", "via"],
+            "jobgate_decisions",
+            "Decisions recorded",
+            ["kind", "outcome", "via"],
             registry=self.registry,
         )
         self.refusals = Counter(
-            "jobgate_refusals", "Actions refused (not allowed, other team)", ["why"],
+            "jobgate_refusals",
+            "Actions refused (not allowed, other team)",
+            ["why"],
             registry=self.registry,
         )
         self.ingested = Counter(
-            "jobgate_ingested", "Requests received from the platform", ["kind", "result"],
+            "jobgate_ingested",
+            "Requests received from the platform",
+            ["kind", "result"],
             registry=self.registry,
         )
         self.inbound_rejected = Counter(
-            "jobgate_inbound_rejected", "Inbound API calls rejected", ["status"],
+            "jobgate_inbound_rejected",
+            "Inbound API calls rejected",
+            ["status"],
             registry=self.registry,
         )
         self.outbox_pending = Gauge(
@@ -43,7 +57,8 @@ class Metrics:
             "jobgate_outbox_dead", "Outbox items given up on", registry=self.registry
         )
         self.ack_seconds = Histogram(
-            "jobgate_slack_request_seconds", "Time to answer Slack's HTTP requests",
+            "jobgate_slack_request_seconds",
+            "Time to answer Slack's HTTP requests",
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
             registry=self.registry,
         )

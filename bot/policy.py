@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -80,7 +80,7 @@ def authorize(actor: Actor, staff: Staff, needs: Role) -> Refusal | None:
     return None
 
 
-def expand_ids(configured: Iterable[str], groups: dict[str, Sequence[str]]) -> frozenset[str]:
+def expand_ids(configured: Iterable[str], groups: Mapping[str, Sequence[str]]) -> frozenset[str]:
     """Configured user ids plus the members of configured user groups (ids starting with S)."""
     users: set[str] = set()
     for entry in configured:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-
-import aiohttp
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -82,7 +81,9 @@ class StaffDirectory:
             try:
                 answer = await self._client.usergroups_users_list(usergroup=group)
             except SlackApiError as exc:
-                log.warning("could not list members of user group %s: %s", group, exc.response.get("error"))
+                log.warning(
+                    "could not list members of user group %s: %s", group, exc.response.get("error")
+                )
                 self._groups.pop(group, None)
                 return ()
             except (TimeoutError, OSError, aiohttp.ClientError) as exc:

@@ -56,7 +56,9 @@ LongText = Annotated[str, StringConstraints(max_length=400_000)]
 RequiredText = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100_000)
 ]
-Url = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2048), AfterValidator(_url)]
+Url = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=2048), AfterValidator(_url)
+]
 Email = Annotated[
     str, StringConstraints(strip_whitespace=True, max_length=320), AfterValidator(_email)
 ]
@@ -160,12 +162,16 @@ def parse_batch(
         if not items:
             return [], True, [FieldProblem(field="(body)", problem="the array is empty")]
         if len(items) > MAX_ITEMS_PER_CALL:
-            return [], True, [
-                FieldProblem(
-                    field="(body)",
-                    problem=f"at most {MAX_ITEMS_PER_CALL} items per call, got {len(items)}",
-                )
-            ]
+            return (
+                [],
+                True,
+                [
+                    FieldProblem(
+                        field="(body)",
+                        problem=f"at most {MAX_ITEMS_PER_CALL} items per call, got {len(items)}",
+                    )
+                ],
+            )
     else:
         return [], False, [FieldProblem(field="(body)", problem="must be a JSON object or array")]
     parsed: list[EmployerSubmission | JobSubmission] = []

@@ -68,7 +68,9 @@ def blocker_text(blocker: Blocker, request: ReviewRequest) -> str:
 
 
 def _metadata(click: Click) -> str:
-    return json.dumps({"request_id": click.request_id, "channel": click.channel, "ts": click.message_ts})
+    return json.dumps(
+        {"request_id": click.request_id, "channel": click.channel, "ts": click.message_ts}
+    )
 
 
 async def _open_view(client: AsyncWebClient, trigger_id: str | None, view: dict[str, Any]) -> None:
@@ -80,10 +82,17 @@ async def _open_view(client: AsyncWebClient, trigger_id: str | None, view: dict[
         log.warning("could not open a modal: %s", exc.response.get("error"))
 
 
-async def _allowed(services: Services, client: AsyncWebClient, click: Click, attempted: str) -> bool:
+async def _allowed(
+    services: Services, client: AsyncWebClient, click: Click, attempted: str
+) -> bool:
     refusal = await check_allowed(
-        services, client, actor=click.actor, needs=Role.REVIEWER, attempted=attempted,
-        request_id=click.request_id, channel=click.channel,
+        services,
+        client,
+        actor=click.actor,
+        needs=Role.REVIEWER,
+        attempted=attempted,
+        request_id=click.request_id,
+        channel=click.channel,
     )
     return refusal is None
 
@@ -115,12 +124,18 @@ async def _explain(
 ) -> None:
     if result.blocker is Blocker.EMPLOYER_PENDING:
         settings = await services.repo.get_workspace_settings()
-        view = approve_both_modal(result.request, settings.default_roles, json.loads(_metadata(click)))
+        view = approve_both_modal(
+            result.request, settings.default_roles, json.loads(_metadata(click))
+        )
         services.tasks.spawn(_open_view(client, click.trigger_id, view), name="open-approve-both")
         return
     services.tasks.spawn(
-        reply_privately(client, channel=click.channel, user=click.user_id,
-                        text=blocker_text(result.blocker, result.request)),
+        reply_privately(
+            client,
+            channel=click.channel,
+            user=click.user_id,
+            text=blocker_text(result.blocker, result.request),
+        ),
         name="reply-not-decided",
     )
 
@@ -133,8 +148,12 @@ async def _open_request(
         return None
     if request.state not in (State.PENDING, State.ON_HOLD):
         services.tasks.spawn(
-            reply_privately(client, channel=click.channel, user=click.user_id,
-                            text=already_decided_text(request)),
+            reply_privately(
+                client,
+                channel=click.channel,
+                user=click.user_id,
+                text=already_decided_text(request),
+            ),
             name="reply-already-decided",
         )
         return None
@@ -173,7 +192,9 @@ async def hold_clicked(
     if request is None:
         return
     settings = await services.repo.get_workspace_settings()
-    view = hold_modal(request, json.loads(_metadata(click)), follow_up_days=settings.hold_follow_up_days)
+    view = hold_modal(
+        request, json.loads(_metadata(click)), follow_up_days=settings.hold_follow_up_days
+    )
     services.tasks.spawn(_open_view(client, click.trigger_id, view), name="open-hold")
 
 
@@ -188,13 +209,20 @@ async def undo_clicked(
         return
     is_admin = await services.staff.is_admin(click.actor)
     result = await services.repo.revert_decision(
-        click.request_id, actor=click.user_id, via=Via.BUTTON, is_admin=is_admin,
+        click.request_id,
+        actor=click.user_id,
+        via=Via.BUTTON,
+        is_admin=is_admin,
         now=services.clock.now(),
     )
     await ack()
     if not isinstance(result, Reverted):
         services.tasks.spawn(
-            reply_privately(client, channel=click.channel, user=click.user_id,
-                            text=f"Nothing changed: {result.why}."),
+            reply_privately(
+                client,
+                channel=click.channel,
+                user=click.user_id,
+                text=f"Nothing changed: {result.why}.",
+            ),
             name="reply-undo-refused",
         )

@@ -97,7 +97,7 @@ async def jobgate_command(
         channel_id=body.get("channel_id"),
         trigger_id=body.get("trigger_id"),
         words=words[1:],
-        text=text[len(words[0]):].strip() if words else "",
+        text=text[len(words[0]) :].strip() if words else "",
         services=services_of(context),
         client=client,
         respond=respond,

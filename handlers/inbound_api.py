@@ -33,7 +33,9 @@ def routes() -> list[web.RouteDef]:
     ]
 
 
-def _error(status: int, error: str, message: str, problems: list[FieldProblem] | None = None) -> web.Response:
+def _error(
+    status: int, error: str, message: str, problems: list[FieldProblem] | None = None
+) -> web.Response:
     body: dict[str, Any] = {"error": error, "message": message}
     if problems is not None:
         body["problems"] = [p.model_dump() for p in problems]
@@ -50,15 +52,19 @@ async def read_verified(request: web.Request) -> tuple[bytes, str]:
     services = request.app[SERVICES]
     secret = services.settings.ingest_secret
     if secret is None:
-        raise Rejected(_error(503, "inbound_api_off", "the inbound API is off: set JOBGATE_INGEST_SECRET"))
+        raise Rejected(
+            _error(503, "inbound_api_off", "the inbound API is off: set JOBGATE_INGEST_SECRET")
+        )
     if request.content_length is not None and request.content_length > MAX_BODY:
         raise Rejected(_error(413, "too_large", f"the body is over {MAX_BODY} bytes"))
-    try:
-        body = await request.content.read(MAX_BODY + 1)
-    except web.HTTPRequestEntityTooLarge:
-        raise Rejected(_error(413, "too_large", f"the body is over {MAX_BODY} bytes")) from None
-    if len(body) > MAX_BODY:
-        raise Rejected(_error(413, "too_large", f"the body is over {MAX_BODY} bytes"))
+    parts: list[bytes] = []
+    size = 0
+    async for chunk in request.content.iter_chunked(64 * 1024):
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise Rejected(_error(413, "too_large", f"the body is over {MAX_BODY} bytes"))
+        parts.append(chunk)
+    body = b"".join(parts)
     try:
         Webhook(secret.get_secret_value()).verify(body, dict(request.headers), json_parse=False)
     except Exception as exc:  # the package raises several types for malformed headers
@@ -82,31 +88,46 @@ async def _ingest(request: web.Request, kind: Kind) -> web.Response:
         return rejected.response
     seen = await services.repo.find_inbound_answer(webhook_id)
     if seen is not None:
-        return web.json_response(seen.body, status=seen.status, headers={"Idempotent-Replayed": "true"})
+        return web.json_response(
+            seen.body, status=seen.status, headers={"Idempotent-Replayed": "true"}
+        )
     try:
         document = json.loads(body)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         services.metrics.inbound_rejected.labels("400").inc()
-        return _error(400, "invalid_json", "the body is not valid JSON",
-                      [FieldProblem(field="(body)", problem=str(exc))])
+        return _error(
+            400,
+            "invalid_json",
+            "the body is not valid JSON",
+            [FieldProblem(field="(body)", problem=str(exc))],
+        )
     model = EmployerSubmission if kind is Kind.EMPLOYER else JobSubmission
     items, was_array, problems = parse_batch(document, model)
     if problems:
         services.metrics.inbound_rejected.labels("400").inc()
-        return _error(400, "invalid_request", f"{len(problems)} problem(s); nothing was stored", problems)
+        return _error(
+            400, "invalid_request", f"{len(problems)} problem(s); nothing was stored", problems
+        )
 
     def respond(results: list[IngestResult]) -> StoredAnswer:
         if not was_array:
             return StoredAnswer(200, results[0].as_response())
-        return StoredAnswer(200, {
-            "results": [r.as_response() for r in results],
-            "created": _count(results, "created"),
-            "updated": _count(results, "updated"),
-            "unchanged": _count(results, "unchanged"),
-        })
+        return StoredAnswer(
+            200,
+            {
+                "results": [r.as_response() for r in results],
+                "created": _count(results, "created"),
+                "updated": _count(results, "updated"),
+                "unchanged": _count(results, "unchanged"),
+            },
+        )
 
     answer = await services.repo.ingest_submissions(
-        kind, items, webhook_id=webhook_id, endpoint=request.path, respond=respond,
+        kind,
+        items,
+        webhook_id=webhook_id,
+        endpoint=request.path,
+        respond=respond,
         now=services.clock.now(),
     )
     for result in answer.results:
@@ -140,29 +161,31 @@ async def get_request(request: web.Request) -> web.Response:
     if found is None:
         return _error(404, "not_found", f"no {kind.value} request with that id")
     history = await services.repo.list_audit(found.id)
-    return web.json_response({
-        "id": found.upstream_id,
-        "kind": found.kind.value,
-        "state": found.state.value,
-        "title": found.title,
-        "version": found.version,
-        "employer": {"id": found.employer.upstream_id, "status": found.employer.status.value},
-        "received_at": to_db(found.received_at),
-        "updated_at": to_db(found.updated_at),
-        "decided_at": to_db(found.decided_at) if found.decided_at else None,
-        "decided_by": found.decided_by,
-        "history": [
-            {
-                "action": entry.action,
-                "from_state": entry.from_state,
-                "to_state": entry.to_state,
-                "actor": entry.actor,
-                "via": entry.via.value,
-                "reasons": [r.model_dump() for r in entry.reasons],
-                "message": entry.message,
-                "at": to_db(entry.at),
-            }
-            for entry in history
-            if entry.action != "refused"
-        ],
-    })
+    return web.json_response(
+        {
+            "id": found.upstream_id,
+            "kind": found.kind.value,
+            "state": found.state.value,
+            "title": found.title,
+            "version": found.version,
+            "employer": {"id": found.employer.upstream_id, "status": found.employer.status.value},
+            "received_at": to_db(found.received_at),
+            "updated_at": to_db(found.updated_at),
+            "decided_at": to_db(found.decided_at) if found.decided_at else None,
+            "decided_by": found.decided_by,
+            "history": [
+                {
+                    "action": entry.action,
+                    "from_state": entry.from_state,
+                    "to_state": entry.to_state,
+                    "actor": entry.actor,
+                    "via": entry.via.value,
+                    "reasons": [r.model_dump() for r in entry.reasons],
+                    "message": entry.message,
+                    "at": to_db(entry.at),
+                }
+                for entry in history
+                if entry.action != "refused"
+            ],
+        }
+    )

@@ -64,7 +64,11 @@ def parse_click(body: dict[str, Any]) -> Click | None:
     """The click's facts, or None for a payload that is not one of our card buttons."""
     try:
         action = body["actions"][0]
-        request_id = int(str(action.get("value") or action.get("selected_option", {}).get("value", "")).split(":")[-1])
+        request_id = int(
+            str(action.get("value") or action.get("selected_option", {}).get("value", "")).split(
+                ":"
+            )[-1]
+        )
         user_id = str(body["user"]["id"])
     except (KeyError, IndexError, TypeError, ValueError, AttributeError):
         return None
@@ -99,9 +103,9 @@ class Submission:
     def value(self, block_prefix: str, action_id: str) -> Any:
         """The input's element state, found by block id or by block id prefix (`id.` + hash)."""
         for block_id, actions in self.values.items():
-            if block_id == block_prefix or block_id.startswith(block_prefix + "."):
-                if action_id in actions:
-                    return actions[action_id]
+            ours = block_id == block_prefix or block_id.startswith(block_prefix + ".")
+            if ours and action_id in actions:
+                return actions[action_id]
         return None
 
     def text(self, block_prefix: str, action_id: str) -> str:

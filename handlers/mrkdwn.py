@@ -57,10 +57,10 @@ def cut(markup: str, limit: int) -> str:
 
 
 def plain(text: object, limit: int) -> str:
-    """Text for plain_text objects (never parsed for mentions or links): only cut, never empty."""
-    value = _DISGUISE.sub("", "" if text is None else str(text)).strip() or "—"
-    value = " ".join(value.split()) if "\n" in value else value
-    return value if len(value) <= limit else value[: limit - 1].rstrip() + ELLIPSIS
+    """Text for plain_text objects: escaped the same way (Slack decodes entities there too),
+    on one line, cut to `limit`, never empty."""
+    value = " ".join(("" if text is None else str(text)).split()) or "—"
+    return untrusted(value, limit)
 
 
 def mention(user_id: str | None) -> str:

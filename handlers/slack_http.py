@@ -6,7 +6,7 @@ import hashlib
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
@@ -83,8 +83,8 @@ def slack_endpoint(
             return web.json_response({"error": "body too large"}, status=413)
         except UnicodeDecodeError:
             return web.json_response({"error": "body is not UTF-8"}, status=400)
-        headers = dict(request.headers)
-        if verifier is not None and not verifier.is_valid_request(body, headers):
+        plain_headers = dict(request.headers)
+        if verifier is not None and not verifier.is_valid_request(body, plain_headers):
             return web.json_response({"error": "invalid request signature"}, status=401)
         key = repeated.first_time(body)
         if key is None:
@@ -92,6 +92,7 @@ def slack_endpoint(
             log.info("skipped a repeated Slack delivery (retry %s)", retry)
             return web.Response(status=200, text="")
         try:
+            headers: dict[str, str | Sequence[str]] = dict(plain_headers)
             bolt_request = AsyncBoltRequest(body=body, query=request.query_string, headers=headers)
             bolt_response = await bolt.async_dispatch(bolt_request)
         except BaseException:

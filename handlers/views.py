@@ -44,12 +44,20 @@ async def _decide(
 ) -> None:
     services = services_of(context)
     refusal = await check_allowed(
-        services, client, actor=submission.actor, needs=Role.REVIEWER,
-        attempted=command.outcome.value, request_id=submission.request_id,
-        channel=submission.channel, answer_privately=False,
+        services,
+        client,
+        actor=submission.actor,
+        needs=Role.REVIEWER,
+        attempted=command.outcome.value,
+        request_id=submission.request_id,
+        channel=submission.channel,
+        answer_privately=False,
     )
     if refusal is not None:
-        await ack(response_action="errors", errors={error_block: "You are not allowed to decide here; nothing changed."})
+        await ack(
+            response_action="errors",
+            errors={error_block: "You are not allowed to decide here; nothing changed."},
+        )
         return
     try:
         result = await services.repo.record_decision(command, services.clock.now())
@@ -57,13 +65,21 @@ async def _decide(
         await ack(response_action="errors", errors={error_block: str(exc)})
         return
     except LookupError:
-        await ack(response_action="update", view=notice_modal("Not found", "This request no longer exists."))
+        await ack(
+            response_action="update",
+            view=notice_modal("Not found", "This request no longer exists."),
+        )
         return
     if isinstance(result, Decided):
-        services.metrics.decisions.labels(result.request.kind.value, command.outcome.value, "button").inc()
+        services.metrics.decisions.labels(
+            result.request.kind.value, command.outcome.value, "button"
+        ).inc()
         await ack()
         return
-    await ack(response_action="update", view=notice_modal("Nothing changed", blocker_text(result.blocker, result.request)))
+    await ack(
+        response_action="update",
+        view=notice_modal("Nothing changed", blocker_text(result.blocker, result.request)),
+    )
 
 
 async def decline_submitted(
@@ -83,8 +99,12 @@ async def decline_submitted(
         catalogue = {r.code: r for r in await services_of(context).repo.list_decline_reasons(True)}
         message = compose_employer_message([catalogue[c] for c in codes if c in catalogue])
     command = DecisionCommand(
-        submission.request_id, State.DECLINED, submission.user_id, Via.BUTTON,
-        reason_codes=tuple(codes), message=message,
+        submission.request_id,
+        State.DECLINED,
+        submission.user_id,
+        Via.BUTTON,
+        reason_codes=tuple(codes),
+        message=message,
         note=submission.text(*ids.INTERNAL_NOTE) or None,
     )
     await _decide(ack, context, client, submission, command, error_block=ids.REASONS[0])
@@ -111,14 +131,20 @@ async def hold_submitted(
         if not 1 <= days <= MAX_FOLLOW_UP_DAYS:
             raise ValueError
     except ValueError:
-        errors[ids.FOLLOW_UP_DAYS[0]] = f"A whole number of business days from 1 to {MAX_FOLLOW_UP_DAYS}."
+        errors[ids.FOLLOW_UP_DAYS[0]] = (
+            f"A whole number of business days from 1 to {MAX_FOLLOW_UP_DAYS}."
+        )
         days = 0
     if errors:
         await ack(response_action="errors", errors=errors)
         return
     command = DecisionCommand(
-        submission.request_id, State.ON_HOLD, submission.user_id, Via.BUTTON,
-        hold_question=question, follow_up_days=days,
+        submission.request_id,
+        State.ON_HOLD,
+        submission.user_id,
+        Via.BUTTON,
+        hold_question=question,
+        follow_up_days=days,
         note=submission.text(*ids.INTERNAL_NOTE) or None,
     )
     await _decide(ack, context, client, submission, command, error_block=question_block)
@@ -133,22 +159,39 @@ async def approve_both_submitted(
         await ack()
         return
     command = DecisionCommand(
-        submission.request_id, State.APPROVED, submission.user_id, Via.BUTTON,
+        submission.request_id,
+        State.APPROVED,
+        submission.user_id,
+        Via.BUTTON,
         approve_employer_too=True,
     )
     services = services_of(context)
     refusal = await check_allowed(
-        services, client, actor=submission.actor, needs=Role.REVIEWER, attempted="approve",
-        request_id=submission.request_id, channel=submission.channel, answer_privately=False,
+        services,
+        client,
+        actor=submission.actor,
+        needs=Role.REVIEWER,
+        attempted="approve",
+        request_id=submission.request_id,
+        channel=submission.channel,
+        answer_privately=False,
     )
     if refusal is not None:
-        await ack(response_action="update", view=notice_modal("Not allowed", "You are not allowed to decide here; nothing changed."))
+        await ack(
+            response_action="update",
+            view=notice_modal(
+                "Not allowed", "You are not allowed to decide here; nothing changed."
+            ),
+        )
         return
     result = await services.repo.record_decision(command, services.clock.now())
     if isinstance(result, Decided):
         await ack()
         return
-    await ack(response_action="update", view=notice_modal("Nothing changed", blocker_text(result.blocker, result.request)))
+    await ack(
+        response_action="update",
+        view=notice_modal("Nothing changed", blocker_text(result.blocker, result.request)),
+    )
 
 
 async def _update_view(client: AsyncWebClient, body: dict[str, Any], view: dict[str, Any]) -> None:
@@ -175,7 +218,9 @@ async def reasons_changed(
         return
     if request is None:
         return
-    codes = [str(o.get("value")) for o in action.get("selected_options") or [] if isinstance(o, dict)]
+    codes = [
+        str(o.get("value")) for o in action.get("selected_options") or [] if isinstance(o, dict)
+    ]
     reasons = await services.repo.list_decline_reasons()
     await _update_view(client, body, decline_modal(request, reasons, metadata, selected=codes))
 
@@ -197,7 +242,9 @@ async def hold_template_chosen(
         return
     settings = await services.repo.get_workspace_settings()
     await _update_view(
-        client, body,
-        hold_modal(request, metadata, follow_up_days=settings.hold_follow_up_days, template_index=index),
+        client,
+        body,
+        hold_modal(
+            request, metadata, follow_up_days=settings.hold_follow_up_days, template_index=index
+        ),
     )
-

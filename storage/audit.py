@@ -64,7 +64,9 @@ def get_audit(conn: sqlite3.Connection, audit_id: int) -> AuditEntry | None:
     return audit_from_row(row) if row else None
 
 
-def list_decline_reasons(conn: sqlite3.Connection, include_retired: bool = False) -> list[DeclineReason]:
+def list_decline_reasons(
+    conn: sqlite3.Connection, include_retired: bool = False
+) -> list[DeclineReason]:
     sql = "SELECT * FROM decline_reasons"
     if not include_retired:
         sql += " WHERE retired = 0"
@@ -73,7 +75,9 @@ def list_decline_reasons(conn: sqlite3.Connection, include_retired: bool = False
 
 
 def load_workspace_settings(conn: sqlite3.Connection) -> WorkspaceSettings:
-    stored = {row["key"]: json.loads(row["value"]) for row in conn.execute("SELECT * FROM settings")}
+    stored = {
+        row["key"]: json.loads(row["value"]) for row in conn.execute("SELECT * FROM settings")
+    }
     return WorkspaceSettings.model_validate(stored)
 
 

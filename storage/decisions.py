@@ -64,7 +64,9 @@ def resolve_reasons(conn: sqlite3.Connection, codes: Sequence[str]) -> list[Reas
     return [ReasonRef(code=code, label=catalogue[code].label) for code in dict.fromkeys(codes)]
 
 
-def apply_decision(conn: sqlite3.Connection, cmd: DecisionCommand, now: datetime) -> Decided | NotDecided:
+def apply_decision(
+    conn: sqlite3.Connection, cmd: DecisionCommand, now: datetime
+) -> Decided | NotDecided:
     """Check the request is still open and record the decision, or say why not."""
     request = get_request(conn, cmd.request_id)
     if request is None:
@@ -82,9 +84,20 @@ def apply_decision(conn: sqlite3.Connection, cmd: DecisionCommand, now: datetime
     also: list[int] = []
     if cmd.outcome is State.APPROVED and request.kind is Kind.JOB and cmd.approve_employer_too:
         employer_request = _employer_request(conn, request.employer.id)
-        if employer_request is not None and employer_request.state in (State.PENDING, State.ON_HOLD):
-            record_outcome(conn, employer_request, State.APPROVED, cmd.actor, cmd.via, now,
-                           settings=settings, details={"with_job": request.upstream_id})
+        if employer_request is not None and employer_request.state in (
+            State.PENDING,
+            State.ON_HOLD,
+        ):
+            record_outcome(
+                conn,
+                employer_request,
+                State.APPROVED,
+                cmd.actor,
+                cmd.via,
+                now,
+                settings=settings,
+                details={"with_job": request.upstream_id},
+            )
             also.append(employer_request.id)
     audit_id = record_outcome(
         conn,
@@ -201,7 +214,10 @@ def _enqueue_effects(
     lane = card_lane(request_id)
     outbox.enqueue(conn, lane=lane, kind="card", payload={"request_id": request_id}, now=now)
     outbox.enqueue(
-        conn, lane=lane, kind="thread", payload={"request_id": request_id, "audit_id": audit_id},
+        conn,
+        lane=lane,
+        kind="thread",
+        payload={"request_id": request_id, "audit_id": audit_id},
         now=now,
     )
     outbox.enqueue(conn, lane=webhook_lane(request_id), kind="webhook", payload=event, now=now)
@@ -241,8 +257,15 @@ def _decline_jobs_of_employer(
     for row in rows:
         job = request_from_row(row)
         record_outcome(
-            conn, job, State.DECLINED, AUTO_ACTOR, Via.AUTO, now, settings=settings,
-            reasons=reasons, message=_employer_not_approved_message(conn),
+            conn,
+            job,
+            State.DECLINED,
+            AUTO_ACTOR,
+            Via.AUTO,
+            now,
+            settings=settings,
+            reasons=reasons,
+            message=_employer_not_approved_message(conn),
             details={"cascade_of": cause_audit_id},
         )
         declined.append(job.id)
@@ -256,12 +279,19 @@ def _employer_not_approved_message(conn: sqlite3.Connection) -> str:
     return str(row["message"]) if row else ""
 
 
-def auto_decline_for_blocked_employer(conn: sqlite3.Connection, request_id: int, now: datetime) -> State:
+def auto_decline_for_blocked_employer(
+    conn: sqlite3.Connection, request_id: int, now: datetime
+) -> State:
     """A new job from a declined or suspended employer: declined at once, no review."""
     request = get_request(conn, request_id)
     assert request is not None
     record_outcome(
-        conn, request, State.DECLINED, AUTO_ACTOR, Via.AUTO, now,
+        conn,
+        request,
+        State.DECLINED,
+        AUTO_ACTOR,
+        Via.AUTO,
+        now,
         settings=load_workspace_settings(conn),
         reasons=resolve_reasons(conn, [EMPLOYER_NOT_APPROVED]),
         message=_employer_not_approved_message(conn),
@@ -337,13 +367,20 @@ def revert_decision(
             (to_db(now), request.employer.id),
         )
     event = reverted_event(
-        kind=request.kind, upstream_id=request.upstream_id, reverted=request.state,
-        actor=actor, via=via, at=now,
+        kind=request.kind,
+        upstream_id=request.upstream_id,
+        reverted=request.state,
+        actor=actor,
+        via=via,
+        at=now,
     )
     lane = card_lane(request.id)
     outbox.enqueue(conn, lane=lane, kind="card", payload={"request_id": request.id}, now=now)
     outbox.enqueue(
-        conn, lane=lane, kind="thread", payload={"request_id": request.id, "audit_id": audit_id},
+        conn,
+        lane=lane,
+        kind="thread",
+        payload={"request_id": request.id, "audit_id": audit_id},
         now=now,
     )
     outbox.enqueue(conn, lane=webhook_lane(request.id), kind="webhook", payload=event, now=now)

@@ -204,7 +204,5 @@ def outbox_summary(conn: sqlite3.Connection, now: datetime) -> dict[str, Any]:
 
 
 def next_due_at(conn: sqlite3.Connection) -> datetime | None:
-    row = conn.execute(
-        "SELECT MIN(next_attempt_at) FROM outbox WHERE state = 'pending'"
-    ).fetchone()
+    row = conn.execute("SELECT MIN(next_attempt_at) FROM outbox WHERE state = 'pending'").fetchone()
     return from_db(row[0]) if row and row[0] else None

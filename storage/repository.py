@@ -147,7 +147,9 @@ class Repository:
         self, key: str, value: Any, *, actor: str, via: Via, now: datetime
     ) -> WorkspaceSettings:
         return await self.db.write(
-            lambda conn: audit.save_workspace_setting(conn, key, value, actor=actor, via=via, now=now)
+            lambda conn: audit.save_workspace_setting(
+                conn, key, value, actor=actor, via=via, now=now
+            )
         )
 
     async def list_decline_reasons(self, include_retired: bool = False) -> list[DeclineReason]:

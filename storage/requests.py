@@ -187,8 +187,13 @@ def _ingest_one(
             via=Via.API,
             at=now,
         )
-        outbox.enqueue(conn, lane=card_lane(request_id), kind="card",
-                       payload={"request_id": request_id}, now=now)
+        outbox.enqueue(
+            conn,
+            lane=card_lane(request_id),
+            kind="card",
+            payload={"request_id": request_id},
+            now=now,
+        )
         state = State.PENDING
         if kind is Kind.JOB and auto_decline_for_employer(employer_status):
             state = auto_decline_for_blocked_employer(conn, request_id, now)
@@ -248,7 +253,10 @@ def _ingest_one(
     lane = card_lane(request_id)
     outbox.enqueue(conn, lane=lane, kind="card", payload={"request_id": request_id}, now=now)
     outbox.enqueue(
-        conn, lane=lane, kind="thread", payload={"request_id": request_id, "audit_id": audit_id},
+        conn,
+        lane=lane,
+        kind="thread",
+        payload={"request_id": request_id, "audit_id": audit_id},
         now=now,
     )
     return IngestResult(request_id, kind, submission.id, new_state, "updated")

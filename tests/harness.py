@@ -43,7 +43,11 @@ class Secrets:
 
     @classmethod
     def random(cls) -> Secrets:
-        return cls(signing=base64.b16encode(os.urandom(16)).decode().lower(), ingest=whsec(), webhook=whsec())
+        return cls(
+            signing=base64.b16encode(os.urandom(16)).decode().lower(),
+            ingest=whsec(),
+            webhook=whsec(),
+        )
 
 
 def populate(slack: FakeSlack) -> None:
@@ -125,7 +129,9 @@ async def start_harness(
     secrets = secrets or Secrets.random()
     slack = await FakeSlack(signing_secret=secrets.signing).start()
     populate(slack)
-    platform = await FakePlatform(webhook_secret=secrets.webhook, ingest_secret=secrets.ingest).start()
+    platform = await FakePlatform(
+        webhook_secret=secrets.webhook, ingest_secret=secrets.ingest
+    ).start()
     settings = settings_for(tmp, slack, platform, secrets, **dict(settings_overrides or {}))
     jobgate = await create_jobgate(settings, clock=clock, pacing=pacing, delivery_policy=delivery)
     await jobgate.start()
@@ -140,7 +146,9 @@ async def stop_harness(harness: Harness) -> None:
     await harness.slack.stop()
 
 
-def job(upstream_id: str = "job_456", employer_id: str = "emp_123", **fields: Any) -> dict[str, Any]:
+def job(
+    upstream_id: str = "job_456", employer_id: str = "emp_123", **fields: Any
+) -> dict[str, Any]:
     """A job request as the platform sends it (SPEC section 6 example)."""
     body: dict[str, Any] = {
         "id": upstream_id,

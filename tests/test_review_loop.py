@@ -15,7 +15,9 @@ async def approve_employer(h: Harness, upstream_id: str = "emp_123") -> None:
     await h.platform.wait_for_accepted(1)
 
 
-async def test_job_request_becomes_a_card_and_an_approval_reaches_the_platform(harness: Harness) -> None:
+async def test_job_request_becomes_a_card_and_an_approval_reaches_the_platform(
+    harness: Harness,
+) -> None:
     h = harness
     await approve_employer(h)
     answer = await h.platform.send_jobs(job())
@@ -41,7 +43,9 @@ async def test_job_request_becomes_a_card_and_an_approval_reaches_the_platform(h
     updated = h.card_now(card)
     text = str(updated.blocks)
     assert "Approved" in text and REVIEWERS[0] in text
-    remaining = [e["text"]["text"] for b in updated.blocks if b["type"] == "actions" for e in b["elements"]]
+    remaining = [
+        e["text"]["text"] for b in updated.blocks if b["type"] == "actions" for e in b["elements"]
+    ]
     assert remaining == ["Undo"]
     thread = h.slack.thread(card)
     assert len(thread) == 1 and "Approved" in thread[0].text
@@ -66,7 +70,9 @@ async def test_approving_a_job_of_a_pending_employer_asks_to_approve_both(harnes
     await h.platform.send_jobs(job())
     card = await h.card("job_456")
     await h.slack.click(REVIEWERS[1], card, ids.APPROVE)
-    view = await h.slack.wait_for(lambda: h.slack.open_views_for(REVIEWERS[1]), what="approve-both modal")
+    view = await h.slack.wait_for(
+        lambda: h.slack.open_views_for(REVIEWERS[1]), what="approve-both modal"
+    )
     assert view[0].view["callback_id"] == ids.APPROVE_BOTH_MODAL
     assert h.platform.accepted == []
 
@@ -82,10 +88,18 @@ async def test_jobs_of_a_declined_employer_are_declined_automatically(harness: H
     employer_card = await h.card("emp_123")
     await h.slack.click(REVIEWERS[0], employer_card, ids.DECLINE)
     view = (await h.slack.wait_for(lambda: h.slack.open_views_for(REVIEWERS[0])))[0]
-    await h.slack.submit(REVIEWERS[0], view, {
-        "reasons": {"reasons_input": {"type": "multi_static_select",
-                                       "selected_options": [{"value": "unverified_employer"}]}},
-    })
+    await h.slack.submit(
+        REVIEWERS[0],
+        view,
+        {
+            "reasons": {
+                "reasons_input": {
+                    "type": "multi_static_select",
+                    "selected_options": [{"value": "unverified_employer"}],
+                }
+            },
+        },
+    )
     await h.platform.wait_for_accepted(2)
     answer = await h.platform.send_jobs(job("job_2"))
     assert answer.body["state"] == "declined"
@@ -94,11 +108,15 @@ async def test_jobs_of_a_declined_employer_are_declined_automatically(harness: H
     assert types == ["employer.declined", "job.declined", "job.declined"]
     for delivery in deliveries:
         if delivery.event["type"] == "job.declined":
-            assert [r["code"] for r in delivery.event["data"]["reasons"]] == ["employer_not_approved"]
+            assert [r["code"] for r in delivery.event["data"]["reasons"]] == [
+                "employer_not_approved"
+            ]
             assert delivery.event["data"]["decided_by"] == "auto"
 
 
-async def test_a_changed_pending_request_updates_its_card_and_says_what_changed(harness: Harness) -> None:
+async def test_a_changed_pending_request_updates_its_card_and_says_what_changed(
+    harness: Harness,
+) -> None:
     h = harness
     await h.platform.send_jobs(job())
     card = await h.card("job_456")

@@ -31,15 +31,20 @@ def build_parser() -> argparse.ArgumentParser:
         description="jobgate: vet employers and job postings in Slack.",
         epilog="Configuration comes from the environment and a .env file; see README.md.",
     )
-    parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    parser.add_argument(
+        "--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"]
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.required = True
     commands.add_parser("run", help=DESCRIPTIONS["run"], description=DESCRIPTIONS["run"])
     commands.add_parser("check", help=DESCRIPTIONS["check"], description=DESCRIPTIONS["check"])
-    importing = commands.add_parser("import", help=DESCRIPTIONS["import"], description=DESCRIPTIONS["import"])
+    importing = commands.add_parser(
+        "import", help=DESCRIPTIONS["import"], description=DESCRIPTIONS["import"]
+    )
     importing.add_argument("file", type=Path, help="a .csv, .json or .ndjson file")
     importing.add_argument(
-        "--kind", choices=["employers", "jobs"],
+        "--kind",
+        choices=["employers", "jobs"],
         help="what the file holds (guessed from its fields when omitted)",
     )
     importing.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -82,7 +87,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "import":
         from bot.cli.importing import import_file
 
-        return asyncio.run(import_file(settings, args.file, args.kind, progress=not args.no_progress))
+        return asyncio.run(
+            import_file(settings, args.file, args.kind, progress=not args.no_progress)
+        )
     return EXIT_CONFIG
 
 

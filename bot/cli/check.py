@@ -27,22 +27,48 @@ def configuration_findings(settings: Settings) -> list[Finding]:
         for name in settings.missing_for_run()
     ]
     if not settings.reviewers and not settings.admins:
-        findings.append(Finding(
-            False, "JOBGATE_REVIEWERS and JOBGATE_ADMINS are empty: nobody can decide "
-            "(deny by default). Set user ids (U…) or user-group ids (S…).",
-        ))
+        findings.append(
+            Finding(
+                False,
+                "JOBGATE_REVIEWERS and JOBGATE_ADMINS are empty: nobody can decide "
+                "(deny by default). Set user ids (U…) or user-group ids (S…).",
+            )
+        )
     else:
-        findings.append(Finding(True, f"{len(settings.reviewers)} reviewer and "
-                                      f"{len(settings.admins)} admin entries configured"))
+        findings.append(
+            Finding(
+                True,
+                f"{len(settings.reviewers)} reviewer and "
+                f"{len(settings.admins)} admin entries configured",
+            )
+        )
     if settings.ingest_secret is None:
-        findings.append(Finding(False, "JOBGATE_INGEST_SECRET is not set: the inbound API is off "
-                                       "and the platform cannot send requests", blocking=False))
+        findings.append(
+            Finding(
+                False,
+                "JOBGATE_INGEST_SECRET is not set: the inbound API is off "
+                "and the platform cannot send requests",
+                blocking=False,
+            )
+        )
     if not (settings.webhook_url and settings.webhook_secret):
-        findings.append(Finding(False, "JOBGATE_WEBHOOK_URL/JOBGATE_WEBHOOK_SECRET not set: "
-                                       "decisions are kept in the outbox, not sent", blocking=False))
+        findings.append(
+            Finding(
+                False,
+                "JOBGATE_WEBHOOK_URL/JOBGATE_WEBHOOK_SECRET not set: "
+                "decisions are kept in the outbox, not sent",
+                blocking=False,
+            )
+        )
     if settings.web_risk_api_key is None:
-        findings.append(Finding(False, "JOBGATE_WEB_RISK_API_KEY not set: URL reputation checks "
-                                       "are skipped (cards say so)", blocking=False))
+        findings.append(
+            Finding(
+                False,
+                "JOBGATE_WEB_RISK_API_KEY not set: URL reputation checks "
+                "are skipped (cards say so)",
+                blocking=False,
+            )
+        )
     return findings
 
 
@@ -54,7 +80,9 @@ async def database_finding(settings: Settings) -> Finding:
     except OSError as exc:
         return Finding(False, f"database {settings.database} cannot be opened: {exc}")
     await db.close()
-    return Finding(True, f"database {settings.database} is ready (schema version {latest_version()})")
+    return Finding(
+        True, f"database {settings.database} is ready (schema version {latest_version()})"
+    )
 
 
 async def slack_findings(settings: Settings) -> list[Finding]:
@@ -69,19 +97,39 @@ async def slack_findings(settings: Settings) -> list[Finding]:
         except SlackApiError as exc:
             return [Finding(False, f"Slack auth.test failed: {exc.response.get('error')}")]
         except Exception as exc:
-            return [Finding(False, f"Slack could not be reached at {settings.slack_api_url}: {type(exc).__name__}")]
-        findings = [Finding(True, f"Slack token works: bot {auth.get('user')} in workspace {auth.get('team')}")]
+            return [
+                Finding(
+                    False,
+                    f"Slack could not be reached at {settings.slack_api_url}: {type(exc).__name__}",
+                )
+            ]
+        findings = [
+            Finding(
+                True, f"Slack token works: bot {auth.get('user')} in workspace {auth.get('team')}"
+            )
+        ]
         if settings.review_channel:
             try:
                 info = await client.conversations_info(channel=settings.review_channel)
                 member = info["channel"].get("is_member", True)
-                findings.append(Finding(
-                    bool(member),
-                    f"review channel {settings.review_channel} "
-                    + ("is reachable" if member else "exists, but the bot is not a member: /invite it"),
-                ))
+                findings.append(
+                    Finding(
+                        bool(member),
+                        f"review channel {settings.review_channel} "
+                        + (
+                            "is reachable"
+                            if member
+                            else "exists, but the bot is not a member: /invite it"
+                        ),
+                    )
+                )
             except SlackApiError as exc:
-                findings.append(Finding(False, f"review channel {settings.review_channel}: {exc.response.get('error')}"))
+                findings.append(
+                    Finding(
+                        False,
+                        f"review channel {settings.review_channel}: {exc.response.get('error')}",
+                    )
+                )
         return findings
 
 
@@ -94,6 +142,9 @@ async def check(settings: Settings) -> int:
         print(f"[{mark}] {finding.text}")
     blocking = [f for f in findings if not f.ok and f.blocking]
     print()
-    print("jobgate is ready to run." if not blocking else
-          f"{len(blocking)} problem(s) to fix before `jobgate run`.")
+    print(
+        "jobgate is ready to run."
+        if not blocking
+        else f"{len(blocking)} problem(s) to fix before `jobgate run`."
+    )
     return 0 if not blocking else 1

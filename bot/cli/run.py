@@ -6,8 +6,8 @@ import logging
 import sys
 
 from bot.app import create_jobgate
-from bot.config import Settings
 from bot.cli import EXIT_CONFIG, wait_for_signal
+from bot.config import Settings
 from storage.db import DatabaseError
 from storage.migrations import SchemaTooNew
 
@@ -33,8 +33,12 @@ async def run(settings: Settings) -> int:
         return EXIT_CONFIG
     await jobgate.start()
     mode = "Socket Mode" if settings.socket_mode else "HTTP"
-    log.info("jobgate is running (%s) on http://%s:%s — /slack/events, /api/v1, /healthz",
-             mode, settings.host, jobgate.port)
+    log.info(
+        "jobgate is running (%s) on http://%s:%s — /slack/events, /api/v1, /healthz",
+        mode,
+        settings.host,
+        jobgate.port,
+    )
     if not (settings.reviewers or settings.admins):
         log.warning("JOBGATE_REVIEWERS and JOBGATE_ADMINS are empty: nobody can decide")
     try:

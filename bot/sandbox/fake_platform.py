@@ -4,6 +4,7 @@ jobgate's webhooks, verifying each with `standardwebhooks`, with failures on dem
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import uuid
 from collections import deque
@@ -85,7 +86,9 @@ class FakePlatform:
         self.attempts.append(Delivery(headers["webhook-id"], event, scripted.status, headers))
         self.changed.set()
         extra = {"Retry-After": scripted.retry_after} if scripted.retry_after else {}
-        return web.json_response({"ok": scripted.status < 300}, status=scripted.status, headers=extra)
+        return web.json_response(
+            {"ok": scripted.status < 300}, status=scripted.status, headers=extra
+        )
 
     @property
     def accepted(self) -> list[Delivery]:
@@ -101,7 +104,9 @@ class FakePlatform:
 
     # -- sending requests to jobgate -------------------------------------------------------
 
-    def sign(self, body: str, *, webhook_id: str | None = None, at: datetime | None = None) -> dict[str, str]:
+    def sign(
+        self, body: str, *, webhook_id: str | None = None, at: datetime | None = None
+    ) -> dict[str, str]:
         msg_id = webhook_id or f"msg_{uuid.uuid4().hex}"
         moment = at or datetime.now(UTC)
         return {
@@ -111,9 +116,17 @@ class FakePlatform:
             "webhook-signature": self._signer.sign(msg_id, moment, body),
         }
 
-    async def send(self, path: str, payload: Any = None, *, raw: str | bytes | None = None,
-                   webhook_id: str | None = None, headers: dict[str, str] | None = None,
-                   method: str = "POST", at: datetime | None = None) -> PlatformAnswer:
+    async def send(
+        self,
+        path: str,
+        payload: Any = None,
+        *,
+        raw: str | bytes | None = None,
+        webhook_id: str | None = None,
+        headers: dict[str, str] | None = None,
+        method: str = "POST",
+        at: datetime | None = None,
+    ) -> PlatformAnswer:
         """A signed call to jobgate (`payload` as JSON, or `raw` bytes as they are)."""
         assert self.bot_base_url and self._session, "start() and set bot_base_url first"
         if raw is None:
@@ -122,7 +135,11 @@ class FakePlatform:
             body = raw.decode("utf-8", "surrogateescape") if isinstance(raw, bytes) else raw
         sent = headers if headers is not None else self.sign(body, webhook_id=webhook_id, at=at)
         data = raw if isinstance(raw, bytes) else body.encode("utf-8", "surrogateescape")
-        async with self._session.request(method, self.bot_base_url + path, data=data, headers=sent) as response:
+        # large bodies go as a stream, as aiohttp recommends
+        stream: bytes | io.BytesIO = io.BytesIO(data) if len(data) > 512 * 1024 else data
+        async with self._session.request(
+            method, self.bot_base_url + path, data=stream, headers=sent
+        ) as response:
             text = await response.text()
             parsed = json.loads(text) if text.strip().startswith(("{", "[")) else {"raw": text}
             return PlatformAnswer(response.status, parsed, dict(response.headers))
@@ -141,6 +158,8 @@ class FakePlatform:
         deadline = loop.time() + timeout
         while len(self.accepted) < count:
             if loop.time() > deadline:
-                raise AssertionError(f"expected {count} accepted webhooks, got {len(self.accepted)}")
+                raise AssertionError(
+                    f"expected {count} accepted webhooks, got {len(self.accepted)}"
+                )
             await asyncio.sleep(0.01)
         return self.accepted

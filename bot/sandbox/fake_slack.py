@@ -23,7 +23,9 @@ APP_ID = "A0JOBGATE"
 
 
 def slack_signature(secret: str, timestamp: str, body: str) -> str:
-    digest = hmac.new(secret.encode(), f"v0:{timestamp}:{body}".encode(), hashlib.sha256).hexdigest()
+    digest = hmac.new(
+        secret.encode(), f"v0:{timestamp}:{body}".encode(), hashlib.sha256
+    ).hexdigest()
     return f"v0={digest}"
 
 
@@ -40,8 +42,14 @@ class FakeSlack:
     """Start with `await FakeSlack(...).start()`; point the bot's SLACK_API_URL at `api_url`
     and this at the bot with `bot_url`."""
 
-    def __init__(self, *, signing_secret: str, bot_token: str = "xoxb-jobgate-test",
-                 team_id: str = "T0JOBGATE", verification_token: str = "legacy-token") -> None:
+    def __init__(
+        self,
+        *,
+        signing_secret: str,
+        bot_token: str = "xoxb-jobgate-test",
+        team_id: str = "T0JOBGATE",
+        verification_token: str = "legacy-token",
+    ) -> None:
         self.signing_secret = signing_secret
         self.bot_token = bot_token
         self.verification_token = verification_token
@@ -54,7 +62,9 @@ class FakeSlack:
 
     # -- lifecycle -------------------------------------------------------------------------
 
-    async def start(self, host: str = "127.0.0.1", port: int = 0, extra_routes: list[web.RouteDef] | None = None) -> FakeSlack:
+    async def start(
+        self, host: str = "127.0.0.1", port: int = 0, extra_routes: list[web.RouteDef] | None = None
+    ) -> FakeSlack:
         app = web.Application(client_max_size=4 * 1024 * 1024)
         app.add_routes(self.api.routes())
         if extra_routes:
@@ -63,9 +73,9 @@ class FakeSlack:
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port)
         await site.start()
-        server = site._server
-        assert server is not None
-        self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        sockets = getattr(site._server, "sockets", None)
+        assert sockets, "the fake Slack did not bind a socket"
+        self.port = int(sockets[0].getsockname()[1])
         self.api.base_url = f"http://{host}:{self.port}/api/"
         self._session = aiohttp.ClientSession()
         return self
@@ -86,8 +96,14 @@ class FakeSlack:
 
     # -- sending to the bot ----------------------------------------------------------------
 
-    def signed_headers(self, body: str, *, timestamp: int | None = None, content_type: str,
-                       retry_num: int | None = None) -> dict[str, str]:
+    def signed_headers(
+        self,
+        body: str,
+        *,
+        timestamp: int | None = None,
+        content_type: str,
+        retry_num: int | None = None,
+    ) -> dict[str, str]:
         stamp = str(int(time.time()) if timestamp is None else timestamp)
         headers = {
             "Content-Type": content_type,
@@ -99,12 +115,24 @@ class FakeSlack:
             headers["X-Slack-Retry-Reason"] = "http_timeout"
         return headers
 
-    async def deliver(self, body: str, *, content_type: str, timestamp: int | None = None,
-                      retry_num: int | None = None, headers: dict[str, str] | None = None) -> BotAnswer:
+    async def deliver(
+        self,
+        body: str,
+        *,
+        content_type: str,
+        timestamp: int | None = None,
+        retry_num: int | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> BotAnswer:
         """POST a body to the bot's /slack/events, signed (or with the headers given)."""
         assert self.bot_url and self._session, "start() and set bot_url first"
-        sent = headers if headers is not None else self.signed_headers(
-            body, timestamp=timestamp, content_type=content_type, retry_num=retry_num)
+        sent = (
+            headers
+            if headers is not None
+            else self.signed_headers(
+                body, timestamp=timestamp, content_type=content_type, retry_num=retry_num
+            )
+        )
         async with self._session.post(self.bot_url, data=body.encode(), headers=sent) as response:
             return BotAnswer(response.status, await response.text())
 
@@ -119,21 +147,40 @@ class FakeSlack:
         return {"id": user_id, "username": name, "name": name, "team_id": team}
 
     def _trigger(self, user_id: str) -> str:
-        trigger = f"{int(time.time())}.{self.workspace.new_id('')}.{hashlib.md5(user_id.encode()).hexdigest()[:12]}"
+        digest = hashlib.sha256(user_id.encode()).hexdigest()[:12]
+        trigger = f"{int(time.time())}.{self.workspace.new_id('')}.{digest}"
         self.api.triggers[trigger] = user_id
         return trigger
+
+    def response_url(self, user_id: str, channel: str) -> str:
+        """A response_url that lands in this fake (as an ephemeral for `user_id`)."""
+        response_id = self.workspace.new_id("R")
+        return f"{self.root_url}response/{response_id}?user={user_id}&channel={channel}"
 
     def _team(self, user_id: str) -> dict[str, Any]:
         return {"id": self.workspace.team_id, "domain": self.workspace.team_domain}
 
-    def block_actions_payload(self, user_id: str, message: Message, action_id: str,
-                              *, value: str | None = None, selected: str | None = None) -> dict[str, Any]:
+    def block_actions_payload(
+        self,
+        user_id: str,
+        message: Message,
+        action_id: str,
+        *,
+        value: str | None = None,
+        selected: str | None = None,
+    ) -> dict[str, Any]:
         """What Slack sends when `user_id` uses the element `action_id` on `message`."""
         block_id, element = _find_element(message.blocks, action_id, value)
-        action: dict[str, Any] = {"action_id": action_id, "block_id": block_id,
-                                  "type": element.get("type", "button"), "action_ts": f"{time.time():.6f}"}
+        action: dict[str, Any] = {
+            "action_id": action_id,
+            "block_id": block_id,
+            "type": element.get("type", "button"),
+            "action_ts": f"{time.time():.6f}",
+        }
         if element.get("type") == "overflow" or selected is not None:
-            chosen = next((o for o in element.get("options", []) if o.get("value") == selected), None)
+            chosen = next(
+                (o for o in element.get("options", []) if o.get("value") == selected), None
+            )
             action["selected_option"] = chosen or {"value": selected}
         else:
             action["value"] = element.get("value")
@@ -143,26 +190,45 @@ class FakeSlack:
             "user": self._user(user_id),
             "api_app_id": APP_ID,
             "token": self.verification_token,
-            "container": {"type": "message", "message_ts": message.ts, "channel_id": message.channel,
-                          "is_ephemeral": False},
+            "container": {
+                "type": "message",
+                "message_ts": message.ts,
+                "channel_id": message.channel,
+                "is_ephemeral": False,
+            },
             "trigger_id": self._trigger(user_id),
             "team": self._team(user_id),
             "enterprise": None,
             "is_enterprise_install": False,
-            "channel": {"id": message.channel, "name": self.workspace.channels.get(message.channel, "")},
+            "channel": {
+                "id": message.channel,
+                "name": self.workspace.channels.get(message.channel, ""),
+            },
             "message": {**message.as_slack(), "team": self.workspace.team_id},
             "state": {"values": {}},
-            "response_url": f"{self.root_url}response/{self.workspace.new_id('R')}?user={user_id}&channel={message.channel}",
+            "response_url": self.response_url(user_id, message.channel),
             "actions": [action],
         }
 
-    async def click(self, user_id: str, message: Message, action_id: str, *, value: str | None = None,
-                    selected: str | None = None, **kwargs: Any) -> BotAnswer:
+    async def click(
+        self,
+        user_id: str,
+        message: Message,
+        action_id: str,
+        *,
+        value: str | None = None,
+        selected: str | None = None,
+        **kwargs: Any,
+    ) -> BotAnswer:
         """`user_id` presses a button (or picks an overflow option) on a message."""
-        payload = self.block_actions_payload(user_id, message, action_id, value=value, selected=selected)
+        payload = self.block_actions_payload(
+            user_id, message, action_id, value=value, selected=selected
+        )
         return await self.send_interaction(payload, **kwargs)
 
-    def view_submission_payload(self, user_id: str, view: OpenView, values: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    def view_submission_payload(
+        self, user_id: str, view: OpenView, values: dict[str, dict[str, Any]]
+    ) -> dict[str, Any]:
         return {
             "type": "view_submission",
             "team": self._team(user_id),
@@ -176,9 +242,13 @@ class FakeSlack:
             "enterprise": None,
         }
 
-    async def submit(self, user_id: str, view: OpenView, values: dict[str, dict[str, Any]], **kwargs: Any) -> BotAnswer:
+    async def submit(
+        self, user_id: str, view: OpenView, values: dict[str, dict[str, Any]], **kwargs: Any
+    ) -> BotAnswer:
         """`user_id` submits the open modal `view` with input `values` (Slack's state shape)."""
-        answer = await self.send_interaction(self.view_submission_payload(user_id, view, values), **kwargs)
+        answer = await self.send_interaction(
+            self.view_submission_payload(user_id, view, values), **kwargs
+        )
         data = answer.json() if answer.status == 200 else {}
         action = data.get("response_action")
         if answer.status == 200 and action is None:
@@ -191,55 +261,102 @@ class FakeSlack:
             view.closed = True
         return answer
 
-    async def view_action(self, user_id: str, view: OpenView, action_id: str, selected: list[str] | str) -> BotAnswer:
+    async def view_action(
+        self, user_id: str, view: OpenView, action_id: str, selected: list[str] | str
+    ) -> BotAnswer:
         """`user_id` changes a select inside an open modal (dispatches block_actions)."""
         block_id, element = _find_element(view.view.get("blocks", []), action_id, None)
-        action: dict[str, Any] = {"action_id": action_id, "block_id": block_id, "type": element.get("type"),
-                                  "action_ts": f"{time.time():.6f}"}
+        action: dict[str, Any] = {
+            "action_id": action_id,
+            "block_id": block_id,
+            "type": element.get("type"),
+            "action_ts": f"{time.time():.6f}",
+        }
         if isinstance(selected, list):
             action["selected_options"] = [{"value": v} for v in selected]
         else:
             action["selected_option"] = {"value": selected}
-        payload = {"type": "block_actions", "user": self._user(user_id), "api_app_id": APP_ID,
-                   "token": self.verification_token, "team": self._team(user_id),
-                   "container": {"type": "view", "view_id": view.id},
-                   "trigger_id": self._trigger(user_id), "view": self.api.view_payload(view),
-                   "actions": [action]}
+        payload = {
+            "type": "block_actions",
+            "user": self._user(user_id),
+            "api_app_id": APP_ID,
+            "token": self.verification_token,
+            "team": self._team(user_id),
+            "container": {"type": "view", "view_id": view.id},
+            "trigger_id": self._trigger(user_id),
+            "view": self.api.view_payload(view),
+            "actions": [action],
+        }
         return await self.send_interaction(payload)
 
-    async def slash(self, user_id: str, text: str, *, channel: str, command: str = "/jobgate", **kwargs: Any) -> BotAnswer:
+    async def slash(
+        self, user_id: str, text: str, *, channel: str, command: str = "/jobgate", **kwargs: Any
+    ) -> BotAnswer:
         person = self.workspace.people.get(user_id)
         fields = {
-            "token": self.verification_token, "team_id": self.workspace.team_id,
-            "team_domain": self.workspace.team_domain, "channel_id": channel,
-            "channel_name": self.workspace.channels.get(channel, ""), "user_id": user_id,
-            "user_name": person.name if person else user_id, "command": command, "text": text,
-            "api_app_id": APP_ID, "is_enterprise_install": "false",
-            "response_url": f"{self.root_url}response/{self.workspace.new_id('R')}?user={user_id}&channel={channel}",
+            "token": self.verification_token,
+            "team_id": self.workspace.team_id,
+            "team_domain": self.workspace.team_domain,
+            "channel_id": channel,
+            "channel_name": self.workspace.channels.get(channel, ""),
+            "user_id": user_id,
+            "user_name": person.name if person else user_id,
+            "command": command,
+            "text": text,
+            "api_app_id": APP_ID,
+            "is_enterprise_install": "false",
+            "response_url": self.response_url(user_id, channel),
             "trigger_id": self._trigger(user_id),
         }
-        return await self.deliver(urlencode(fields), content_type="application/x-www-form-urlencoded", **kwargs)
+        return await self.deliver(
+            urlencode(fields), content_type="application/x-www-form-urlencoded", **kwargs
+        )
 
     def event_envelope(self, event: dict[str, Any], event_id: str | None = None) -> dict[str, Any]:
         return {
-            "token": self.verification_token, "team_id": self.workspace.team_id, "api_app_id": APP_ID,
-            "event": event, "type": "event_callback",
-            "event_id": event_id or self.workspace.new_id("Ev"), "event_time": int(time.time()),
-            "authorizations": [{"enterprise_id": None, "team_id": self.workspace.team_id,
-                                "user_id": self.api.bot_user_id, "is_bot": True, "is_enterprise_install": False}],
+            "token": self.verification_token,
+            "team_id": self.workspace.team_id,
+            "api_app_id": APP_ID,
+            "event": event,
+            "type": "event_callback",
+            "event_id": event_id or self.workspace.new_id("Ev"),
+            "event_time": int(time.time()),
+            "authorizations": [
+                {
+                    "enterprise_id": None,
+                    "team_id": self.workspace.team_id,
+                    "user_id": self.api.bot_user_id,
+                    "is_bot": True,
+                    "is_enterprise_install": False,
+                }
+            ],
             "is_ext_shared_channel": False,
         }
 
-    async def send_event(self, event: dict[str, Any], *, event_id: str | None = None, **kwargs: Any) -> BotAnswer:
+    async def send_event(
+        self, event: dict[str, Any], *, event_id: str | None = None, **kwargs: Any
+    ) -> BotAnswer:
         body = json.dumps(self.event_envelope(event, event_id))
         return await self.deliver(body, content_type="application/json", **kwargs)
 
     async def reply_in_thread(self, user_id: str, parent: Message, text: str) -> Message:
         """A person replies under a message: stored, and the `message` event sent to the bot."""
-        message = self.workspace.post(parent.channel, text=text, blocks=None, user=user_id, thread_ts=parent.ts)
-        await self.send_event({"type": "message", "channel": parent.channel, "user": user_id, "text": text,
-                               "ts": message.ts, "thread_ts": parent.ts, "channel_type": "channel",
-                               "event_ts": message.ts, "team": self.workspace.team_id})
+        message = self.workspace.post(
+            parent.channel, text=text, blocks=None, user=user_id, thread_ts=parent.ts
+        )
+        await self.send_event(
+            {
+                "type": "message",
+                "channel": parent.channel,
+                "user": user_id,
+                "text": text,
+                "ts": message.ts,
+                "thread_ts": parent.ts,
+                "channel_type": "channel",
+                "event_ts": message.ts,
+                "team": self.workspace.team_id,
+            }
+        )
         return message
 
     # -- reading the transcript ------------------------------------------------------------
@@ -274,12 +391,16 @@ class FakeSlack:
             await asyncio.sleep(0.01)
 
 
-def _find_element(blocks: list[dict[str, Any]], action_id: str, value: str | None) -> tuple[str, dict[str, Any]]:
+def _find_element(
+    blocks: list[dict[str, Any]], action_id: str, value: str | None
+) -> tuple[str, dict[str, Any]]:
     for block in blocks:
         elements = block.get("elements") or ([block["accessory"]] if "accessory" in block else [])
         if block.get("type") == "input" and "element" in block:
             elements = [block["element"]]
         for element in elements:
-            if element.get("action_id") == action_id and (value is None or element.get("value") == value):
+            if element.get("action_id") == action_id and (
+                value is None or element.get("value") == value
+            ):
                 return str(block.get("block_id", "")), element
     raise LookupError(f"no element {action_id!r} on this surface")

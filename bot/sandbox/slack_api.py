@@ -93,8 +93,15 @@ def validate_view(view: dict[str, Any]) -> list[str]:
 class SlackApi:
     """The Web API side of the fake: `base_url` ends in `/api/` like Slack's."""
 
-    def __init__(self, workspace: Workspace, *, bot_token: str, bot_user_id: str = "UJOBGATEBOT",
-                 bot_id: str = "BJOBGATE", clock: Any = None) -> None:
+    def __init__(
+        self,
+        workspace: Workspace,
+        *,
+        bot_token: str,
+        bot_user_id: str = "UJOBGATEBOT",
+        bot_id: str = "BJOBGATE",
+        clock: Any = None,
+    ) -> None:
         self.workspace = workspace
         self.bot_token = bot_token
         self.bot_user_id = bot_user_id
@@ -153,23 +160,34 @@ class SlackApi:
     async def handle(self, request: web.Request) -> web.StreamResponse:
         method = request.match_info["method"]
         args = await self._arguments(request)
-        token = request.headers.get("Authorization", "").removeprefix("Bearer ") or args.get("token")
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ") or args.get(
+            "token"
+        )
         if token != self.bot_token:
             return self._record(method, args, 200, {"ok": False, "error": "invalid_auth"})
         fault = self.faults[method].popleft() if self.faults.get(method) else None
         if fault is not None and fault.delay_s:
             await asyncio.sleep(fault.delay_s)
         if fault is not None and not fault.drop_after_processing:
-            headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
+            headers = (
+                {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
+            )
             if fault.status == 429:
                 self.rate_limited[method] += 1
-            return self._record(method, args, fault.status, {"ok": False, "error": fault.error}, headers)
+            return self._record(
+                method, args, fault.status, {"ok": False, "error": fault.error}, headers
+            )
         wait = self._rate_wait(method, args)
         if wait > 0:
             self.rate_limited[method] += 1
             retry_after = max(1, int(wait + 0.999))
-            return self._record(method, args, 429, {"ok": False, "error": "ratelimited"},
-                                {"Retry-After": str(retry_after)})
+            return self._record(
+                method,
+                args,
+                429,
+                {"ok": False, "error": "ratelimited"},
+                {"Retry-After": str(retry_after)},
+            )
         handler = getattr(self, "m_" + method.replace(".", "_"), None)
         if handler is None:
             answer: dict[str, Any] = {"ok": False, "error": "unknown_method"}
@@ -177,7 +195,11 @@ class SlackApi:
             try:
                 answer = handler(args)
             except KeyError as exc:
-                answer = {"ok": False, "error": "invalid_arguments", "response_metadata": {"messages": [f"missing {exc}"]}}
+                answer = {
+                    "ok": False,
+                    "error": "invalid_arguments",
+                    "response_metadata": {"messages": [f"missing {exc}"]},
+                }
         response = self._record(method, args, 200, answer)
         self.changed.set()
         if fault is not None and fault.drop_after_processing:
@@ -185,8 +207,14 @@ class SlackApi:
             request.transport.abort()
         return response
 
-    def _record(self, method: str, args: dict[str, Any], status: int, body: dict[str, Any],
-                headers: dict[str, str] | None = None) -> web.Response:
+    def _record(
+        self,
+        method: str,
+        args: dict[str, Any],
+        status: int,
+        body: dict[str, Any],
+        headers: dict[str, str] | None = None,
+    ) -> web.Response:
         self.calls.append(Call(method, args, status, bool(body.get("ok")), body.get("error")))
         return web.json_response(body, status=status, headers=headers)
 
@@ -207,10 +235,14 @@ class SlackApi:
         self.responses.append(body)
         user, channel = request.query.get("user", ""), request.query.get("channel")
         if body.get("response_type") == "in_channel" and channel:
-            self.workspace.post(channel, text=body.get("text", ""), blocks=body.get("blocks"), bot_id=self.bot_id)
+            self.workspace.post(
+                channel, text=body.get("text", ""), blocks=body.get("blocks"), bot_id=self.bot_id
+            )
         else:
             self.workspace.ephemerals.append(
-                Ephemeral(channel, user, body.get("text", ""), body.get("blocks"), via="response_url")
+                Ephemeral(
+                    channel, user, body.get("text", ""), body.get("blocks"), via="response_url"
+                )
             )
         self.changed.set()
         return web.json_response({"ok": True})
@@ -236,9 +268,16 @@ class SlackApi:
         return channel if channel in self.workspace.channels else None
 
     def m_auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
-        return {"ok": True, "url": f"https://{self.workspace.team_domain}.slack.com/",
-                "team": "jobgate sandbox", "user": "jobgate", "team_id": self.workspace.team_id,
-                "user_id": self.bot_user_id, "bot_id": self.bot_id, "is_enterprise_install": False}
+        return {
+            "ok": True,
+            "url": f"https://{self.workspace.team_domain}.slack.com/",
+            "team": "jobgate sandbox",
+            "user": "jobgate",
+            "team_id": self.workspace.team_id,
+            "user_id": self.bot_user_id,
+            "bot_id": self.bot_id,
+            "is_enterprise_install": False,
+        }
 
     def m_chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any]:
         channel = self._channel(args)
@@ -250,8 +289,13 @@ class SlackApi:
         thread_ts = args.get("thread_ts")
         if thread_ts and self.workspace.find(channel, str(thread_ts)) is None:
             return {"ok": False, "error": "thread_not_found"}
-        message = self.workspace.post(channel, text=args.get("text") or "", blocks=args.get("blocks"),
-                                      bot_id=self.bot_id, thread_ts=thread_ts)
+        message = self.workspace.post(
+            channel,
+            text=args.get("text") or "",
+            blocks=args.get("blocks"),
+            bot_id=self.bot_id,
+            thread_ts=thread_ts,
+        )
         return {"ok": True, "channel": channel, "ts": message.ts, "message": message.as_slack()}
 
     def m_chat_update(self, args: dict[str, Any]) -> dict[str, Any]:
@@ -276,7 +320,9 @@ class SlackApi:
         problem = self._message_problems(args)
         if problem:
             return problem
-        self.workspace.ephemerals.append(Ephemeral(channel, str(args["user"]), args.get("text") or "", args.get("blocks")))
+        self.workspace.ephemerals.append(
+            Ephemeral(channel, str(args["user"]), args.get("text") or "", args.get("blocks"))
+        )
         return {"ok": True, "message_ts": self.workspace.next_ts()}
 
     def m_chat_getPermalink(self, args: dict[str, Any]) -> dict[str, Any]:
@@ -292,7 +338,11 @@ class SlackApi:
             return {"ok": False, "error": "channel_not_found"}
         oldest = float(args.get("oldest") or 0)
         limit = int(args.get("limit") or 100)
-        found = [m.as_slack() for m in reversed(self.workspace.top_level(channel)) if float(m.ts) > oldest]
+        found = [
+            m.as_slack()
+            for m in reversed(self.workspace.top_level(channel))
+            if float(m.ts) > oldest
+        ]
         return {"ok": True, "messages": found[:limit], "has_more": len(found) > limit}
 
     def m_conversations_replies(self, args: dict[str, Any]) -> dict[str, Any]:
@@ -301,9 +351,11 @@ class SlackApi:
         if parent is None:
             return {"ok": False, "error": "thread_not_found"}
         oldest = float(args.get("oldest") or 0)
-        replies = [m.as_slack() for m in self.workspace.replies(channel, ts) if float(m.ts) > oldest]
+        replies = [
+            m.as_slack() for m in self.workspace.replies(channel, ts) if float(m.ts) > oldest
+        ]
         limit = int(args.get("limit") or 100)
-        return {"ok": True, "messages": ([parent.as_slack()] + replies)[:limit], "has_more": False}
+        return {"ok": True, "messages": [parent.as_slack(), *replies][:limit], "has_more": False}
 
     def m_conversations_open(self, args: dict[str, Any]) -> dict[str, Any]:
         users = args.get("users")
@@ -314,15 +366,26 @@ class SlackApi:
         channel = str(args["channel"])
         if channel not in self.workspace.channels:
             return {"ok": False, "error": "channel_not_found"}
-        return {"ok": True, "channel": {"id": channel, "name": self.workspace.channels[channel], "is_member": True}}
+        return {
+            "ok": True,
+            "channel": {"id": channel, "name": self.workspace.channels[channel], "is_member": True},
+        }
 
     def m_users_info(self, args: dict[str, Any]) -> dict[str, Any]:
         person = self.workspace.people.get(str(args["user"]))
         if person is None:
             return {"ok": False, "error": "user_not_found"}
-        return {"ok": True, "user": {"id": person.id, "name": person.name, "real_name": person.real_name,
-                                     "team_id": person.team_id, "is_bot": person.is_bot,
-                                     "profile": {"real_name": person.real_name, "display_name": person.name}}}
+        return {
+            "ok": True,
+            "user": {
+                "id": person.id,
+                "name": person.name,
+                "real_name": person.real_name,
+                "team_id": person.team_id,
+                "is_bot": person.is_bot,
+                "profile": {"real_name": person.real_name, "display_name": person.name},
+            },
+        }
 
     def m_usergroups_users_list(self, args: dict[str, Any]) -> dict[str, Any]:
         group = str(args["usergroup"])
@@ -334,17 +397,31 @@ class SlackApi:
         view = args["view"]
         problems = validate_view(view)
         if problems:
-            return {"ok": False, "error": "invalid_arguments", "response_metadata": {"messages": problems}}
+            return {
+                "ok": False,
+                "error": "invalid_arguments",
+                "response_metadata": {"messages": problems},
+            }
         view_id = self.workspace.new_id("V")
-        record = OpenView(view_id, user, view, self.workspace.new_id("h"), str(args.get("trigger_id", "")))
+        record = OpenView(
+            view_id, user, view, self.workspace.new_id("h"), str(args.get("trigger_id", ""))
+        )
         self.workspace.views[view_id] = record
         return {"ok": True, "view": self.view_payload(record)}
 
     def view_payload(self, record: OpenView) -> dict[str, Any]:
-        return {"id": record.id, "team_id": self.workspace.team_id, "type": record.view.get("type", "modal"),
-                "hash": record.hash, "app_id": "A0JOBGATE", "bot_id": self.bot_id, **record.view,
-                "state": {"values": {}}, "private_metadata": record.view.get("private_metadata", ""),
-                "callback_id": record.view.get("callback_id", "")}
+        return {
+            "id": record.id,
+            "team_id": self.workspace.team_id,
+            "type": record.view.get("type", "modal"),
+            "hash": record.hash,
+            "app_id": "A0JOBGATE",
+            "bot_id": self.bot_id,
+            **record.view,
+            "state": {"values": {}},
+            "private_metadata": record.view.get("private_metadata", ""),
+            "callback_id": record.view.get("callback_id", ""),
+        }
 
     def m_views_open(self, args: dict[str, Any]) -> dict[str, Any]:
         trigger = str(args["trigger_id"])
@@ -364,7 +441,11 @@ class SlackApi:
             return {"ok": False, "error": "hash_conflict"}
         problems = validate_view(args["view"])
         if problems:
-            return {"ok": False, "error": "invalid_arguments", "response_metadata": {"messages": problems}}
+            return {
+                "ok": False,
+                "error": "invalid_arguments",
+                "response_metadata": {"messages": problems},
+            }
         record.view = args["view"]
         record.hash = self.workspace.new_id("h")
         return {"ok": True, "view": self.view_payload(record)}
@@ -373,6 +454,10 @@ class SlackApi:
         view = args["view"]
         problems = validate_view(view)
         if problems:
-            return {"ok": False, "error": "invalid_arguments", "response_metadata": {"messages": problems}}
+            return {
+                "ok": False,
+                "error": "invalid_arguments",
+                "response_metadata": {"messages": problems},
+            }
         self.workspace.home[str(args["user_id"])] = view
         return {"ok": True, "view": {"id": self.workspace.new_id("V"), **view}}

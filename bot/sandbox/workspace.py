@@ -30,7 +30,12 @@ class Message:
     deleted: bool = False
 
     def as_slack(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"type": "message", "ts": self.ts, "text": self.text, "blocks": self.blocks}
+        data: dict[str, Any] = {
+            "type": "message",
+            "ts": self.ts,
+            "text": self.text,
+            "blocks": self.blocks,
+        }
         if self.user:
             data["user"] = self.user
         if self.bot_id:
@@ -87,7 +92,9 @@ class Workspace:
         self._last_ts = now
         return f"{now:.6f}"
 
-    def add_person(self, person_id: str, name: str, *, team_id: str | None = None, real_name: str | None = None) -> Person:
+    def add_person(
+        self, person_id: str, name: str, *, team_id: str | None = None, real_name: str | None = None
+    ) -> Person:
         person = Person(person_id, name, real_name or name.title(), team_id or self.team_id)
         self.people[person_id] = person
         return person
@@ -102,8 +109,16 @@ class Workspace:
             self.add_channel(channel_id, f"dm-{user_id}")
         return channel_id
 
-    def post(self, channel: str, *, text: str, blocks: list[dict[str, Any]] | None,
-             user: str | None = None, bot_id: str | None = None, thread_ts: str | None = None) -> Message:
+    def post(
+        self,
+        channel: str,
+        *,
+        text: str,
+        blocks: list[dict[str, Any]] | None,
+        user: str | None = None,
+        bot_id: str | None = None,
+        thread_ts: str | None = None,
+    ) -> Message:
         message = Message(channel, self.next_ts(), text, blocks or [], user, bot_id, thread_ts)
         self.messages.setdefault(channel, []).append(message)
         return message
@@ -118,4 +133,6 @@ class Workspace:
         return [m for m in self.messages.get(channel, []) if not m.thread_ts and not m.deleted]
 
     def replies(self, channel: str, thread_ts: str) -> list[Message]:
-        return [m for m in self.messages.get(channel, []) if m.thread_ts == thread_ts and not m.deleted]
+        return [
+            m for m in self.messages.get(channel, []) if m.thread_ts == thread_ts and not m.deleted
+        ]

@@ -14,7 +14,6 @@ from handlers.blocks.common import (
     actions,
     button,
     context,
-    fields_section,
     header,
     section,
 )
@@ -64,7 +63,11 @@ def format_pay(pay: Pay | None) -> str:
 def format_contact(contact: ContactIn | None) -> str:
     if contact is None:
         return "none given"
-    parts = [untrusted(contact.name, 200), untrusted(contact.email, 320), untrusted(contact.phone, 64)]
+    parts = [
+        untrusted(contact.name, 200),
+        untrusted(contact.email, 320),
+        untrusted(contact.phone, 64),
+    ]
     return " · ".join(p for p in parts if p) or "none given"
 
 
@@ -85,7 +88,8 @@ def render_card(facts: CardFacts, now: datetime) -> dict[str, Any]:
         blocks.append(controls)
     blocks.append(
         context(
-            f"{request.kind.value} `{untrusted(request.upstream_id, 100)}` · version {request.version}"
+            f"{request.kind.value} `{untrusted(request.upstream_id, 100)}`"
+            f" · version {request.version}"
             f" · received {when(request.received_at)}"
         )
     )
@@ -96,9 +100,8 @@ def _job_blocks(facts: CardFacts) -> list[Block]:
     request = facts.request
     job = request.job
     employer = request.employer
-    employer_line = (
-        f"*{untrusted(employer.name, 200)}* · {EMPLOYER_BADGE[employer.status]}"
-        + (" · :star: trusted" if employer.trusted else "")
+    employer_line = f"*{untrusted(employer.name, 200)}* · {EMPLOYER_BADGE[employer.status]}" + (
+        " · :star: trusted" if employer.trusted else ""
     )
     where = untrusted(job.location, SHORT) or "not stated"
     if job.remote:
@@ -116,7 +119,9 @@ def _job_blocks(facts: CardFacts) -> list[Block]:
         section(employer_line, fields=fields),
     ]
     if job.description:
-        blocks.append(section(f"*Description*\n>{_quote(untrusted(job.description, DESCRIPTION_EXCERPT))}"))
+        blocks.append(
+            section(f"*Description*\n>{_quote(untrusted(job.description, DESCRIPTION_EXCERPT))}")
+        )
     return blocks
 
 

@@ -37,7 +37,9 @@ def header(text: str) -> Block:
 def section(text: str, *, fields: list[str] | None = None, block_id: str | None = None) -> Block:
     block: Block = {"type": "section", "text": mrkdwn(text)}
     if fields:
-        block["fields"] = [{"type": "mrkdwn", "text": cut(f, FIELD_TEXT)} for f in fields[:MAX_FIELDS]]
+        block["fields"] = [
+            {"type": "mrkdwn", "text": cut(f, FIELD_TEXT)} for f in fields[:MAX_FIELDS]
+        ]
     if block_id:
         block["block_id"] = block_id
     return block

@@ -20,7 +20,11 @@ NOTE_LIMIT = 3000
 
 def _subject(request: ReviewRequest) -> str:
     noun = "job" if request.kind is Kind.JOB else "employer"
-    return f"{noun} *{untrusted(request.title, 200)}* from *{untrusted(request.employer.name, 200)}*" if request.kind is Kind.JOB else f"{noun} *{untrusted(request.title, 200)}*"
+    return (
+        f"{noun} *{untrusted(request.title, 200)}* from *{untrusted(request.employer.name, 200)}*"
+        if request.kind is Kind.JOB
+        else f"{noun} *{untrusted(request.title, 200)}*"
+    )
 
 
 def _modal(
@@ -103,7 +107,7 @@ def decline_modal(
             "Message to the employer",
             initial=compose_employer_message(chosen),
             optional=True,
-            hint="Sent to the employer with the decision. Left empty, it is written from the reasons.",
+            hint="Sent to the employer with the decision; if empty, written from the reasons.",
             block_id=message_block_id([r.code for r in chosen]),
         ),
         _text_input(
@@ -132,7 +136,9 @@ def hold_modal(
     }
     initial_question = None
     if template_index is not None and 0 <= template_index < len(HOLD_TEMPLATES):
-        template_select["initial_option"] = option(HOLD_TEMPLATES[template_index], str(template_index))
+        template_select["initial_option"] = option(
+            HOLD_TEMPLATES[template_index], str(template_index)
+        )
         initial_question = HOLD_TEMPLATES[template_index]
     blocks: list[Block] = [
         section(f"Put the {_subject(request)} on hold and ask the employer a question."),
@@ -145,7 +151,7 @@ def hold_modal(
             ids.HOLD_QUESTION,
             "Question for the employer",
             initial=initial_question,
-            block_id=f"{ids.HOLD_QUESTION[0]}.{template_index if template_index is not None else 'x'}",
+            block_id=f"{ids.HOLD_QUESTION[0]}.{'x' if template_index is None else template_index}",
         ),
         {
             "type": "input",

@@ -34,18 +34,26 @@ def _describe(entry: AuditEntry) -> str:
         if entry.reasons:
             lines.append("*Reasons:* " + ", ".join(escape(r.label) for r in entry.reasons))
         if entry.message:
-            lines.append("*Message to the employer:*\n>" + untrusted(entry.message, 1500).replace("\n", "\n>"))
+            lines.append(
+                "*Message to the employer:*\n>"
+                + untrusted(entry.message, 1500).replace("\n", "\n>")
+            )
         if entry.note:
-            lines.append("*Internal note* (not sent):\n>" + untrusted(entry.note, 1000).replace("\n", "\n>"))
+            lines.append(
+                "*Internal note* (not sent):\n>" + untrusted(entry.note, 1000).replace("\n", "\n>")
+            )
         return "\n".join(lines)
     if entry.action == "on_hold":
         lines = [f":double_vertical_bar: *Put on hold* by {who}; the employer has been asked:"]
         lines.append(">" + untrusted(entry.message, 1500).replace("\n", "\n>"))
         if entry.note:
-            lines.append("*Internal note* (not sent):\n>" + untrusted(entry.note, 1000).replace("\n", "\n>"))
+            lines.append(
+                "*Internal note* (not sent):\n>" + untrusted(entry.note, 1000).replace("\n", "\n>")
+            )
         return "\n".join(lines)
     if entry.action == "reverted":
-        return f":leftwards_arrow_with_hook: {who} *undid* the decision ({escape(entry.from_state or '')}); back to pending."
+        undone = escape(entry.from_state or "")
+        return f":leftwards_arrow_with_hook: {who} *undid* the decision ({undone}); now pending."
     if entry.action in ("updated", "resubmitted"):
         return _describe_changes(entry)
     return f"{escape(entry.action)} by {who}."
@@ -55,9 +63,13 @@ def _describe_changes(entry: AuditEntry) -> str:
     changes = entry.details.get("changes", [])
     total = int(entry.details.get("changed_fields", len(changes)))
     if entry.action == "resubmitted":
-        head = ":arrows_counterclockwise: *Resubmitted after the decline*; back to pending. Changes against the declined version:"
+        head = (
+            ":arrows_counterclockwise: *Resubmitted after the decline*; back to pending."
+            " Changes against the declined version:"
+        )
     elif entry.from_state != entry.to_state:
-        head = f":pencil2: *The employer updated the request*; {escape(entry.from_state or '')} → {escape(entry.to_state or '')}. Changes:"
+        moved = f"{escape(entry.from_state or '')} → {escape(entry.to_state or '')}"
+        head = f":pencil2: *The employer updated the request*; {moved}. Changes:"
     else:
         head = ":pencil2: *The employer updated the request.* Changes:"
     lines = [head]

@@ -1,0 +1,180 @@
+"""Block Kit builders: valid by slack_sdk's own models, inside Slack's limits, in every state."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from slack_sdk.models.blocks import Block
+from slack_sdk.models.views import View
+
+from bot.models import (
+    AuditEntry,
+    CardFacts,
+    DeclineReason,
+    EmployerRecord,
+    EmployerStatus,
+    Kind,
+    ReasonRef,
+    ReviewRequest,
+    State,
+    Via,
+)
+from bot.submissions import EmployerSubmission, JobSubmission
+from handlers import ids
+from handlers.blocks.cards import format_pay, render_card
+from handlers.blocks.modals import approve_both_modal, decline_modal, hold_modal, notice_modal
+from handlers.blocks.threads import render_thread_reply
+from tests.harness import employer, job
+
+NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
+LONG = "word " * 20_000
+
+
+def valid_message(message: dict[str, Any]) -> None:
+    assert 0 < len(message["blocks"]) <= 50
+    assert len(message["text"]) <= 40_000
+    for block in message["blocks"]:
+        parsed = Block.parse(block)
+        assert parsed is not None
+        parsed.validate_json()
+
+
+def valid_view(view: dict[str, Any]) -> None:
+    assert len(view["blocks"]) <= 100
+    View(**view).validate_json()
+    for block in view["blocks"]:
+        Block.parse(block).validate_json()  # type: ignore[union-attr]
+
+
+def make_request(kind: Kind, state: State, **overrides: Any) -> ReviewRequest:
+    submission = (
+        JobSubmission.model_validate(job(**overrides))
+        if kind is Kind.JOB
+        else EmployerSubmission.model_validate(employer(**overrides))
+    )
+    return ReviewRequest(
+        id=7,
+        kind=kind,
+        upstream_id=submission.id,
+        state=state,
+        title=submission.title if isinstance(submission, JobSubmission) else submission.name,
+        employer=EmployerRecord(
+            id=1, upstream_id="emp_123", name="Acme", status=EmployerStatus.APPROVED
+        ),
+        submission=submission,
+        version=1,
+        received_at=NOW,
+        updated_at=NOW,
+        decided_at=None if state is State.PENDING else NOW,
+        decided_by=None if state is State.PENDING else "UREV0001",
+        hold_follow_up_at=NOW + timedelta(days=3) if state is State.ON_HOLD else None,
+    )
+
+
+def decision(state: State) -> AuditEntry:
+    return AuditEntry(
+        id=3,
+        request_id=7,
+        action=state.value,
+        from_state="pending",
+        to_state=state.value,
+        actor="UREV0001",
+        via=Via.BUTTON,
+        at=NOW,
+        reasons=[ReasonRef(code="suspected_fraud", label="Suspected fraud")]
+        if state is State.DECLINED
+        else [],
+        message="Please add detail",
+        note="internal",
+    )
+
+
+@pytest.mark.parametrize("kind", list(Kind))
+@pytest.mark.parametrize("state", list(State))
+def test_cards_are_valid_in_every_state(kind: Kind, state: State) -> None:
+    request = make_request(kind, state, description=LONG)
+    facts = CardFacts(
+        request=request,
+        last_decision=None if state is State.PENDING else decision(state),
+        undo_until=NOW + timedelta(minutes=5) if state is not State.PENDING else None,
+        default_roles=("post_jobs",),
+    )
+    message = render_card(facts, NOW)
+    valid_message(message)
+    actions = [
+        e["action_id"] for b in message["blocks"] if b["type"] == "actions" for e in b["elements"]
+    ]
+    if state is State.PENDING:
+        assert actions == [ids.APPROVE, ids.DECLINE, ids.HOLD]
+    elif state is State.ON_HOLD:
+        assert actions == [ids.APPROVE, ids.DECLINE, ids.UNDO]
+    elif state in (State.APPROVED, State.DECLINED):
+        assert actions == [ids.UNDO]
+
+
+def test_undo_disappears_when_the_window_ends() -> None:
+    request = make_request(Kind.JOB, State.APPROVED)
+    facts = CardFacts(request=request, last_decision=decision(State.APPROVED), undo_until=NOW)
+    actions = [
+        b
+        for b in render_card(facts, NOW + timedelta(seconds=1))["blocks"]
+        if b["type"] == "actions"
+    ]
+    assert actions == []
+
+
+def test_pay_reads_naturally() -> None:
+    from bot.submissions import Pay
+
+    assert format_pay(Pay(min=25, max=30, period="hour")) == "$25–30 per hour"
+    assert format_pay(Pay(min=60000, period="year")) == "$60,000 per year"
+    assert (
+        format_pay(Pay(min=12.5, max=12.5, currency="EUR", period="hour")) == "EUR 12.50 per hour"
+    )
+    assert format_pay(None) == "not stated"
+
+
+def test_modals_are_valid() -> None:
+    request = make_request(Kind.JOB, State.PENDING, title="T" * 5000)
+    reasons = [DeclineReason(code=f"r{i}", label="L" * 200, message="M" * 500) for i in range(12)]
+    valid_view(decline_modal(request, reasons, {"request_id": 7}, selected=["r1", "r2"]))
+    valid_view(hold_modal(request, {"request_id": 7}, follow_up_days=3, template_index=1))
+    valid_view(approve_both_modal(request, ("post_jobs",), {"request_id": 7}))
+    valid_view(notice_modal("Nothing changed", "x" * 5000))
+
+
+def test_thread_replies_are_valid_for_every_entry() -> None:
+    request = make_request(Kind.JOB, State.DECLINED)
+    changes = [
+        {"field": f"f{i}" * 50, "before": "<!channel>" * 100, "after": LONG} for i in range(50)
+    ]
+    entries = [
+        decision(State.APPROVED),
+        decision(State.DECLINED),
+        decision(State.ON_HOLD),
+        AuditEntry(
+            id=4,
+            request_id=7,
+            action="updated",
+            from_state="on_hold",
+            to_state="pending",
+            actor="platform",
+            via=Via.API,
+            at=NOW,
+            details={"changes": changes, "changed_fields": 60},
+        ),
+        AuditEntry(
+            id=5,
+            request_id=7,
+            action="reverted",
+            from_state="approved",
+            to_state="pending",
+            actor="UREV0001",
+            via=Via.BUTTON,
+            at=NOW,
+        ),
+    ]
+    for entry in entries:
+        valid_message(render_thread_reply(request, entry))

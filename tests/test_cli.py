@@ -1,0 +1,126 @@
+"""The command line: import from files (validated first, idempotent), check, help."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.harness import job
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def jobgate(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    full_env = {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": str(cwd),
+        "PYTHONPATH": str(ROOT),
+        "JOBGATE_DATABASE": str(cwd / "j.db"),
+        **(env or {}),
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def count_requests(path: Path) -> int:
+    import sqlite3
+
+    conn = sqlite3.connect(path)
+    try:
+        return int(conn.execute("SELECT COUNT(*) FROM requests").fetchone()[0])
+    finally:
+        conn.close()
+
+
+def test_import_csv_json_and_ndjson_idempotently(tmp_path: Path) -> None:
+    (tmp_path / "jobs.ndjson").write_text("\n".join(json.dumps(job(f"job_{i}")) for i in range(30)))
+    (tmp_path / "more.json").write_text(json.dumps([job(f"job_{i}") for i in range(25, 40)]))
+    (tmp_path / "employers.csv").write_text(
+        "id,name,website,contact.email,other_schools.approved\n"
+        "emp_1,Acme,https://acme.example,jane@acme.example,4\n"
+        "emp_2,Globex,https://globex.example,,\n"
+    )
+    first = jobgate("import", "jobs.ndjson", "--no-progress", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert "30 new" in first.stdout
+    second = jobgate("import", "more.json", "--no-progress", cwd=tmp_path)
+    assert "10 new, 0 updated, 5 unchanged" in second.stdout
+    employers = jobgate("import", "employers.csv", "--no-progress", cwd=tmp_path)
+    assert "2 new" in employers.stdout and "employer" in employers.stdout
+    assert count_requests(tmp_path / "j.db") == 42
+
+
+def test_import_shows_a_progress_bar(tmp_path: Path) -> None:
+    (tmp_path / "jobs.json").write_text(json.dumps([job(f"job_{i}") for i in range(10)]))
+    done = jobgate("import", "jobs.json", cwd=tmp_path)
+    assert done.returncode == 0
+    assert "10/10" in done.stderr  # tqdm draws on stderr
+
+
+def test_a_file_with_bad_rows_imports_nothing_and_names_the_rows(tmp_path: Path) -> None:
+    rows = [job("job_1"), {**job("job_2"), "title": ""}, {**job("job_3"), "pay": {"min": "lots"}}]
+    (tmp_path / "jobs.ndjson").write_text("\n".join(json.dumps(r) for r in rows))
+    done = jobgate("import", "jobs.ndjson", "--no-progress", cwd=tmp_path)
+    assert done.returncode == 1
+    assert "row 2.title" in done.stderr and "row 3.pay.min" in done.stderr
+    assert "nothing was imported" in done.stderr
+    assert not (tmp_path / "j.db").exists()  # validated before the database is even opened
+
+
+def test_import_refuses_unknown_file_types(tmp_path: Path) -> None:
+    (tmp_path / "jobs.xlsx").write_text("x")
+    done = jobgate("import", "jobs.xlsx", cwd=tmp_path)
+    assert done.returncode == 1 and "use .csv, .json or .ndjson" in done.stderr
+
+
+def test_check_says_what_is_missing(tmp_path: Path) -> None:
+    done = jobgate("check", cwd=tmp_path)
+    assert done.returncode == 1
+    assert "SLACK_BOT_TOKEN is not set" in done.stdout
+    assert "nobody can decide" in done.stdout
+
+
+def test_help_lists_the_commands(tmp_path: Path) -> None:
+    done = jobgate("--help", cwd=tmp_path)
+    assert done.returncode == 0
+    for command in ("run", "check", "import"):
+        assert command in done.stdout
+
+
+async def test_check_reaches_slack_and_the_review_channel(tmp_path: Path) -> None:
+    import asyncio
+
+    from bot.sandbox.fake_slack import FakeSlack
+
+    slack = await FakeSlack(signing_secret="s").start()
+    slack.workspace.add_channel("C0REVIEW", "job-review")
+    try:
+        env = {
+            "SLACK_BOT_TOKEN": slack.bot_token,
+            "SLACK_SIGNING_SECRET": "s",
+            "SLACK_API_URL": slack.api_url,
+            "JOBGATE_REVIEW_CHANNEL": "C0REVIEW",
+            "JOBGATE_REVIEWERS": "U0001",
+        }
+        done = await asyncio.to_thread(jobgate, "check", cwd=tmp_path, env=env)
+        assert (
+            "Slack token works" in done.stdout
+            and "review channel C0REVIEW is reachable" in done.stdout
+        )
+        assert done.returncode == 0, done.stdout
+        env["SLACK_BOT_TOKEN"] = "xoxb-wrong"
+        refused = await asyncio.to_thread(jobgate, "check", cwd=tmp_path, env=env)
+        assert refused.returncode == 1 and "invalid_auth" in refused.stdout
+    finally:
+        await slack.stop()

@@ -1,0 +1,222 @@
+"""Decline and Hold through their modals; who may act; concurrent clicks."""
+
+from __future__ import annotations
+
+import asyncio
+
+from bot.models import Kind, State
+from handlers import ids
+from tests.harness import ADMIN, OUTSIDER, REVIEW_CHANNEL, REVIEWERS, STAFF, Harness, employer, job
+
+REASONS_STATE = "reasons"
+
+
+def reasons(*codes: str) -> dict[str, dict[str, object]]:
+    return {
+        "reasons_input": {
+            "type": "multi_static_select",
+            "selected_options": [{"value": c} for c in codes],
+        }
+    }
+
+
+def text(value: str, action_id: str) -> dict[str, dict[str, object]]:
+    return {action_id: {"type": "plain_text_input", "value": value}}
+
+
+async def pending_job_card(h: Harness, upstream_id: str = "job_456"):  # type: ignore[no-untyped-def]
+    await h.platform.send_employers(employer())
+    employer_card = await h.card("emp_123")
+    await h.slack.click(ADMIN, employer_card, ids.APPROVE)
+    await h.platform.send_jobs(job(upstream_id))
+    return await h.card(upstream_id)
+
+
+async def open_modal(h: Harness, user: str, card, action_id: str):  # type: ignore[no-untyped-def]
+    before = {v.id for v in h.slack.open_views_for(user)}
+    await h.slack.click(user, card, action_id)
+    views = await h.slack.wait_for(
+        lambda: [v for v in h.slack.open_views_for(user) if v.id not in before], what="a modal"
+    )
+    return views[0]
+
+
+async def test_decline_sends_reasons_and_message_but_never_the_internal_note(
+    harness: Harness,
+) -> None:
+    h = harness
+    card = await pending_job_card(h)
+    modal = await open_modal(h, REVIEWERS[2], card, ids.DECLINE)
+    assert modal.view["callback_id"] == ids.DECLINE_MODAL
+    message_block = next(
+        b["block_id"]
+        for b in modal.view["blocks"]
+        if b.get("block_id", "").startswith("employer_message")
+    )
+
+    answer = await h.slack.submit(
+        REVIEWERS[2],
+        modal,
+        {
+            "reasons": reasons("insufficient_detail", "commission_or_unpaid"),
+            message_block: text(
+                "Please add pay and duties, then resubmit.", "employer_message_input"
+            ),
+            "internal_note": text(
+                "Recruiter sounded evasive on the phone — SECRET-NOTE-42", "internal_note_input"
+            ),
+        },
+    )
+    assert answer.status == 200 and modal.closed
+
+    deliveries = await h.platform.wait_for_accepted(2)
+    event = deliveries[-1].event
+    assert event["type"] == "job.declined"
+    assert [r["code"] for r in event["data"]["reasons"]] == [
+        "insufficient_detail",
+        "commission_or_unpaid",
+    ]
+    assert event["data"]["message"] == "Please add pay and duties, then resubmit."
+    for delivery in h.platform.attempts:
+        assert "SECRET-NOTE-42" not in str(delivery.event)
+
+    await h.settle()
+    blocks = str(h.card_now(card).blocks)
+    assert "Declined" in blocks and "Not enough detail" in blocks
+    thread = h.slack.thread(card)
+    assert "SECRET-NOTE-42" in thread[-1].text  # the team sees its own note
+    stored = await h.repo.find_request(Kind.JOB, "job_456")
+    assert stored is not None and stored.state is State.DECLINED
+    audit = await h.repo.list_audit(stored.id)
+    assert audit[-1].note and "SECRET-NOTE-42" in audit[-1].note
+
+
+async def test_choosing_reasons_prefills_the_message_to_the_employer(harness: Harness) -> None:
+    h = harness
+    card = await pending_job_card(h)
+    modal = await open_modal(h, REVIEWERS[0], card, ids.DECLINE)
+    await h.slack.view_action(REVIEWERS[0], modal, ids.REASONS[1], ["upfront_cost"])
+    await h.slack.wait_for(lambda: "upfront cost" in str(modal.view), what="the prefilled message")
+    # submitting without touching the message sends the prefilled text
+    await h.slack.submit(REVIEWERS[0], modal, {"reasons": reasons("upfront_cost")})
+    deliveries = await h.platform.wait_for_accepted(2)
+    assert "upfront cost" in deliveries[-1].event["data"]["message"]
+
+
+async def test_decline_without_a_reason_is_refused_in_the_modal(harness: Harness) -> None:
+    h = harness
+    card = await pending_job_card(h)
+    modal = await open_modal(h, REVIEWERS[0], card, ids.DECLINE)
+    answer = await h.slack.submit(REVIEWERS[0], modal, {"reasons": reasons()})
+    assert answer.json()["response_action"] == "errors"
+    assert "reasons" in answer.json()["errors"]
+    stored = await h.repo.find_request(Kind.JOB, "job_456")
+    assert stored is not None and stored.state is State.PENDING
+
+
+async def test_hold_asks_the_employer_and_sets_the_follow_up(harness: Harness) -> None:
+    h = harness
+    card = await pending_job_card(h)
+    modal = await open_modal(h, REVIEWERS[3], card, ids.HOLD)
+    question_block = next(
+        b["block_id"]
+        for b in modal.view["blocks"]
+        if b.get("block_id", "").startswith("hold_question")
+    )
+    answer = await h.slack.submit(
+        REVIEWERS[3],
+        modal,
+        {
+            question_block: text("What will the intern do day to day?", "hold_question_input"),
+            "follow_up_days": {"follow_up_days_input": {"type": "number_input", "value": "4"}},
+        },
+    )
+    assert answer.status == 200 and modal.closed
+    deliveries = await h.platform.wait_for_accepted(2)
+    event = deliveries[-1].event
+    assert event["type"] == "job.on_hold"
+    assert event["data"]["message"] == "What will the intern do day to day?"
+    assert "follow_up_at" in event["data"]
+    stored = await h.repo.find_request(Kind.JOB, "job_456")
+    assert stored is not None and stored.state is State.ON_HOLD and stored.hold_follow_up_at
+
+
+async def test_hold_with_a_bad_follow_up_is_refused(harness: Harness) -> None:
+    h = harness
+    card = await pending_job_card(h)
+    modal = await open_modal(h, REVIEWERS[3], card, ids.HOLD)
+    question_block = next(
+        b["block_id"]
+        for b in modal.view["blocks"]
+        if b.get("block_id", "").startswith("hold_question")
+    )
+    answer = await h.slack.submit(
+        REVIEWERS[3],
+        modal,
+        {
+            question_block: text("", "hold_question_input"),
+            "follow_up_days": {"follow_up_days_input": {"type": "number_input", "value": "99"}},
+        },
+    )
+    errors = answer.json()["errors"]
+    assert set(errors) == {question_block, "follow_up_days"}
+    stored = await h.repo.find_request(Kind.JOB, "job_456")
+    assert stored is not None and stored.state is State.PENDING
+
+
+async def test_a_non_reviewer_changes_nothing_and_is_told_privately(harness: Harness) -> None:
+    h = harness
+    card = await pending_job_card(h)
+    calls_before = len(h.platform.attempts)
+    answer = await h.slack.click(STAFF, card, ids.APPROVE)
+    assert answer.status == 200
+    notice = await h.slack.wait_for(lambda: h.slack.ephemerals_for(STAFF), what="a private reply")
+    assert "not on jobgate's reviewer list" in notice[0].text
+    stored = await h.repo.find_request(Kind.JOB, "job_456")
+    assert stored is not None and stored.state is State.PENDING
+    audit = await h.repo.list_audit(stored.id)
+    assert audit[-1].action == "refused" and audit[-1].actor == STAFF
+    await h.settle()
+    assert len(h.platform.attempts) == calls_before
+    assert h.slack.open_views_for(STAFF) == []
+
+
+async def test_a_click_from_another_team_changes_nothing(harness: Harness) -> None:
+    h = harness
+    card = await pending_job_card(h)
+    # OUTSIDER's id is even listed as a reviewer: the team check still refuses
+    await h.slack.click(OUTSIDER, card, ids.APPROVE)
+    notice = await h.slack.wait_for(
+        lambda: h.slack.ephemerals_for(OUTSIDER), what="a private reply"
+    )
+    assert "Only members of this workspace" in notice[0].text
+    await h.slack.click(OUTSIDER, card, ids.DECLINE)
+    await h.settle()
+    assert h.slack.open_views_for(OUTSIDER) == []
+    stored = await h.repo.find_request(Kind.JOB, "job_456")
+    assert stored is not None and stored.state is State.PENDING
+    refusals = [a for a in await h.repo.list_audit(stored.id) if a.action == "refused"]
+    assert [r.details["why"] for r in refusals] == ["other_team", "other_team"]
+
+
+async def test_ten_reviewers_clicking_approve_at_once_make_one_decision(harness: Harness) -> None:
+    h = harness
+    card = await pending_job_card(h)
+    answers = await asyncio.gather(*(h.slack.click(user, card, ids.APPROVE) for user in REVIEWERS))
+    assert all(a.status == 200 for a in answers)
+    await h.platform.wait_for_accepted(2)
+    await h.settle()
+    stored = await h.repo.find_request(Kind.JOB, "job_456")
+    assert stored is not None and stored.state is State.APPROVED
+    decisions = [a for a in await h.repo.list_audit(stored.id) if a.action == "approved"]
+    assert len(decisions) == 1
+    winner = decisions[0].actor
+    assert len(h.platform.events_of_type("job.approved")) == 1
+    losers = [u for u in REVIEWERS if u != winner]
+    await h.slack.wait_for(
+        lambda: all(h.slack.ephemerals_for(u) for u in losers), what="replies to the others"
+    )
+    for user in losers:
+        assert f"<@{winner}>" in h.slack.ephemerals_for(user)[0].text
+        assert "already approved" in h.slack.ephemerals_for(user)[0].text
+    assert len(h.slack.bot_messages(REVIEW_CHANNEL)) == 2  # employer card + job card

@@ -1,0 +1,85 @@
+"""Slack and the platform failing: delayed, never lost, never doubled."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.models import Kind
+from bot.sandbox.fake_platform import Scripted
+from bot.sandbox.slack_api import Fault
+from handlers import ids
+from tests.harness import ADMIN, REVIEW_CHANNEL, Harness, employer, job, start_harness, stop_harness
+
+
+async def test_a_429_then_200_posts_exactly_one_card(harness: Harness) -> None:
+    h = harness
+    h.slack.api.fail("chat.postMessage", Fault(status=429, retry_after=1, error="ratelimited"))
+    await h.platform.send_jobs(job())
+    card = await h.card("job_456", timeout=10)
+    await h.settle()
+    assert len(h.slack.bot_messages(REVIEW_CHANNEL)) == 1
+    assert card.blocks
+    posts = h.slack.api.calls_to("chat.postMessage")
+    assert [c.status for c in posts] == [429, 200]
+    assert h.jobgate.deliverer.health.rate_limited == 1
+
+
+async def test_a_500_from_slack_delays_the_card(harness: Harness) -> None:
+    h = harness
+    h.slack.api.fail("chat.postMessage", Fault(status=500), Fault(status=503))
+    await h.platform.send_jobs(job())
+    await h.card("job_456", timeout=10)
+    await h.settle()
+    assert len(h.slack.bot_messages(REVIEW_CHANNEL)) == 1
+    assert h.jobgate.deliverer.health.last_slack_error is not None
+
+
+async def test_a_post_whose_answer_was_lost_is_not_posted_twice(harness: Harness) -> None:
+    h = harness
+    # Slack stores the message, then the connection drops before the answer arrives
+    h.slack.api.fail("chat.postMessage", Fault(drop_after_processing=True))
+    await h.platform.send_jobs(job())
+    await h.slack.wait_for(
+        lambda: len(h.slack.api.calls_to("conversations.history")) >= 1,
+        timeout=10,
+        what="the look-up before re-posting",
+    )
+    await h.settle()
+    assert len(h.slack.bot_messages(REVIEW_CHANNEL)) == 1
+    stored = await h.repo.find_request(Kind.JOB, "job_456")
+    assert stored is not None and stored.card_ts == h.slack.bot_messages(REVIEW_CHANNEL)[0].ts
+
+
+async def test_the_platform_failing_three_times_gets_the_webhook_once_with_one_id(
+    harness: Harness,
+) -> None:
+    h = harness
+    h.platform.script.extend([Scripted(503), Scripted(503, retry_after="0"), Scripted(503)])
+    await h.platform.send_employers(employer())
+    card = await h.card("emp_123")
+    await h.slack.click(ADMIN, card, ids.APPROVE)
+    accepted = await h.platform.wait_for_accepted(1, timeout=10)
+    assert len(accepted) == 1
+    assert [a.status for a in h.platform.attempts] == [503, 503, 503, 200]
+    assert len({a.webhook_id for a in h.platform.attempts}) == 1
+    assert h.platform.rejected_signatures == 0
+
+
+async def test_410_disables_the_endpoint_and_keeps_the_events(tmp_path: Path) -> None:
+    h = await start_harness(tmp_path)
+    try:
+        h.platform.script.append(Scripted(410))
+        await h.platform.send_employers(employer())
+        card = await h.card("emp_123")
+        await h.slack.click(ADMIN, card, ids.APPROVE)
+        await h.slack.wait_for(lambda: h.jobgate.deliverer.health.webhook_disabled, what="disabled")
+        await h.settle()
+        assert len(h.platform.attempts) == 1
+        summary = await h.repo.summarize_outbox(h.jobgate.services.clock.now())
+        assert summary["pending_webhooks"] == 1
+        async with h.slack._session.get(f"http://127.0.0.1:{h.jobgate.port}/healthz") as response:  # type: ignore[union-attr]
+            report = await response.json()
+        assert report["webhook"]["disabled"]["url"] == h.platform.url
+        assert report["status"] == "degraded"
+    finally:
+        await stop_harness(h)

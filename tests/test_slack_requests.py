@@ -1,0 +1,104 @@
+"""Slack's HTTP deliveries: signatures checked, bad headers refused (never 500), retries and
+replays of the same delivery never repeat a side effect."""
+
+from __future__ import annotations
+
+import json
+import time
+from urllib.parse import urlencode
+
+import pytest
+
+from bot.models import Kind, State
+from handlers import ids
+from tests.harness import ADMIN, REVIEWERS, Harness, employer, job
+
+
+async def job_card(h: Harness):  # type: ignore[no-untyped-def]
+    await h.platform.send_employers(employer())
+    await h.slack.click(ADMIN, await h.card("emp_123"), ids.APPROVE)
+    await h.platform.send_jobs(job())
+    return await h.card("job_456")
+
+
+@pytest.mark.parametrize("timestamp", ["", "abc", "12.5", "-"])
+async def test_a_missing_or_non_numeric_timestamp_is_401(harness: Harness, timestamp: str) -> None:
+    body = json.dumps({"type": "url_verification", "challenge": "x"})
+    headers = harness.slack.signed_headers(body, content_type="application/json")
+    headers["X-Slack-Request-Timestamp"] = timestamp
+    answer = await harness.slack.deliver(body, content_type="application/json", headers=headers)
+    assert answer.status == 401
+
+
+@pytest.mark.parametrize(
+    ("offset", "accepted"), [(-301, False), (-299, True), (0, True), (299, True), (301, False)]
+)
+async def test_the_signature_window_is_five_minutes(
+    harness: Harness, offset: int, accepted: bool
+) -> None:
+    body = json.dumps({"type": "url_verification", "challenge": "hello"})
+    answer = await harness.slack.deliver(
+        body, content_type="application/json", timestamp=int(time.time()) + offset
+    )
+    assert (answer.status == 200) is accepted
+    assert answer.status in (200, 401)
+
+
+async def test_a_flipped_signature_is_401(harness: Harness) -> None:
+    body = json.dumps({"type": "url_verification", "challenge": "x"})
+    headers = harness.slack.signed_headers(body, content_type="application/json")
+    headers["X-Slack-Signature"] = headers["X-Slack-Signature"][:-1] + (
+        "0" if headers["X-Slack-Signature"][-1] != "0" else "1"
+    )
+    answer = await harness.slack.deliver(body, content_type="application/json", headers=headers)
+    assert answer.status == 401
+
+
+async def test_a_retried_click_has_one_effect(harness: Harness) -> None:
+    h = harness
+    card = await job_card(h)
+    payload = h.slack.block_actions_payload(REVIEWERS[0], card, ids.DECLINE)
+    first = await h.slack.send_interaction(payload)
+    retry = await h.slack.send_interaction(payload, retry_num=1)
+    replay = await h.slack.send_interaction(payload)
+    assert first.status == retry.status == replay.status == 200
+    await h.settle()
+    assert len(h.slack.open_views_for(REVIEWERS[0])) == 1
+    assert h.jobgate.repeated.skipped == 2
+
+
+async def test_a_retried_slash_command_answers_once(harness: Harness) -> None:
+    h = harness
+    fields = {
+        "token": "t",
+        "team_id": "T0JOBGATE",
+        "channel_id": "C0REVIEW",
+        "user_id": REVIEWERS[0],
+        "command": "/jobgate",
+        "text": "help",
+        "trigger_id": "1.2.3",
+        "response_url": f"{h.slack.root_url}response/R9?user={REVIEWERS[0]}&channel=C0REVIEW",
+    }
+    body = urlencode(fields)
+    for retry in (None, 1, 2):
+        answer = await h.slack.deliver(
+            body, content_type="application/x-www-form-urlencoded", retry_num=retry
+        )
+        assert answer.status == 200
+    await h.settle()
+    assert len(h.slack.ephemerals_for(REVIEWERS[0])) == 1
+
+
+async def test_a_second_approve_after_the_decision_is_told_who_decided(harness: Harness) -> None:
+    h = harness
+    card = await job_card(h)
+    await h.slack.click(REVIEWERS[0], card, ids.APPROVE)
+    await h.slack.click(REVIEWERS[1], card, ids.APPROVE)
+    replies = await h.slack.wait_for(
+        lambda: h.slack.ephemerals_for(REVIEWERS[1]), what="a private reply"
+    )
+    assert f"<@{REVIEWERS[0]}>" in replies[0].text
+    stored = await h.repo.find_request(Kind.JOB, "job_456")
+    assert (
+        stored is not None and stored.state is State.APPROVED and stored.decided_by == REVIEWERS[0]
+    )

@@ -1,0 +1,172 @@
+"""Storage on a real SQLite file: pragmas, migrations, append-only audit, group commit."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bot.models import Kind, State, Via
+from bot.submissions import EmployerSubmission, JobSubmission
+from storage.db import Database
+from storage.decisions import Decided, DecisionCommand, NotDecided
+from storage.deliveries import StoredAnswer
+from storage.migrations import SchemaTooNew, apply_migrations, latest_version
+from storage.repository import Repository
+from tests.harness import employer, job
+
+NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
+
+
+def answer(_: object) -> StoredAnswer:
+    return StoredAnswer(200, {})
+
+
+async def open_repo(path: Path) -> Repository:
+    return Repository(await Database.open(path))
+
+
+async def test_pragmas_are_set(tmp_path: Path) -> None:
+    db = await Database.open(tmp_path / "j.db")
+    try:
+
+        def pragmas(conn: sqlite3.Connection) -> tuple[str, int, int, int]:
+            return (
+                conn.execute("PRAGMA journal_mode").fetchone()[0],
+                conn.execute("PRAGMA foreign_keys").fetchone()[0],
+                conn.execute("PRAGMA synchronous").fetchone()[0],
+                conn.execute("PRAGMA busy_timeout").fetchone()[0],
+            )
+
+        mode, fks, sync, busy = await db.read(pragmas)
+        assert (mode, fks, sync) == ("wal", 1, 1) and busy >= 5000
+    finally:
+        await db.close()
+
+
+async def test_migrating_twice_changes_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "j.db"
+    (await Database.open(path)).path  # noqa: B018
+    db = await Database.open(path)
+    await db.close()
+    conn = sqlite3.connect(path)
+    assert apply_migrations(conn) == []
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == latest_version()
+    conn.close()
+
+
+async def test_a_newer_database_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "j.db"
+    db = await Database.open(path)
+    await db.close()
+    conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA user_version = {latest_version() + 1}")
+    conn.commit()
+    conn.close()
+    with pytest.raises(SchemaTooNew, match="upgrade jobgate"):
+        await Database.open(path)
+
+
+async def test_the_audit_record_is_append_only(tmp_path: Path) -> None:
+    repo = await open_repo(tmp_path / "j.db")
+    try:
+        await repo.ingest_submissions(
+            Kind.EMPLOYER,
+            [EmployerSubmission.model_validate(employer())],
+            webhook_id=None,
+            endpoint="t",
+            respond=answer,
+            now=NOW,
+        )
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+            await repo.db.write(lambda conn: conn.execute("UPDATE audit SET actor = 'x'"))
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+            await repo.db.write(lambda conn: conn.execute("DELETE FROM audit"))
+    finally:
+        await repo.db.close()
+
+
+async def test_a_failing_unit_spoils_only_itself(tmp_path: Path) -> None:
+    repo = await open_repo(tmp_path / "j.db")
+    try:
+
+        def good(n: int):  # type: ignore[no-untyped-def]
+            return lambda conn: conn.execute(
+                "INSERT INTO system_state (key, value, updated_at) VALUES (?, '1', 'now')",
+                (f"k{n}",),
+            )
+
+        def bad(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "INSERT INTO system_state (key, value, updated_at) VALUES ('bad', '1', 'now')"
+            )
+            raise ValueError("boom")
+
+        results = await asyncio.gather(
+            repo.db.write(good(1)),
+            repo.db.write(bad),
+            repo.db.write(good(2)),
+            return_exceptions=True,
+        )
+        assert isinstance(results[1], ValueError)
+        keys = await repo.db.read(
+            lambda conn: [r[0] for r in conn.execute("SELECT key FROM system_state ORDER BY key")]
+        )
+        assert keys == ["k1", "k2"]
+        assert repo.db.commits == 1  # all three shared one commit
+    finally:
+        await repo.db.close()
+
+
+async def test_two_processes_deciding_on_one_file_make_one_decision(tmp_path: Path) -> None:
+    path = tmp_path / "j.db"
+    first, second = await open_repo(path), await open_repo(path)
+    try:
+        await first.ingest_submissions(
+            Kind.EMPLOYER,
+            [EmployerSubmission.model_validate(employer())],
+            webhook_id=None,
+            endpoint="t",
+            respond=answer,
+            now=NOW,
+        )
+        request = await first.find_request(Kind.EMPLOYER, "emp_123")
+        assert request is not None
+        results = await asyncio.gather(
+            *[
+                repo.record_decision(
+                    DecisionCommand(request.id, State.APPROVED, f"U{i:05d}", Via.BUTTON), NOW
+                )
+                for i, repo in enumerate([first, second] * 5)
+            ]
+        )
+        assert sum(isinstance(r, Decided) for r in results) == 1
+        assert sum(isinstance(r, NotDecided) for r in results) == 9
+    finally:
+        await first.db.close()
+        await second.db.close()
+
+
+async def test_upsert_by_upstream_id_never_duplicates(tmp_path: Path) -> None:
+    repo = await open_repo(tmp_path / "j.db")
+    try:
+        for title in ("A", "A", "B"):
+            await repo.ingest_submissions(
+                Kind.JOB,
+                [JobSubmission.model_validate(job(title=title))],
+                webhook_id=None,
+                endpoint="t",
+                respond=answer,
+                now=NOW,
+            )
+        count = await repo.db.read(
+            lambda conn: conn.execute("SELECT COUNT(*) FROM requests").fetchone()[0]
+        )
+        assert count == 1
+        request = await repo.find_request(Kind.JOB, "job_456")
+        assert request is not None and request.version == 2 and request.title == "B"
+    finally:
+        await repo.db.close()
