@@ -24,10 +24,12 @@ from bot.health import health_routes
 from bot.metrics import Metrics
 from bot.pacing import SlackPacing
 from bot.platform_client import WebhookSender
+from bot.screener import Screener
 from bot.services import Services
 from bot.slack_client import create_http_session, create_slack_client
 from bot.staff import StaffDirectory
 from bot.tasks import BackgroundTasks
+from bot.web_risk import WebRiskClient
 from handlers.inbound_api import SERVICES
 from handlers.inbound_api import routes as inbound_routes
 from handlers.slack_http import MAX_SLACK_BODY, RepeatedDeliveries, slack_endpoint
@@ -48,6 +50,7 @@ class Jobgate:
     bolt: AsyncApp
     http_app: web.Application
     deliverer: Deliverer
+    screener: Screener
     http: aiohttp.ClientSession
     db: Database
     repeated: RepeatedDeliveries
@@ -55,6 +58,7 @@ class Jobgate:
     on_stop: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     _runner: web.AppRunner | None = None
     _deliver_task: asyncio.Task[None] | None = None
+    _screen_task: asyncio.Task[None] | None = None
     _socket_handler: Any = None
 
     @property
@@ -65,6 +69,7 @@ class Jobgate:
         """Start the deliverer and the HTTP server (and Socket Mode when configured)."""
         if deliver:
             self._deliver_task = asyncio.create_task(self.deliverer.run(), name="jobgate-outbox")
+            self._screen_task = asyncio.create_task(self.screener.run(), name="jobgate-screener")
         if serve_http:
             self._runner = web.AppRunner(self.http_app, access_log=None)
             await self._runner.setup()
@@ -96,6 +101,10 @@ class Jobgate:
         if self._runner is not None:
             await self._runner.cleanup()
         await self.services.tasks.wait()
+        if self._screen_task is not None:
+            await self.screener.stop()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._screen_task
         if self._deliver_task is not None:
             await self.deliverer.stop()
             self._deliver_task.cancel()
@@ -111,6 +120,7 @@ async def create_jobgate(
     clock: Clock | None = None,
     pacing: SlackPacing | None = None,
     delivery_policy: DeliveryPolicy | None = None,
+    web_risk_timeout_s: float = 3.0,
 ) -> Jobgate:
     """Build (but do not start) a jobgate from validated settings."""
     missing = settings.missing_for_run()
@@ -153,6 +163,15 @@ async def create_jobgate(
     )
     services.deliverer = deliverer
     repo.on_outbox_write(deliverer.wake)
+    web_risk = WebRiskClient(
+        settings.web_risk_url,
+        settings.web_risk_api_key.get_secret_value() if settings.web_risk_api_key else None,
+        http,
+        timeout_s=web_risk_timeout_s,
+        wall_clock=clock,
+    )
+    screener = Screener(repo, web_risk, clock)
+    repo.on_ingest(screener.wake)
 
     bolt = create_bolt_app(settings, services, interactive)
     repeated = RepeatedDeliveries()
@@ -165,6 +184,7 @@ async def create_jobgate(
         bolt=bolt,
         http_app=app,
         deliverer=deliverer,
+        screener=screener,
         http=http,
         db=db,
         repeated=repeated,

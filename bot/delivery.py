@@ -177,8 +177,9 @@ class Deliverer:
         in_flight.discard(task)
         self._wake.set()  # a lane's next item may be due now
 
-    async def drain(self, timeout: float = 10.0) -> None:
-        """Deliver until nothing is due or in flight (tests and one-shot commands)."""
+    async def drain(self, timeout: float = 10.0, horizon_s: float = 2.0) -> None:
+        """Deliver until nothing is in flight or due within `horizon_s` (paced or retried
+        items due sooner are waited for); for tests and one-shot commands."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while loop.time() < deadline:
@@ -186,8 +187,21 @@ class Deliverer:
             in_flight = self._slack_in_flight | self._webhook_in_flight
             if in_flight:
                 await asyncio.wait(in_flight, timeout=max(0.0, deadline - loop.time()))
-            elif not started:
+                continue
+            if started:
+                continue
+            due = await self._repo.next_outbox_due(self._claimable_kinds())
+            if due is None:
                 return
+            wait = (due - self._clock.now()).total_seconds()
+            if wait > horizon_s:
+                return
+            await asyncio.sleep(max(0.005, min(wait, deadline - loop.time())))
+
+    def _claimable_kinds(self) -> tuple[str, ...]:
+        if self._webhook is not None and self.health.webhook_disabled is None:
+            return SLACK_KINDS + WEBHOOK_KINDS
+        return SLACK_KINDS
 
     # -- one item --------------------------------------------------------------------------
 
@@ -276,6 +290,7 @@ class Deliverer:
         found = await self._find_earlier_post(item, channel, thread_ts=None)
         if found:
             await self._repo.settle_delivered(item, now, card=(request_id, channel, found))
+            await self._remember_permalink(request_id, channel, found)
             return
         if await self._paced(item, "chat.postMessage", channel):
             return
@@ -286,9 +301,18 @@ class Deliverer:
             **_marked(message, item.message_id),
         )
         self._metrics.slack_calls.labels("chat.postMessage", "ok").inc()
-        await self._repo.settle_delivered(
-            item, self._clock.now(), card=(request_id, str(answer["channel"]), str(answer["ts"]))
-        )
+        posted = (str(answer["channel"]), str(answer["ts"]))
+        await self._repo.settle_delivered(item, self._clock.now(), card=(request_id, *posted))
+        await self._remember_permalink(request_id, *posted)
+
+    async def _remember_permalink(self, request_id: int, channel: str, ts: str) -> None:
+        """Keep the card's permalink (duplicate links, digests); a failure costs only that."""
+        try:
+            answer = await self._slack.chat_getPermalink(channel=channel, message_ts=ts)
+        except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
+            log.info("no permalink for the card of request %s: %s", request_id, type(exc).__name__)
+            return
+        await self._repo.set_card_permalink(request_id, str(answer["permalink"]))
 
     async def _deliver_thread(self, item: OutboxItem) -> None:
         request = await self._repo.get_request(int(item.payload["request_id"]))

@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from bot.screening import Signal
 from bot.submissions import EmployerSubmission, JobSubmission
 
 
@@ -169,6 +170,26 @@ class EmployerTally(BaseModel):
     on_hold: int = 0
 
 
+class DuplicateRef(BaseModel):
+    """The earlier posting a job duplicates."""
+
+    model_config = ConfigDict(frozen=True)
+
+    request_id: int
+    upstream_id: str
+    title: str
+    similarity: float | None = None
+    permalink: str | None = None
+
+
+class Flag(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    by: str
+    at: datetime
+    reason: str | None = None
+
+
 class CardFacts(BaseModel):
     """Everything a review card shows, gathered in one read."""
 
@@ -179,3 +200,12 @@ class CardFacts(BaseModel):
     undo_until: datetime | None = None
     employer_tally: EmployerTally = Field(default_factory=EmployerTally)
     default_roles: tuple[str, ...] = ()
+    signals: tuple[Signal, ...] = ()
+    url_checks: dict[str, Any] | None = None
+    screening: str = "done"
+    duplicate: DuplicateRef | None = None
+    flag: Flag | None = None
+    auto_note: str | None = None
+    employer_labels: tuple[str, ...] = ()
+    contact_labels: tuple[str, ...] = ()
+    assignee: str | None = None

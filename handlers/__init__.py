@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from slack_bolt.app.async_app import AsyncApp
 
-from handlers import actions, commands, events, views
+from handlers import actions, commands, events, menus, views
 
 
 def register_all(app: AsyncApp) -> None:
     """Every listener, in one explicit list."""
-    for surface in (actions, views, commands, events):
+    for surface in (actions, views, menus, commands, events):
         surface.register(app)

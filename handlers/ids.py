@@ -8,6 +8,23 @@ DECLINE = "jobgate_decline"
 HOLD = "jobgate_hold"
 UNDO = "jobgate_undo"
 CARD_MENU = "jobgate_card_menu"
+EMPLOYER_MENU_ACTION = "jobgate_employer_menu"
+
+# Overflow options: values are "<verb>:<request id>". Listed in menu order; a verb appears on
+# the card once its handler exists (handlers/menus.py dispatches on the verb).
+VERB_FLAG = "flag"
+VERB_TRUST = "trust"
+VERB_UNTRUST = "untrust"
+VERB_LABEL = "label"
+REQUEST_MENU: list[tuple[str, str]] = [
+    (VERB_FLAG, "Flag as suspicious"),
+]
+EMPLOYER_MENU: list[tuple[str, str]] = [
+    (VERB_TRUST, "Trust employer"),
+    (VERB_UNTRUST, "Stop trusting employer"),
+]
+FLAG_MODAL = "jobgate_flag_modal"
+FLAG_REASON = ("flag_reason", "flag_reason_input")
 
 # Modals.
 DECLINE_MODAL = "jobgate_decline_modal"

@@ -61,10 +61,17 @@ class Database:
     arrive together (each unit in its own savepoint, so one failure spoils only itself).
     Reads use a second, query-only connection that sees the last commit (WAL)."""
 
-    def __init__(self, path: Path, writer: aiosqlite.Connection, reader: aiosqlite.Connection):
+    def __init__(
+        self,
+        path: Path,
+        writer: aiosqlite.Connection,
+        reader: aiosqlite.Connection,
+        slow_reader: aiosqlite.Connection,
+    ):
         self.path = path
         self._writer = writer
         self._reader = reader
+        self._slow_reader = slow_reader
         self._pending: list[_Pending] = []
         self._flusher: asyncio.Task[None] | None = None
         self.commits = 0
@@ -76,28 +83,30 @@ class Database:
         db_path = Path(path)
         if db_path.parent and not db_path.parent.exists():
             raise DatabaseError(f"the folder for the database does not exist: {db_path.parent}")
-        writer = await aiosqlite.connect(db_path, isolation_level=None, check_same_thread=False)
-        reader: aiosqlite.Connection | None = None
+        writer = await aiosqlite.connect(db_path, isolation_level=None)
+        readers: list[aiosqlite.Connection] = []
         try:
             await _run_on_connection_thread(writer, lambda: _configure(writer._conn, writer=True))
             await _run_on_connection_thread(writer, lambda: apply_migrations(writer._conn))
-            reader = await aiosqlite.connect(db_path, isolation_level=None, check_same_thread=False)
-            await _run_on_connection_thread(
-                reader,
-                lambda: _configure(reader._conn, writer=False),
-            )
+            for _ in range(2):
+                reader = await aiosqlite.connect(db_path, isolation_level=None)
+                readers.append(reader)
+                await _run_on_connection_thread(
+                    reader, partial(_configure, reader._conn, writer=False)
+                )
         except BaseException:
             await writer.close()
-            if reader is not None:
+            for reader in readers:
                 await reader.close()
             raise
-        return cls(db_path, writer, reader)
+        return cls(db_path, writer, readers[0], readers[1])
 
     async def close(self) -> None:
         if self._flusher is not None:
             await asyncio.shield(self._flusher)
         await self._writer.close()
         await self._reader.close()
+        await self._slow_reader.close()
 
     async def write(self, unit: Unit[T]) -> T:
         """Run `unit` inside a write transaction; returns once it is committed."""
@@ -110,6 +119,12 @@ class Database:
     async def read(self, query: Unit[T]) -> T:
         """Run `query` on the read connection (sees the last commit)."""
         conn = self._reader
+        return await _run_on_connection_thread(conn, lambda: query(conn._conn))
+
+    async def read_slow(self, query: Unit[T]) -> T:
+        """Like `read`, on a connection of its own, for long work (screening, digests,
+        exports) that must not hold up the reads of clicks and cards."""
+        conn = self._slow_reader
         return await _run_on_connection_thread(conn, lambda: query(conn._conn))
 
     async def _flush(self) -> None:

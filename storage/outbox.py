@@ -203,6 +203,10 @@ def outbox_summary(conn: sqlite3.Connection, now: datetime) -> dict[str, Any]:
     }
 
 
-def next_due_at(conn: sqlite3.Connection) -> datetime | None:
-    row = conn.execute("SELECT MIN(next_attempt_at) FROM outbox WHERE state = 'pending'").fetchone()
+def next_due_at(conn: sqlite3.Connection, kinds: tuple[str, ...]) -> datetime | None:
+    marks = ",".join("?" for _ in kinds)
+    row = conn.execute(
+        f"SELECT MIN(next_attempt_at) FROM outbox WHERE state = 'pending' AND kind IN ({marks})",
+        kinds,
+    ).fetchone()
     return from_db(row[0]) if row and row[0] else None

@@ -13,7 +13,7 @@ from bot.clock import to_db
 from bot.models import AuditEntry, CardFacts, DeclineReason, Kind, ReviewRequest, Via
 from bot.submissions import EmployerSubmission, JobSubmission
 from bot.workspace import WorkspaceSettings
-from storage import audit, cards, decisions, deliveries, outbox, requests, rows
+from storage import audit, cards, decisions, deliveries, outbox, requests, rows, screening
 from storage.db import Database
 from storage.deliveries import StoredAnswer
 from storage.outbox import OutboxItem
@@ -30,10 +30,15 @@ class Repository:
     def __init__(self, db: Database) -> None:
         self.db = db
         self._on_outbox_write: list[Callable[[], None]] = []
+        self._on_ingest: list[Callable[[], None]] = []
 
     def on_outbox_write(self, callback: Callable[[], None]) -> None:
         """Call `callback` after any commit that added outbox rows (wakes the deliverer)."""
         self._on_outbox_write.append(callback)
+
+    def on_ingest(self, callback: Callable[[], None]) -> None:
+        """Call `callback` after requests were stored or changed (wakes the screener)."""
+        self._on_ingest.append(callback)
 
     def _outbox_written(self) -> None:
         for callback in self._on_outbox_write:
@@ -67,6 +72,8 @@ class Repository:
         answer = await self.db.write(unit)
         if not answer.replayed:
             self._outbox_written()
+            for callback in self._on_ingest:
+                callback()
         return answer
 
     async def find_inbound_answer(self, webhook_id: str) -> StoredAnswer | None:
@@ -211,8 +218,8 @@ class Repository:
     async def summarize_outbox(self, now: datetime) -> dict[str, Any]:
         return await self.db.read(lambda conn: outbox.outbox_summary(conn, now))
 
-    async def next_outbox_due(self) -> datetime | None:
-        return await self.db.read(outbox.next_due_at)
+    async def next_outbox_due(self, kinds: tuple[str, ...]) -> datetime | None:
+        return await self.db.read(lambda conn: outbox.next_due_at(conn, kinds))
 
     async def enqueue_message(
         self, *, lane: str, payload: dict[str, Any], now: datetime, kind: str = "message"
@@ -238,3 +245,68 @@ class Repository:
                 (request_id,),
             )
         )
+
+    # -- screening -------------------------------------------------------------------------
+
+    async def list_pending_screening(
+        self, limit: int, stage: str = "pending"
+    ) -> list[screening.ScreeningInput]:
+        return await self.db.read(lambda conn: screening.list_pending_screening(conn, limit, stage))
+
+    async def compute_local_screening(
+        self, inputs: list[screening.ScreeningInput], now: datetime, *, url_check: bool
+    ) -> list[screening.LocalScreening]:
+        return await self.db.read_slow(
+            lambda conn: screening.compute_local_screening(conn, inputs, now, url_check=url_check)
+        )
+
+    async def save_local_screening(
+        self, results: list[screening.LocalScreening], now: datetime, *, url_check: bool
+    ) -> None:
+        await self.db.write(
+            lambda conn: [
+                screening.save_local_screening(conn, r, now, url_check=url_check) for r in results
+            ]
+        )
+        self._outbox_written()
+
+    async def save_url_screening(
+        self, results: list[screening.UrlScreening], now: datetime
+    ) -> None:
+        await self.db.write(
+            lambda conn: [screening.save_url_screening(conn, r, now) for r in results]
+        )
+        self._outbox_written()
+
+    async def flag_request(
+        self, request_id: int, *, actor: str, reason: str, via: Via, now: datetime
+    ) -> ReviewRequest | None:
+        flagged = await self.db.write(
+            lambda conn: screening.set_flag(
+                conn, request_id, actor=actor, reason=reason, via=via, now=now
+            )
+        )
+        self._outbox_written()
+        return flagged
+
+    async def set_employer_trusted(
+        self, employer_id: int, *, trusted: bool, actor: str, via: Via, now: datetime
+    ) -> str | None:
+        """None when done, else why not."""
+        why_not = await self.db.write(
+            lambda conn: screening.set_trusted(
+                conn, employer_id, trusted=trusted, actor=actor, via=via, now=now
+            )
+        )
+        self._outbox_written()
+        return why_not
+
+    async def set_card_permalink(self, request_id: int, permalink: str) -> None:
+        await self.db.write(
+            lambda conn: conn.execute(
+                "UPDATE requests SET card_permalink = ? WHERE id = ?", (permalink, request_id)
+            )
+        )
+
+    async def count_unscreened(self) -> int:
+        return await self.db.read(screening.count_unscreened)

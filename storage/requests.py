@@ -83,9 +83,11 @@ def _upsert_employer_for(
     stamp = to_db(now)
     if isinstance(submission, EmployerSubmission):
         upstream_id, name, website = submission.id, submission.name, submission.website
+        profile = (submission.industry, submission.size, submission.location)
     else:
         upstream_id = submission.employer.id
         name, website = submission.employer.name or submission.employer.id, None
+        profile = (None, None, None)
     row = conn.execute(
         "SELECT id, status FROM employers WHERE upstream_id = ?", (upstream_id,)
     ).fetchone()
@@ -96,16 +98,17 @@ def _upsert_employer_for(
             else EmployerStatus.UNREVIEWED
         )
         cursor = conn.execute(
-            "INSERT INTO employers (upstream_id, name, name_key, status, website, first_seen_at,"
-            " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (upstream_id, name, name_key(name), status.value, website, stamp, stamp),
+            "INSERT INTO employers (upstream_id, name, name_key, status, website, industry, size,"
+            " location, first_seen_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (upstream_id, name, name_key(name), status.value, website, *profile, stamp, stamp),
         )
         assert cursor.lastrowid is not None
         return cursor.lastrowid, status
     if isinstance(submission, EmployerSubmission):
         conn.execute(
-            "UPDATE employers SET name = ?, name_key = ?, website = ?, updated_at = ? WHERE id = ?",
-            (name, name_key(name), website, stamp, row["id"]),
+            "UPDATE employers SET name = ?, name_key = ?, website = ?, industry = ?, size = ?,"
+            " location = ?, updated_at = ? WHERE id = ?",
+            (name, name_key(name), website, *profile, stamp, row["id"]),
         )
     return row["id"], EmployerStatus(row["status"])
 
@@ -152,23 +155,25 @@ def _ingest_one(
     contact_id = _upsert_contact(conn, submission.contact, employer_id, now)
     payload = submission.model_dump(mode="json")
     title = submission.name if isinstance(submission, EmployerSubmission) else submission.title
+    location = submission.location
     requested_at = to_db(submission.requested_at) if submission.requested_at else None
     existing = conn.execute(
-        "SELECT id, state, payload FROM requests WHERE kind = ? AND upstream_id = ?",
+        "SELECT id, state, payload, card_ts FROM requests WHERE kind = ? AND upstream_id = ?",
         (kind.value, submission.id),
     ).fetchone()
 
     if existing is None:
         cursor = conn.execute(
             "INSERT INTO requests (kind, upstream_id, employer_id, contact_id, state, title,"
-            " payload, requested_at, received_at, updated_at)"
-            " VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?)",
+            " location, payload, requested_at, received_at, updated_at, screening)"
+            " VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, 'pending')",
             (
                 kind.value,
                 submission.id,
                 employer_id,
                 contact_id,
                 title,
+                location,
                 json.dumps(payload),
                 requested_at,
                 stamp,
@@ -187,13 +192,7 @@ def _ingest_one(
             via=Via.API,
             at=now,
         )
-        outbox.enqueue(
-            conn,
-            lane=card_lane(request_id),
-            kind="card",
-            payload={"request_id": request_id},
-            now=now,
-        )
+        # the screener posts the card once the request is screened (bot/screener.py)
         state = State.PENDING
         if kind is Kind.JOB and auto_decline_for_employer(employer_status):
             state = auto_decline_for_blocked_employer(conn, request_id, now)
@@ -210,6 +209,7 @@ def _ingest_one(
     new_state = State.PENDING if reopen else current
     conn.execute(
         "UPDATE requests SET payload = ?, previous_payload = ?, version = version + 1, title = ?,"
+        " location = ?, screening = 'pending',"
         " contact_id = COALESCE(?, contact_id), requested_at = COALESCE(?, requested_at),"
         " updated_at = ?, state = ?,"
         " hold_follow_up_at = CASE WHEN ? THEN NULL ELSE hold_follow_up_at END,"
@@ -219,6 +219,7 @@ def _ingest_one(
             json.dumps(payload),
             existing["payload"],
             title,
+            location,
             contact_id,
             requested_at,
             stamp,
@@ -250,11 +251,12 @@ def _ingest_one(
             "changed_fields": len(changes),
         },
     )
-    lane = card_lane(request_id)
-    outbox.enqueue(conn, lane=lane, kind="card", payload={"request_id": request_id}, now=now)
+    if existing["card_ts"] is None:
+        return IngestResult(request_id, kind, submission.id, new_state, "updated")
+    # the thread says what changed; the screener refreshes the card after screening again
     outbox.enqueue(
         conn,
-        lane=lane,
+        lane=card_lane(request_id),
         kind="thread",
         payload={"request_id": request_id, "audit_id": audit_id},
         now=now,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import os
 from collections.abc import Mapping
@@ -112,9 +113,16 @@ class Harness:
         return found
 
     async def settle(self, timeout: float = 5.0) -> None:
-        """Wait until the outbox has nothing left that is due now."""
-        await self.jobgate.services.tasks.wait()
-        await self.jobgate.deliverer.drain(timeout)
+        """Wait until everything stored is screened and the outbox has nothing due now."""
+        for _ in range(100):
+            await self.jobgate.services.tasks.wait()
+            while await self.jobgate.screener.screen_batch():
+                pass
+            await self.jobgate.deliverer.drain(timeout)
+            if not await self.repo.count_unscreened():
+                return
+            await asyncio.sleep(0.02)
+        raise AssertionError("screening did not finish")
 
 
 async def start_harness(
@@ -125,6 +133,7 @@ async def start_harness(
     settings_overrides: Mapping[str, Any] | None = None,
     pacing: SlackPacing = FAST_PACING,
     delivery: DeliveryPolicy = FAST_DELIVERY,
+    web_risk_timeout_s: float = 3.0,
 ) -> Harness:
     secrets = secrets or Secrets.random()
     slack = await FakeSlack(signing_secret=secrets.signing).start()
@@ -133,7 +142,13 @@ async def start_harness(
         webhook_secret=secrets.webhook, ingest_secret=secrets.ingest
     ).start()
     settings = settings_for(tmp, slack, platform, secrets, **dict(settings_overrides or {}))
-    jobgate = await create_jobgate(settings, clock=clock, pacing=pacing, delivery_policy=delivery)
+    jobgate = await create_jobgate(
+        settings,
+        clock=clock,
+        pacing=pacing,
+        delivery_policy=delivery,
+        web_risk_timeout_s=web_risk_timeout_s,
+    )
     await jobgate.start()
     slack.bot_url = f"http://127.0.0.1:{jobgate.port}/slack/events"
     platform.bot_base_url = f"http://127.0.0.1:{jobgate.port}"

@@ -25,7 +25,13 @@ async def test_job_request_becomes_a_card_and_an_approval_reaches_the_platform(
     assert answer.body == {"id": "job_456", "kind": "job", "state": "pending", "result": "created"}
 
     card = await h.card("job_456")
-    buttons = [e for b in card.blocks if b["type"] == "actions" for e in b["elements"]]
+    buttons = [
+        e
+        for b in card.blocks
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["type"] == "button"
+    ]
     assert [b["text"]["text"] for b in buttons] == ["Approve", "Decline", "Hold"]
 
     clicked = await h.slack.click(REVIEWERS[0], card, ids.APPROVE)
@@ -44,7 +50,11 @@ async def test_job_request_becomes_a_card_and_an_approval_reaches_the_platform(
     text = str(updated.blocks)
     assert "Approved" in text and REVIEWERS[0] in text
     remaining = [
-        e["text"]["text"] for b in updated.blocks if b["type"] == "actions" for e in b["elements"]
+        e["text"]["text"]
+        for b in updated.blocks
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["type"] == "button"
     ]
     assert remaining == ["Undo"]
     thread = h.slack.thread(card)

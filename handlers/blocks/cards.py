@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from bot.models import CardFacts, EmployerStatus, Kind, ReviewRequest, State
+from bot.models import CardFacts, EmployerStatus, Kind, ReviewRequest, State, Via
 from bot.submissions import ContactIn, Pay
 from handlers import ids
 from handlers.blocks.common import (
@@ -17,10 +17,12 @@ from handlers.blocks.common import (
     header,
     section,
 )
+from handlers.blocks.menus import employer_menu, request_menu, with_menu
 from handlers.mrkdwn import escape, mention, untrusted, when
 
 DESCRIPTION_EXCERPT = 700
 SHORT = 300
+MAX_SIGNALS = 6
 
 OUTCOME_BADGE = {
     State.PENDING: ":hourglass_flowing_sand: Pending review",
@@ -81,27 +83,109 @@ def card_text(request: ReviewRequest) -> str:
 def render_card(facts: CardFacts, now: datetime) -> dict[str, Any]:
     """The whole card message: `text` and `blocks` for chat.postMessage / chat.update."""
     request = facts.request
+    if request.state is State.APPROVED and request.decided_via is Via.AUTO:
+        return _auto_approved_card(facts, now)
     blocks = _job_blocks(facts) if request.kind is Kind.JOB else _employer_blocks(facts)
+    blocks.extend(screening_blocks(facts))
     blocks.append(_status_block(facts))
     controls = _controls(facts, now)
     if controls is not None:
         blocks.append(controls)
-    blocks.append(
-        context(
-            f"{request.kind.value} `{untrusted(request.upstream_id, 100)}`"
-            f" · version {request.version}"
-            f" · received {when(request.received_at)}"
-        )
-    )
+    blocks.append(_footer(facts))
     return {"text": card_text(request), "blocks": blocks}
+
+
+def _footer(facts: CardFacts) -> Block:
+    request = facts.request
+    parts = [
+        f"{request.kind.value} `{untrusted(request.upstream_id, 100)}`",
+        f"version {request.version}",
+        f"received {when(request.received_at)}",
+    ]
+    links = links_status(facts)
+    if links:
+        parts.append(links)
+    return context(" · ".join(parts))
+
+
+def links_status(facts: CardFacts) -> str | None:
+    """What the URL reputation check found, or why it did not run."""
+    if facts.screening == "pending":
+        return "screening…"
+    checks = facts.url_checks or {}
+    state = checks.get("state")
+    if state == "off":
+        return "links not checked (no Web Risk API key)"
+    if state == "pending":
+        return "checking links with Google Web Risk…"
+    if state == "done":
+        return "links: " + untrusted(checks.get("summary"), 300)
+    return None
+
+
+def _auto_approved_card(facts: CardFacts, now: datetime) -> dict[str, Any]:
+    """A compact card for a trusted employer's job approved with no click."""
+    request = facts.request
+    job = request.job
+    where = untrusted(job.location, SHORT) or "location not stated"
+    line = f"*{untrusted(request.employer.name, 200)}* · {where} · {escape(format_pay(job.pay))}"
+    because = facts.last_decision.details.get("because") if facts.last_decision else None
+    status = f":robot_face: *{untrusted(because or 'Approved automatically.', 1500)}*"
+    blocks: list[Block] = [header(f"Job: {job.title}"), section(line), section(status)]
+    controls = _controls(facts, now)
+    if controls is not None:
+        blocks.append(controls)
+    blocks.append(_footer(facts))
+    return {"text": card_text(request), "blocks": blocks}
+
+
+def screening_blocks(facts: CardFacts) -> list[Block]:
+    """Flag, duplicate, risk signals and the auto-approval note, when there are any."""
+    lines: list[str] = []
+    if facts.flag is not None:
+        why = f": {untrusted(facts.flag.reason, 300)}" if facts.flag.reason else ""
+        lines.append(
+            f":triangular_flag_on_post: *Flagged as suspicious* by {mention(facts.flag.by)}{why}"
+        )
+    if facts.duplicate is not None:
+        lines.append(":repeat: *Possible duplicate* of " + duplicate_link(facts))
+    shown = [s for s in facts.signals if s.rule_id != "flagged_by_hand"]
+    if shown:
+        lines.append(":warning: *Why flagged:*")
+        for signal in shown[:MAX_SIGNALS]:
+            evidence = f" — “{untrusted(signal.evidence, 150)}”" if signal.evidence else ""
+            lines.append(
+                f"• `{signal.severity.value}` {untrusted(signal.explanation, 200)}{evidence}"
+            )
+        if len(shown) > MAX_SIGNALS:
+            lines.append(f"• …and {len(shown) - MAX_SIGNALS} more")
+    if facts.auto_note and facts.request.state is State.PENDING:
+        lines.append(f":robot_face: {untrusted(facts.auto_note, 1000)}")
+    return [section("\n".join(lines))] if lines else []
+
+
+def duplicate_link(facts: CardFacts) -> str:
+    duplicate = facts.duplicate
+    assert duplicate is not None
+    title = untrusted(duplicate.title, 150)
+    # the permalink is Slack's own URL for our card, never employer-supplied
+    named = f"<{duplicate.permalink}|{title}>" if duplicate.permalink else f"“{title}”"
+    same = (
+        f" ({round((duplicate.similarity or 0) * 100)}% identical description)"
+        if duplicate.similarity is not None
+        else ""
+    )
+    return f"{named} (job `{untrusted(duplicate.upstream_id, 100)}`){same}"
 
 
 def _job_blocks(facts: CardFacts) -> list[Block]:
     request = facts.request
     job = request.job
     employer = request.employer
-    employer_line = f"*{untrusted(employer.name, 200)}* · {EMPLOYER_BADGE[employer.status]}" + (
-        " · :star: trusted" if employer.trusted else ""
+    employer_line = (
+        f"*{untrusted(employer.name, 200)}* · {EMPLOYER_BADGE[employer.status]}"
+        + (" · :star: trusted" if employer.trusted else "")
+        + _labels_text(facts)
     )
     where = untrusted(job.location, SHORT) or "not stated"
     if job.remote:
@@ -116,7 +200,7 @@ def _job_blocks(facts: CardFacts) -> list[Block]:
     ]
     blocks: list[Block] = [
         header(f"Job: {job.title}"),
-        section(employer_line, fields=fields),
+        with_menu(section(employer_line, fields=fields), employer_menu(facts)),
     ]
     if job.description:
         blocks.append(
@@ -142,13 +226,27 @@ def _employer_blocks(facts: CardFacts) -> list[Block]:
         )
     if facts.default_roles:
         fields.append("*Roles on approval*\n" + ", ".join(f"`{r}`" for r in facts.default_roles))
+    intro = (
+        f"*{untrusted(employer.name, 200)}* asks to recruit here"
+        + (" · :star: trusted" if facts.request.employer.trusted else "")
+        + _labels_text(facts)
+    )
     blocks: list[Block] = [
         header(f"Employer: {employer.name}"),
-        section(f"*{untrusted(employer.name, 200)}* asks to recruit here", fields=fields),
+        with_menu(section(intro, fields=fields), employer_menu(facts)),
     ]
     if employer.description:
         blocks.append(section(f">{_quote(untrusted(employer.description, DESCRIPTION_EXCERPT))}"))
     return blocks
+
+
+def _labels_text(facts: CardFacts) -> str:
+    parts = []
+    if facts.employer_labels:
+        parts.append(":label: " + ", ".join(escape(name) for name in facts.employer_labels))
+    if facts.contact_labels:
+        parts.append("contact: " + ", ".join(escape(name) for name in facts.contact_labels))
+    return ("\n" + " · ".join(parts)) if parts else ""
 
 
 def _quote(text: str) -> str:
@@ -192,9 +290,21 @@ def _controls(facts: CardFacts, now: datetime) -> Block | None:
         ]
         if request.state is State.PENDING:
             buttons.append(button("Hold", ids.HOLD, value))
-        elif facts.undo_until is not None and now < facts.undo_until:
+        elif _undo_open(facts, now):
             buttons.append(button("Undo", ids.UNDO, value))
-        return actions(*buttons, block_id=f"review.{request.id}")
-    if facts.undo_until is not None and now < facts.undo_until:
-        return actions(button("Undo", ids.UNDO, value), block_id=f"undo.{request.id}")
-    return None
+        return actions(*buttons, *_menu(facts), block_id=f"review.{request.id}")
+    elements = [button("Undo", ids.UNDO, value)] if _undo_open(facts, now) else []
+    elements += _menu(facts)
+    return actions(*elements, block_id=f"undo.{request.id}") if elements else None
+
+
+def _undo_open(facts: CardFacts, now: datetime) -> bool:
+    # bulk decisions are undone as a whole, not card by card
+    if facts.request.decided_via is Via.BULK:
+        return False
+    return facts.undo_until is not None and now < facts.undo_until
+
+
+def _menu(facts: CardFacts) -> list[dict[str, Any]]:
+    menu = request_menu(facts)
+    return [menu] if menu else []

@@ -195,3 +195,16 @@ def notice_modal(title: str, text: str) -> dict[str, Any]:
         "close": plain_text("Close", MODAL_TITLE),
         "blocks": [section(text)],
     }
+
+
+def flag_modal(request: ReviewRequest, metadata: dict[str, Any]) -> dict[str, Any]:
+    blocks: list[Block] = [
+        section(
+            f"Flag the {_subject(request)} as suspicious. It will not be approved "
+            "automatically, and the digest lists it."
+        ),
+        _text_input(
+            ids.FLAG_REASON, "Why?", hint="Shown on the card and in the history.", limit=1000
+        ),
+    ]
+    return _modal(ids.FLAG_MODAL, "Flag as suspicious", "Flag", blocks, metadata)

@@ -54,6 +54,9 @@ def _describe(entry: AuditEntry) -> str:
     if entry.action == "reverted":
         undone = escape(entry.from_state or "")
         return f":leftwards_arrow_with_hook: {who} *undid* the decision ({undone}); now pending."
+    if entry.action == "flagged":
+        why = ("\n>" + untrusted(entry.note, 1000).replace("\n", "\n>")) if entry.note else ""
+        return f":triangular_flag_on_post: {who} flagged this as suspicious.{why}"
     if entry.action in ("updated", "resubmitted"):
         return _describe_changes(entry)
     return f"{escape(entry.action)} by {who}."

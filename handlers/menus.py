@@ -1,0 +1,169 @@
+"""The card's overflow menus: each option is "<verb>:<request id>", dispatched here."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from slack_bolt.app.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.models import Via
+from bot.policy import Role
+from bot.services import Services
+from handlers import ids
+from handlers.blocks.modals import flag_modal
+from handlers.interaction import (
+    Click,
+    check_allowed,
+    parse_click,
+    parse_submission,
+    reply_privately,
+    services_of,
+)
+from handlers.mrkdwn import untrusted
+
+log = logging.getLogger(__name__)
+
+MenuAction = Callable[[Services, AsyncWebClient, Click], Coroutine[Any, Any, None]]
+VERBS: dict[str, tuple[Role, MenuAction]] = {}
+
+
+def menu_verb(verb: str, needs: Role) -> Callable[[MenuAction], MenuAction]:
+    """Handle the overflow option `verb` (for people with role `needs`)."""
+
+    def add(action: MenuAction) -> MenuAction:
+        VERBS[verb] = (needs, action)
+        return action
+
+    return add
+
+
+def register(app: AsyncApp) -> None:
+    app.action(ids.CARD_MENU)(menu_chosen)
+    app.action(ids.EMPLOYER_MENU_ACTION)(menu_chosen)
+    app.view(ids.FLAG_MODAL)(flag_submitted)
+
+
+def _verb(body: dict[str, Any]) -> str:
+    try:
+        return str(body["actions"][0]["selected_option"]["value"]).split(":", 1)[0]
+    except (KeyError, IndexError, TypeError):
+        return ""
+
+
+async def menu_chosen(
+    ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient
+) -> None:
+    """An overflow option: check who may, then run the verb's action after the ack."""
+    await ack()
+    services = services_of(context)
+    click = parse_click(body)
+    verb = _verb(body)
+    if click is None or verb not in VERBS:
+        return
+    needs, action = VERBS[verb]
+    refusal = await check_allowed(
+        services,
+        client,
+        actor=click.actor,
+        needs=needs,
+        attempted=verb,
+        request_id=click.request_id,
+        channel=click.channel,
+    )
+    if refusal is None:
+        services.tasks.spawn(action(services, client, click), name=f"menu-{verb}")
+
+
+async def _open(client: AsyncWebClient, trigger_id: str | None, view: dict[str, Any]) -> None:
+    if not trigger_id:
+        return
+    try:
+        await client.views_open(trigger_id=trigger_id, view=view)
+    except SlackApiError as exc:
+        log.warning("could not open a modal: %s", exc.response.get("error"))
+
+
+@menu_verb(ids.VERB_FLAG, Role.REVIEWER)
+async def flag_chosen(services: Services, client: AsyncWebClient, click: Click) -> None:
+    """Flag as suspicious: ask why, in a small modal."""
+    request = await services.repo.get_request(click.request_id)
+    if request is None:
+        return
+    metadata = {"request_id": click.request_id, "channel": click.channel, "ts": click.message_ts}
+    await _open(client, click.trigger_id, flag_modal(request, metadata))
+
+
+async def flag_submitted(
+    ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient
+) -> None:
+    """The flag's reason: stored with who and when; the card and thread show it."""
+    submission = parse_submission(body)
+    if submission is None:
+        await ack()
+        return
+    services = services_of(context)
+    refusal = await check_allowed(
+        services,
+        client,
+        actor=submission.actor,
+        needs=Role.REVIEWER,
+        attempted="flag",
+        request_id=submission.request_id,
+        channel=submission.channel,
+        answer_privately=False,
+    )
+    if refusal is not None:
+        await ack(
+            response_action="errors",
+            errors={ids.FLAG_REASON[0]: "You are not allowed to flag requests."},
+        )
+        return
+    await services.repo.flag_request(
+        submission.request_id,
+        actor=submission.user_id,
+        reason=submission.text(*ids.FLAG_REASON),
+        via=Via.BUTTON,
+        now=services.clock.now(),
+    )
+    await ack()
+
+
+async def _set_trust(
+    services: Services, client: AsyncWebClient, click: Click, trusted: bool
+) -> None:
+    request = await services.repo.get_request(click.request_id)
+    if request is None:
+        return
+    why_not = await services.repo.set_employer_trusted(
+        request.employer.id,
+        trusted=trusted,
+        actor=click.user_id,
+        via=Via.BUTTON,
+        now=services.clock.now(),
+    )
+    name = untrusted(request.employer.name, 150)
+    if why_not:
+        text = f"Nothing changed: {why_not}."
+    elif trusted:
+        text = f":star: *{name}* is now trusted: its clean jobs will be approved automatically."
+    else:
+        text = f"*{name}* is no longer trusted: its jobs wait for a reviewer again."
+    await reply_privately(client, channel=click.channel, user=click.user_id, text=text)
+
+
+@menu_verb(ids.VERB_TRUST, Role.ADMIN)
+async def trust_chosen(services: Services, client: AsyncWebClient, click: Click) -> None:
+    """Trust the employer: its jobs are auto-approved when clean."""
+    await _set_trust(services, client, click, True)
+
+
+@menu_verb(ids.VERB_UNTRUST, Role.ADMIN)
+async def untrust_chosen(services: Services, client: AsyncWebClient, click: Click) -> None:
+    """Stop trusting the employer."""
+    await _set_trust(services, client, click, False)

@@ -1,0 +1,429 @@
+"""SQL for screening results: signals, duplicates, text bands, URL checks, auto-approval."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot import duplicates
+from bot.auto_approval import AutoVerdict, JobFacts, auto_approval
+from bot.clock import to_db
+from bot.models import AUTO_ACTOR, EmployerStatus, Kind, ReviewRequest, State, Via
+from bot.screening import (
+    Severity,
+    Signal,
+    highest_severity,
+    screen_employer,
+    screen_job,
+    urls_to_check,
+)
+from bot.submissions import EmployerSubmission, JobSubmission
+from storage import outbox
+from storage.audit import insert_audit, load_workspace_settings
+from storage.decisions import record_outcome
+from storage.outbox import card_lane
+from storage.rows import REQUEST_SELECT, get_request, request_from_row
+
+URL_CHECK_PENDING = {"state": "pending"}
+URL_CHECK_OFF = {"state": "off"}
+
+
+@dataclass(frozen=True)
+class ScreeningInput:
+    request: ReviewRequest
+    employer_website: str | None
+
+
+@dataclass(frozen=True)
+class LocalScreening:
+    """What was computed without the network for one version of one request."""
+
+    request_id: int
+    version: int
+    signals: tuple[Signal, ...]
+    title_key: str | None = None
+    fingerprint: bytes | None = None
+    bands: tuple[str, ...] = ()
+    duplicate_of: int | None = None
+    duplicate_similarity: float | None = None
+    urls: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class UrlScreening:
+    request_id: int
+    version: int
+    checks: dict[str, Any]
+    signals: tuple[Signal, ...]
+
+
+def signal_to_json(signal: Signal) -> dict[str, str]:
+    return {
+        "rule_id": signal.rule_id,
+        "severity": signal.severity.value,
+        "evidence": signal.evidence,
+        "explanation": signal.explanation,
+    }
+
+
+def signal_from_json(data: dict[str, Any]) -> Signal:
+    return Signal(
+        rule_id=str(data["rule_id"]),
+        severity=Severity(data["severity"]),
+        evidence=str(data.get("evidence", "")),
+        explanation=str(data.get("explanation", "")),
+    )
+
+
+def load_signals(text: str | None) -> list[Signal]:
+    return [signal_from_json(item) for item in json.loads(text or "[]")]
+
+
+def list_pending_screening(
+    conn: sqlite3.Connection, limit: int, stage: str = "pending"
+) -> list[ScreeningInput]:
+    """Requests waiting for local screening ('pending') or for their URL check ('urls')."""
+    rows = conn.execute(
+        REQUEST_SELECT + " WHERE r.screening = ? ORDER BY r.id LIMIT ?", (stage, limit)
+    ).fetchall()
+    return [ScreeningInput(request_from_row(row), row["e_website"]) for row in rows]
+
+
+def duplicate_candidates(
+    conn: sqlite3.Connection,
+    *,
+    employer_id: int,
+    title_key: str,
+    exclude_id: int,
+    approved_since: datetime,
+) -> list[tuple[int, bytes | None, str | None, str]]:
+    """The employer's pending, held and recently approved jobs with the same title key,
+    oldest first: (id, fingerprint, description, title)."""
+    rows = conn.execute(
+        """
+        SELECT id, fingerprint, json_extract(payload, '$.description') AS description, title
+        FROM requests
+        WHERE kind = 'job' AND employer_id = ? AND title_key = ? AND id != ?
+          AND (state IN ('pending', 'on_hold') OR (state = 'approved' AND decided_at >= ?))
+        ORDER BY id
+        """,
+        (employer_id, title_key, exclude_id, to_db(approved_since)),
+    ).fetchall()
+    return [(r["id"], r["fingerprint"], r["description"], r["title"]) for r in rows]
+
+
+def _manual_signals(conn: sqlite3.Connection, request_id: int) -> list[Signal]:
+    row = conn.execute(
+        "SELECT flagged_by, flag_reason FROM requests WHERE id = ?", (request_id,)
+    ).fetchone()
+    if not row or not row["flagged_by"]:
+        return []
+    return [
+        Signal(
+            "flagged_by_hand",
+            Severity.HIGH,
+            evidence=row["flag_reason"] or "",
+            explanation="a reviewer flagged it as suspicious",
+        )
+    ]
+
+
+def _store_signals(conn: sqlite3.Connection, request_id: int, signals: list[Signal]) -> None:
+    level = highest_severity(signals)
+    conn.execute(
+        "UPDATE requests SET signals = ?, risk_level = ? WHERE id = ?",
+        (
+            json.dumps([signal_to_json(s) for s in signals]),
+            level.value if level else None,
+            request_id,
+        ),
+    )
+
+
+def save_local_screening(
+    conn: sqlite3.Connection, result: LocalScreening, now: datetime, *, url_check: bool
+) -> bool:
+    # url_check: a URL reputation check follows (Web Risk configured); else it is off
+    """Store what was found; False (nothing stored) when the request changed meanwhile.
+    The card is posted now, unless an auto-approval waits for the URL check."""
+    request = get_request(conn, result.request_id)
+    if (
+        request is None
+        or request.version != result.version
+        or _stage(conn, request.id) != "pending"
+    ):
+        return False  # changed since, or already screened by another worker
+    conn.execute(
+        "UPDATE requests SET title_key = ?, fingerprint = ?, duplicate_of = ?,"
+        " duplicate_similarity = ?, url_checks = ?, screening = ? WHERE id = ?",
+        (
+            result.title_key,
+            result.fingerprint,
+            result.duplicate_of,
+            result.duplicate_similarity,
+            json.dumps(URL_CHECK_PENDING if url_check else URL_CHECK_OFF),
+            "urls" if url_check else "done",
+            request.id,
+        ),
+    )
+    _store_signals(conn, request.id, [*result.signals, *_manual_signals(conn, request.id)])
+    conn.execute("DELETE FROM text_bands WHERE request_id = ?", (request.id,))
+    conn.executemany(
+        "INSERT OR IGNORE INTO text_bands (band_key, request_id) VALUES (?, ?)",
+        [(band, request.id) for band in result.bands],
+    )
+    awaits_auto = url_check and _auto_candidate(conn, request)
+    if not awaits_auto:
+        if not url_check:
+            _settle_auto_approval(conn, request.id, now, url_check_failed=False)
+        outbox.enqueue(
+            conn,
+            lane=card_lane(request.id),
+            kind="card",
+            payload={"request_id": request.id},
+            now=now,
+        )
+    return True
+
+
+def save_url_screening(conn: sqlite3.Connection, result: UrlScreening, now: datetime) -> bool:
+    """Store the URL reputation verdicts; decide auto-approval; refresh (or first post) the card."""
+    request = get_request(conn, result.request_id)
+    if request is None or request.version != result.version or _stage(conn, request.id) != "urls":
+        return False
+    existing = conn.execute("SELECT signals FROM requests WHERE id = ?", (request.id,)).fetchone()
+    kept = [s for s in load_signals(existing["signals"]) if s.rule_id != "unsafe_url"]
+    _store_signals(conn, request.id, [*kept, *result.signals])
+    conn.execute(
+        "UPDATE requests SET url_checks = ?, screening = 'done' WHERE id = ?",
+        (json.dumps(result.checks), request.id),
+    )
+    _settle_auto_approval(conn, request.id, now, url_check_failed=bool(result.checks.get("failed")))
+    outbox.enqueue(
+        conn, lane=card_lane(request.id), kind="card", payload={"request_id": request.id}, now=now
+    )
+    return True
+
+
+def _stage(conn: sqlite3.Connection, request_id: int) -> str:
+    return str(
+        conn.execute("SELECT screening FROM requests WHERE id = ?", (request_id,)).fetchone()[0]
+    )
+
+
+def count_unscreened(conn: sqlite3.Connection) -> int:
+    return int(
+        conn.execute("SELECT COUNT(*) FROM requests WHERE screening != 'done'").fetchone()[0]
+    )
+
+
+def _auto_candidate(conn: sqlite3.Connection, request: ReviewRequest) -> bool:
+    return request.kind is Kind.JOB and request.state is State.PENDING and request.employer.trusted
+
+
+def job_facts(
+    conn: sqlite3.Connection, request: ReviewRequest, *, url_check_failed: bool
+) -> JobFacts:
+    row = conn.execute(
+        "SELECT r.signals, r.flagged_by, d.title AS duplicate_title FROM requests r"
+        " LEFT JOIN requests d ON d.id = r.duplicate_of WHERE r.id = ?",
+        (request.id,),
+    ).fetchone()
+    earlier = conn.execute(
+        "SELECT COUNT(*) FROM requests WHERE kind = 'job' AND employer_id = ? AND id < ?",
+        (request.employer.id, request.id),
+    ).fetchone()[0]
+    settings = load_workspace_settings(conn)
+    return JobFacts(
+        employer_trusted=request.employer.trusted,
+        employer_status=request.employer.status,
+        duplicate_of_title=row["duplicate_title"],
+        signals=[s for s in load_signals(row["signals"]) if s.rule_id != "flagged_by_hand"],
+        flagged_by_hand=bool(row["flagged_by"]),
+        earlier_jobs_here=int(earlier),
+        first_job_needs_review=settings.first_job_needs_review,
+        url_check_failed=url_check_failed,
+    )
+
+
+def _settle_auto_approval(
+    conn: sqlite3.Connection, request_id: int, now: datetime, *, url_check_failed: bool
+) -> AutoVerdict | None:
+    request = get_request(conn, request_id)
+    if request is None or not _auto_candidate(conn, request):
+        conn.execute("UPDATE requests SET auto_note = NULL WHERE id = ?", (request_id,))
+        return None
+    verdict = auto_approval(job_facts(conn, request, url_check_failed=url_check_failed))
+    conn.execute(
+        "UPDATE requests SET auto_note = ? WHERE id = ?", (verdict.because or None, request_id)
+    )
+    if verdict.approve:
+        record_outcome(
+            conn,
+            request,
+            State.APPROVED,
+            AUTO_ACTOR,
+            Via.AUTO,
+            now,
+            settings=load_workspace_settings(conn),
+            details={"because": verdict.because},
+        )
+    return verdict
+
+
+def set_flag(
+    conn: sqlite3.Connection, request_id: int, *, actor: str, reason: str, via: Via, now: datetime
+) -> ReviewRequest | None:
+    """A person flags a request as suspicious: a high signal, never auto-approved."""
+    request = get_request(conn, request_id)
+    if request is None:
+        return None
+    conn.execute(
+        "UPDATE requests SET flagged_by = ?, flagged_at = ?, flag_reason = ? WHERE id = ?",
+        (actor, to_db(now), reason, request_id),
+    )
+    existing = conn.execute("SELECT signals FROM requests WHERE id = ?", (request_id,)).fetchone()
+    kept = [s for s in load_signals(existing["signals"]) if s.rule_id != "flagged_by_hand"]
+    _store_signals(conn, request_id, [*kept, *_manual_signals(conn, request_id)])
+    audit_id = insert_audit(
+        conn,
+        request_id=request_id,
+        employer_id=request.employer.id,
+        action="flagged",
+        actor=actor,
+        via=via,
+        at=now,
+        note=reason or None,
+    )
+    lane = card_lane(request_id)
+    outbox.enqueue(conn, lane=lane, kind="card", payload={"request_id": request_id}, now=now)
+    outbox.enqueue(
+        conn,
+        lane=lane,
+        kind="thread",
+        payload={"request_id": request_id, "audit_id": audit_id},
+        now=now,
+    )
+    return get_request(conn, request_id)
+
+
+def set_trusted(
+    conn: sqlite3.Connection,
+    employer_id: int,
+    *,
+    trusted: bool,
+    actor: str,
+    via: Via,
+    now: datetime,
+) -> str | None:
+    """Mark an approved employer trusted (or not); returns why not, or None when done."""
+    row = conn.execute(
+        "SELECT status, trusted FROM employers WHERE id = ?", (employer_id,)
+    ).fetchone()
+    if row is None:
+        return "no such employer"
+    if trusted and row["status"] != EmployerStatus.APPROVED.value:
+        return f"only approved employers can be trusted (this one is {row['status']})"
+    if bool(row["trusted"]) == trusted:
+        return None
+    conn.execute(
+        "UPDATE employers SET trusted = ?, trusted_by = ?, trusted_at = ?, updated_at = ?"
+        " WHERE id = ?",
+        (
+            int(trusted),
+            actor if trusted else None,
+            to_db(now) if trusted else None,
+            to_db(now),
+            employer_id,
+        ),
+    )
+    insert_audit(
+        conn,
+        request_id=None,
+        employer_id=employer_id,
+        action="trusted" if trusted else "untrusted",
+        actor=actor,
+        via=via,
+        at=now,
+    )
+    # the employer's open cards show the change
+    for (request_id,) in conn.execute(
+        "SELECT id FROM requests WHERE employer_id = ? AND card_ts IS NOT NULL"
+        " AND state IN ('pending', 'on_hold')",
+        (employer_id,),
+    ).fetchall():
+        outbox.enqueue(
+            conn,
+            lane=card_lane(request_id),
+            kind="card",
+            payload={"request_id": request_id},
+            now=now,
+        )
+    return None
+
+
+def recently_approved_since(now: datetime, days: int) -> datetime:
+    return now - timedelta(days=days)
+
+
+def compute_local_screening(
+    conn: sqlite3.Connection, inputs: list[ScreeningInput], now: datetime, *, url_check: bool
+) -> list[LocalScreening]:
+    """Screen a batch (CPU work, on a read connection's thread): rules, fingerprint, LSH bands,
+    and the duplicate check against stored jobs and the batch's earlier jobs."""
+    settings = load_workspace_settings(conn)
+    since = recently_approved_since(now, settings.duplicate_window_days)
+    earlier_in_batch: list[tuple[int, int, duplicates.Fingerprint, str | None, str]] = []
+    results = []
+    for item in inputs:
+        request = item.request
+        submission = request.submission
+        if isinstance(submission, EmployerSubmission):
+            results.append(
+                LocalScreening(
+                    request.id,
+                    request.version,
+                    tuple(screen_employer(submission)),
+                    urls=tuple(urls_to_check(submission)) if url_check else (),
+                )
+            )
+            continue
+        assert isinstance(submission, JobSubmission)
+        signals = tuple(screen_job(submission, employer_website=item.employer_website))
+        fp = duplicates.fingerprint(submission.title, submission.description)
+        stored = duplicate_candidates(
+            conn,
+            employer_id=request.employer.id,
+            title_key=fp.title_key,
+            exclude_id=request.id,
+            approved_since=since,
+        )
+        candidates: list[tuple[int, bytes | duplicates.Fingerprint, str | None]] = [
+            (row_id, blob or b"", description) for row_id, blob, description, _ in stored
+        ]
+        candidates += [
+            (other_id, other_fp, description)
+            for other_id, employer_id, other_fp, description, _ in earlier_in_batch
+            if employer_id == request.employer.id and other_fp.title_key == fp.title_key
+        ]
+        match = duplicates.find_original(fp, candidates)
+        results.append(
+            LocalScreening(
+                request.id,
+                request.version,
+                signals,
+                title_key=fp.title_key,
+                fingerprint=fp.to_bytes(),
+                bands=tuple(duplicates.lsh_bands(fp)),
+                duplicate_of=match[0] if match else None,
+                duplicate_similarity=match[1].similarity if match else None,
+                urls=tuple(urls_to_check(submission, item.employer_website)) if url_check else (),
+            )
+        )
+        earlier_in_batch.append(
+            (request.id, request.employer.id, fp, submission.description, submission.title)
+        )
+    return results
