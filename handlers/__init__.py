@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from slack_bolt.app.async_app import AsyncApp
 
-from handlers import actions, commands, events, menus, views
+from handlers import actions, commands, employer_commands, events, menus, views
+
+
+# modules that only add /jobgate subcommands (registered by importing them)
+SUBCOMMAND_MODULES = (employer_commands,)
 
 
 def register_all(app: AsyncApp) -> None:

@@ -46,3 +46,18 @@ OUTBOX_MARKER_PREFIX = "jg."
 
 def outbox_marker(message_id: str) -> str:
     return f"{OUTBOX_MARKER_PREFIX}{message_id}"
+
+# Labels (employer and contact), from the employer menu and /jobgate label.
+LABEL_MODAL = "jobgate_label_modal"
+EMPLOYER_LABELS = ("employer_labels", "employer_labels_input")
+CONTACT_LABELS = ("contact_labels", "contact_labels_input")
+
+# Decline reasons edited by admins.
+REASON_EDIT_MODAL = "jobgate_reason_edit_modal"
+REASON_LABEL = ("reason_label", "reason_label_input")
+REASON_MESSAGE = ("reason_message", "reason_message_input")
+
+# Bulk actions.
+BULK_MODAL = "jobgate_bulk_modal"
+BULK_REASONS = ("bulk_reasons", "bulk_reasons_input")
+BULK_MESSAGE = ("bulk_message", "bulk_message_input")

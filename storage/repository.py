@@ -10,10 +10,28 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.clock import to_db
-from bot.models import AuditEntry, CardFacts, DeclineReason, Kind, ReviewRequest, Via
+from bot.models import (
+    AuditEntry,
+    CardFacts,
+    DeclineReason,
+    EmployerRecord,
+    Kind,
+    ReviewRequest,
+    Via,
+)
 from bot.submissions import EmployerSubmission, JobSubmission
 from bot.workspace import WorkspaceSettings
-from storage import audit, cards, decisions, deliveries, outbox, requests, rows, screening
+from storage import (
+    audit,
+    cards,
+    decisions,
+    deliveries,
+    employers,
+    outbox,
+    requests,
+    rows,
+    screening,
+)
 from storage.db import Database
 from storage.deliveries import StoredAnswer
 from storage.outbox import OutboxItem
@@ -310,3 +328,10 @@ class Repository:
 
     async def count_unscreened(self) -> int:
         return await self.db.read(screening.count_unscreened)
+
+    async def find_employers(self, query: str) -> list[EmployerRecord]:
+        """By upstream id or name (fuzzy); best first."""
+        return await self.db.read(lambda conn: employers.find_employers(conn, query))
+
+    async def get_employer(self, employer_id: int) -> EmployerRecord | None:
+        return await self.db.read(lambda conn: employers.get_employer(conn, employer_id))

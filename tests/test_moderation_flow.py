@@ -205,3 +205,24 @@ async def test_without_a_key_the_card_says_links_were_not_checked(harness: Harne
     card = await harness.card("job_456")
     await harness.settle()
     assert "links not checked (no Web Risk API key)" in card_text(harness.card_now(card))
+
+
+async def test_trust_by_slash_command(harness: Harness) -> None:
+    h = harness
+    await h.platform.send_employers([employer("emp_1", name="Acme Analytics"), employer("emp_2", name="Acme Robotics")])
+    for upstream in ("emp_1", "emp_2"):
+        await h.slack.click(ADMIN, await h.card(upstream), ids.APPROVE)
+    await h.settle()
+    await h.slack.slash(ADMIN, "trust acme", channel="C0REVIEW")
+    several = await h.slack.wait_for(lambda: h.slack.ephemerals_for(ADMIN))
+    assert "Several employers match" in several[-1].text and "emp_2" in several[-1].text
+    await h.slack.slash(ADMIN, "trust Acme Robotics", channel="C0REVIEW")
+    await h.slack.wait_for(lambda: len(h.slack.ephemerals_for(ADMIN)) == 2)
+    assert "now trusted" in h.slack.ephemerals_for(ADMIN)[-1].text
+    await h.slack.slash(REVIEWERS[0], "untrust emp_2", channel="C0REVIEW")
+    refused = await h.slack.wait_for(lambda: h.slack.ephemerals_for(REVIEWERS[0]))
+    assert "admin list" in refused[-1].text
+    robotics = await h.repo.find_request(Kind.EMPLOYER, "emp_2")
+    analytics = await h.repo.find_request(Kind.EMPLOYER, "emp_1")
+    assert robotics is not None and robotics.employer.trusted
+    assert analytics is not None and not analytics.employer.trusted

@@ -1,0 +1,66 @@
+"""`/jobgate trust|untrust <employer>`: admins mark approved employers trusted (or not)."""
+
+from __future__ import annotations
+
+from bot.models import EmployerRecord, Via
+from bot.policy import Actor, Role
+from handlers.commands import Invocation, subcommand
+from handlers.interaction import refusal_text
+from handlers.mrkdwn import untrusted
+
+
+async def pick_employer(invocation: Invocation, query: str) -> EmployerRecord | None:
+    """The one employer `query` names, or None after telling the person what matched."""
+    if not query:
+        await invocation.respond(text="Name the employer (its name or platform id).", response_type="ephemeral")
+        return None
+    found = await invocation.services.repo.find_employers(query)
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        text = f"No employer matches “{untrusted(query, 100)}”. Try part of its name or its platform id."
+    else:
+        choices = "\n".join(
+            f"• {untrusted(e.name, 100)} — id `{untrusted(e.upstream_id, 100)}` ({e.status.value})"
+            for e in found
+        )
+        text = f"Several employers match “{untrusted(query, 100)}”; use the id:\n{choices}"
+    await invocation.respond(text=text, response_type="ephemeral")
+    return None
+
+
+async def _set_trust(invocation: Invocation, trusted: bool) -> None:
+    services = invocation.services
+    actor = Actor(invocation.user_id, invocation.team_id)
+    refusal = await services.staff.check(actor, Role.ADMIN)
+    if refusal is not None:
+        await services.repo.record_refusal(
+            request_id=None, actor=actor.user_id, attempted="trust" if trusted else "untrust",
+            why=refusal.value, via=Via.COMMAND, now=services.clock.now(),
+        )
+        await invocation.respond(text=refusal_text(refusal, Role.ADMIN), response_type="ephemeral")
+        return
+    employer = await pick_employer(invocation, invocation.text)
+    if employer is None:
+        return
+    why_not = await services.repo.set_employer_trusted(
+        employer.id, trusted=trusted, actor=actor.user_id, via=Via.COMMAND, now=services.clock.now()
+    )
+    name = untrusted(employer.name, 150)
+    if why_not:
+        text = f"Nothing changed: {why_not}."
+    elif trusted:
+        text = f":star: *{name}* is now trusted: its clean jobs will be approved automatically."
+    else:
+        text = f"*{name}* is no longer trusted: its jobs wait for a reviewer again."
+    await invocation.respond(text=text, response_type="ephemeral")
+
+
+@subcommand("trust", "trust <employer>", "admins: approve this employer's clean jobs automatically")
+async def trust(invocation: Invocation) -> None:
+    await _set_trust(invocation, True)
+
+
+@subcommand("untrust", "untrust <employer>", "admins: stop approving its jobs automatically")
+async def untrust(invocation: Invocation) -> None:
+    await _set_trust(invocation, False)
