@@ -35,6 +35,8 @@ from storage import (
 from storage.db import Database
 from storage.deliveries import StoredAnswer
 from storage.outbox import OutboxItem
+from storage.searches import SearchRepository
+from storage.vocabulary import VocabularyRepository
 
 
 @dataclass(frozen=True)
@@ -44,7 +46,9 @@ class IngestAnswer:
     results: tuple[requests.IngestResult, ...] = ()
 
 
-class Repository:
+class Repository(VocabularyRepository, SearchRepository):
+    """Every read and write; labels/reasons and searches/bulk live in their mixins."""
+
     def __init__(self, db: Database) -> None:
         self.db = db
         self._on_outbox_write: list[Callable[[], None]] = []
