@@ -24,6 +24,8 @@ from bot.health import health_routes
 from bot.metrics import Metrics
 from bot.pacing import SlackPacing
 from bot.platform_client import WebhookSender
+from bot.jobs import DigestPlace
+from bot.scheduler import Scheduler
 from bot.screener import Screener
 from bot.services import Services
 from bot.slack_client import create_http_session, create_slack_client
@@ -51,6 +53,7 @@ class Jobgate:
     http_app: web.Application
     deliverer: Deliverer
     screener: Screener
+    scheduler: Scheduler
     http: aiohttp.ClientSession
     db: Database
     repeated: RepeatedDeliveries
@@ -65,11 +68,16 @@ class Jobgate:
     def repo(self) -> Repository:
         return self.services.repo
 
-    async def start(self, *, serve_http: bool = True, deliver: bool = True) -> None:
-        """Start the deliverer and the HTTP server (and Socket Mode when configured)."""
+    async def start(
+        self, *, serve_http: bool = True, deliver: bool = True, schedule: bool = True
+    ) -> None:
+        """Start the deliverer, screener, scheduler and the HTTP server (and Socket Mode)."""
         if deliver:
             self._deliver_task = asyncio.create_task(self.deliverer.run(), name="jobgate-outbox")
             self._screen_task = asyncio.create_task(self.screener.run(), name="jobgate-screener")
+        if schedule:
+            await self.scheduler.start()
+            self.scheduler_state = self.scheduler.state
         if serve_http:
             self._runner = web.AppRunner(self.http_app, access_log=None)
             await self._runner.setup()
@@ -96,6 +104,7 @@ class Jobgate:
     async def stop(self) -> None:
         for callback in reversed(self.on_stop):
             await callback()
+        await self.scheduler.stop()
         if self._socket_handler is not None:
             await self._socket_handler.close_async()
         if self._runner is not None:
@@ -155,6 +164,7 @@ async def create_jobgate(
         repo,
         outbox_client,
         review_channel=settings.review_channel,
+        reports_channel=settings.reports_channel,
         webhook=webhook,
         clock=clock,
         metrics=metrics,
@@ -172,6 +182,7 @@ async def create_jobgate(
     )
     screener = Screener(repo, web_risk, clock)
     repo.on_ingest(screener.wake)
+    scheduler = Scheduler(repo, DigestPlace.from_settings(settings), clock)
 
     bolt = create_bolt_app(settings, services, interactive)
     repeated = RepeatedDeliveries()
@@ -185,6 +196,7 @@ async def create_jobgate(
         http_app=app,
         deliverer=deliverer,
         screener=screener,
+        scheduler=scheduler,
         http=http,
         db=db,
         repeated=repeated,

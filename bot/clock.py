@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, date, datetime, timedelta
 from typing import Protocol
 
@@ -76,3 +77,20 @@ def business_days_between(start: datetime, end: datetime) -> int:
     if count and end.time() < start.time() and end.date().weekday() < 5:
         count -= 1
     return count
+
+
+class ShiftedClock:
+    """Real time moved to another starting point, that can also jump ahead (tests, sandbox):
+    paced work keeps flowing while a test lives on a chosen day."""
+
+    def __init__(self, start: datetime) -> None:
+        self._monotonic = time.monotonic
+        self._origin = start
+        self._started = time.monotonic()
+        self._jumped = timedelta(0)
+
+    def now(self) -> datetime:
+        return self._origin + timedelta(seconds=self._monotonic() - self._started) + self._jumped
+
+    def advance(self, delta: timedelta) -> None:
+        self._jumped += delta

@@ -22,6 +22,7 @@ from bot.metrics import Metrics
 from bot.pacing import Pacer, SlackPacing
 from bot.platform_client import Verdict, WebhookSender, parse_retry_after
 from handlers.blocks.cards import render_card
+from handlers.blocks.reports import render_report_card
 from handlers.blocks.threads import render_thread_reply
 from handlers.ids import outbox_marker
 from storage.outbox import OutboxItem
@@ -29,7 +30,7 @@ from storage.repository import Repository
 
 log = logging.getLogger(__name__)
 
-SLACK_KINDS = ("card", "thread", "message", "dm")
+SLACK_KINDS = ("card", "thread", "message", "dm", "report_card")
 WEBHOOK_KINDS = ("webhook",)
 WEBHOOK_DISABLED_KEY = "webhook_disabled"
 # Slack errors that no retry can fix: the message itself is wrong.
@@ -79,6 +80,7 @@ class Deliverer:
         slack: AsyncWebClient,
         *,
         review_channel: str,
+        reports_channel: str | None = None,
         webhook: WebhookSender | None,
         clock: Clock,
         metrics: Metrics,
@@ -89,6 +91,7 @@ class Deliverer:
         self._repo = repo
         self._slack = slack
         self._review_channel = review_channel
+        self._reports_channel = reports_channel or review_channel
         self._webhook = webhook
         self._clock = clock
         self._metrics = metrics
@@ -248,6 +251,8 @@ class Deliverer:
                 await self._deliver_thread(item)
             elif item.kind in ("message", "dm"):
                 await self._deliver_message(item)
+            elif item.kind == "report_card":
+                await self._deliver_report_card(item)
             else:
                 await self._repo.settle_dead(item, f"unknown outbox kind {item.kind!r}")
         except SlackApiError as exc:
@@ -313,6 +318,33 @@ class Deliverer:
             log.info("no permalink for the card of request %s: %s", request_id, type(exc).__name__)
             return
         await self._repo.set_card_permalink(request_id, str(answer["permalink"]))
+
+    async def _deliver_report_card(self, item: OutboxItem) -> None:
+        """A report's card in the reports channel: posted once, then updated in place."""
+        report_id = int(item.payload["report_id"])
+        report = await self._repo.get_report(report_id)
+        if report is None:
+            await self._repo.settle_dead(item, f"report {report_id} no longer exists")
+            return
+        message = render_report_card(report)
+        if report.card_channel and report.card_ts:
+            if await self._paced(item, "chat.update", report.card_channel):
+                return
+            await self._slack.chat_update(channel=report.card_channel, ts=report.card_ts, **message)
+            await self._repo.settle_delivered(item, self._clock.now())
+            return
+        channel = self._reports_channel
+        found = await self._find_earlier_post(item, channel, thread_ts=None)
+        if found is None:
+            if await self._paced(item, "chat.postMessage", channel):
+                return
+            answer = await self._slack.chat_postMessage(
+                channel=channel, unfurl_links=False, unfurl_media=False,
+                **_marked(message, item.message_id),
+            )
+            found = str(answer["ts"])
+        await self._repo.set_report_card(report_id, channel, found)
+        await self._repo.settle_delivered(item, self._clock.now())
 
     async def _deliver_thread(self, item: OutboxItem) -> None:
         request = await self._repo.get_request(int(item.payload["request_id"]))

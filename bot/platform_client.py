@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from enum import StrEnum
 from typing import Any
@@ -58,9 +58,11 @@ class WebhookSender:
         }
 
     async def send(self, message_id: str, event: dict[str, Any], now: datetime) -> SendResult:
-        """POST once; the same `message_id` goes with every retry so the platform can dedupe."""
+        """POST once; the same `message_id` goes with every retry so the platform can dedupe.
+        The signature's timestamp is the real time of sending (the receiver checks it against
+        its own clock), whatever clock jobgate's decisions run on."""
         body = json.dumps(event, separators=(",", ":"))
-        headers = self.signed_headers(message_id, body, now)
+        headers = self.signed_headers(message_id, body, datetime.now(UTC))
         try:
             async with self._session.post(
                 self.url,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -151,9 +151,12 @@ def problems_of(error: ValidationError, prefix: tuple[int | str, ...] = ()) -> l
     return problems
 
 
+Incoming = TypeVar("Incoming", bound="_Incoming")
+
+
 def parse_batch(
-    body: Any, model: type[EmployerSubmission] | type[JobSubmission]
-) -> tuple[list[EmployerSubmission | JobSubmission], bool, list[FieldProblem]]:
+    body: Any, model: type[Incoming]
+) -> tuple[list[Incoming], bool, list[FieldProblem]]:
     """One object or an array of up to 1,000: (items, was_array, problems)."""
     if isinstance(body, dict):
         items, was_array = [body], False
@@ -174,10 +177,10 @@ def parse_batch(
             )
     else:
         return [], False, [FieldProblem(field="(body)", problem="must be a JSON object or array")]
-    parsed: list[EmployerSubmission | JobSubmission] = []
+    parsed: list[Incoming] = []
     problems: list[FieldProblem] = []
     seen: dict[str, int] = {}
-    adapter: TypeAdapter[EmployerSubmission | JobSubmission] = TypeAdapter(model)
+    adapter: TypeAdapter[Incoming] = TypeAdapter(model)
     for index, item in enumerate(items):
         prefix: tuple[int | str, ...] = (index,) if was_array else ()
         if not isinstance(item, dict):
@@ -199,3 +202,25 @@ def parse_batch(
         seen[submission.id] = index
         parsed.append(submission)
     return parsed, was_array, problems
+
+
+REPORT_ACTIONS = ("job_removed", "user_suspended", "employer_suspended")
+
+
+class ReportSubject(_Incoming):
+    type: Literal["job", "employer", "user"]
+    id: UpstreamId
+
+
+class ReportSubmission(_Incoming):
+    """A fraud or abuse report, or the platform's action on one (SPEC section 6)."""
+
+    id: UpstreamId
+    subject: ReportSubject
+    category: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+    details: LongText | None = None
+    status: Literal["open", "investigating", "action_taken", "dismissed"] = "open"
+    actions: list[Literal["job_removed", "user_suspended", "employer_suspended"]] = Field(
+        default_factory=list, max_length=3
+    )
+    created_at: Instant | None = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_bolt.app.async_app import AsyncApp
 
-from handlers import actions, commands, employer_commands, events, menus, views
+from handlers import actions, commands, employer_commands, events, menus, reports, views
 
 
 # modules that only add /jobgate subcommands (registered by importing them)
@@ -13,5 +13,5 @@ SUBCOMMAND_MODULES = (employer_commands,)
 
 def register_all(app: AsyncApp) -> None:
     """Every listener, in one explicit list."""
-    for surface in (actions, views, menus, commands, events):
+    for surface in (actions, views, menus, reports, commands, events):
         surface.register(app)

@@ -18,6 +18,7 @@ VERB_UNTRUST = "untrust"
 VERB_LABEL = "label"
 REQUEST_MENU: list[tuple[str, str]] = [
     (VERB_FLAG, "Flag as suspicious"),
+    ("report", "Report to trust & safety"),
 ]
 EMPLOYER_MENU: list[tuple[str, str]] = [
     (VERB_TRUST, "Trust employer"),
@@ -61,3 +62,21 @@ REASON_MESSAGE = ("reason_message", "reason_message_input")
 BULK_MODAL = "jobgate_bulk_modal"
 BULK_REASONS = ("bulk_reasons", "bulk_reasons_input")
 BULK_MESSAGE = ("bulk_message", "bulk_message_input")
+
+# The digest.
+OPEN_QUEUE = "jobgate_open_queue"
+
+# Reports to trust & safety.
+VERB_REPORT = "report"
+REPORT_MODAL = "jobgate_report_modal"
+REPORT_SHORTCUT = "jobgate_report_message"  # manifest.yml: message shortcut callback_id
+REPORT_CATEGORY = ("report_category", "report_category_input")
+REPORT_DETAILS = ("report_details", "report_details_input")
+WAVE_DECLINE = "jobgate_wave_decline"
+REPORT_CATEGORIES: list[tuple[str, str]] = [
+    ("fraud", "Fraud or scam"),
+    ("abuse", "Harassment or abuse"),
+    ("discrimination", "Discrimination"),
+    ("misleading", "Misleading posting"),
+    ("other", "Something else"),
+]

@@ -13,8 +13,15 @@ from standardwebhooks import Webhook
 from bot.clock import to_db
 from bot.models import Kind
 from bot.services import Services
-from bot.submissions import EmployerSubmission, FieldProblem, JobSubmission, parse_batch
+from bot.submissions import (
+    EmployerSubmission,
+    FieldProblem,
+    JobSubmission,
+    ReportSubmission,
+    parse_batch,
+)
 from storage.deliveries import StoredAnswer
+from storage.reports import ReportOutcome
 from storage.requests import IngestResult
 
 log = logging.getLogger(__name__)
@@ -29,6 +36,7 @@ def routes() -> list[web.RouteDef]:
     return [
         web.post("/api/v1/employers", post_employers),
         web.post("/api/v1/jobs", post_jobs),
+        web.post("/api/v1/reports", post_reports),
         web.get("/api/v1/requests/{kind}/{upstream_id}", get_request),
     ]
 
@@ -144,6 +152,43 @@ async def post_employers(request: web.Request) -> web.Response:
 async def post_jobs(request: web.Request) -> web.Response:
     """One job request, or an array of up to 1,000."""
     return await _ingest(request, Kind.JOB)
+
+
+async def post_reports(request: web.Request) -> web.Response:
+    """Fraud and abuse reports, and the platform's actions on them (one or an array)."""
+    services = request.app[SERVICES]
+    try:
+        body, webhook_id = await read_verified(request)
+    except Rejected as rejected:
+        services.metrics.inbound_rejected.labels(str(rejected.response.status)).inc()
+        return rejected.response
+    seen = await services.repo.find_inbound_answer(webhook_id)
+    if seen is not None:
+        return web.json_response(seen.body, status=seen.status, headers={"Idempotent-Replayed": "true"})
+    try:
+        document = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        return _error(400, "invalid_json", "the body is not valid JSON",
+                      [FieldProblem(field="(body)", problem=str(exc))])
+    items, was_array, problems = parse_batch(document, ReportSubmission)
+    if problems:
+        services.metrics.inbound_rejected.labels("400").inc()
+        return _error(400, "invalid_request", f"{len(problems)} problem(s); nothing was stored", problems)
+
+    def respond(outcomes: list[ReportOutcome]) -> StoredAnswer:
+        results = [
+            {"id": item.id, "result": "created" if o.created else "updated",
+             "removed": len(o.removed), "told": len(o.told)}
+            for item, o in zip(items, outcomes, strict=True)
+        ]
+        return StoredAnswer(200, results[0] if not was_array else {"results": results})
+
+    answer = await services.repo.ingest_reports(
+        [i for i in items if isinstance(i, ReportSubmission)], webhook_id=webhook_id,
+        endpoint=request.path, respond=respond, now=services.clock.now(),
+    )
+    headers = {"Idempotent-Replayed": "true"} if answer.replayed else {}
+    return web.json_response(answer.answer.body, status=answer.answer.status, headers=headers)
 
 
 async def get_request(request: web.Request) -> web.Response:

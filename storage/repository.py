@@ -6,7 +6,7 @@ import json
 import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from bot.clock import to_db
@@ -19,18 +19,23 @@ from bot.models import (
     ReviewRequest,
     Via,
 )
-from bot.submissions import EmployerSubmission, JobSubmission
+from bot.digest import DigestFacts
+from bot.submissions import EmployerSubmission, JobSubmission, ReportSubmission
 from bot.workspace import WorkspaceSettings
 from storage import (
     audit,
     cards,
     decisions,
     deliveries,
+    digest,
     employers,
+    holds,
     outbox,
+    reports,
     requests,
     rows,
     screening,
+    waves,
 )
 from storage.db import Database
 from storage.deliveries import StoredAnswer
@@ -339,3 +344,147 @@ class Repository(VocabularyRepository, SearchRepository):
 
     async def get_employer(self, employer_id: int) -> EmployerRecord | None:
         return await self.db.read(lambda conn: employers.get_employer(conn, employer_id))
+
+    # -- scheduler: digest, report notifications, holds -----------------------------------
+
+    async def gather_digest_facts(self, window: digest.DigestWindow, channel: str) -> DigestFacts:
+        return await self.db.read_slow(
+            lambda conn: digest.gather_digest_facts(conn, window, channel)
+        )
+
+    async def digest_sent_on(self, day: date, channel: str) -> str | None:
+        return await self.db.read(lambda conn: digest.digest_sent_on(conn, day, channel))
+
+    async def claim_digest(
+        self,
+        *,
+        digest_date: date,
+        channel: str,
+        kind: str,
+        due_at: datetime | None,
+        now: datetime,
+        message: dict[str, Any] | None,
+        summary: str,
+    ) -> bool:
+        """Record (and queue) a digest; False when today's was already handled anywhere."""
+        claimed = await self.db.write(
+            lambda conn: digest.claim_digest(
+                conn,
+                digest_date=digest_date,
+                channel=channel,
+                kind=kind,
+                due_at=due_at,
+                now=now,
+                message=message,
+                summary=summary,
+            )
+        )
+        if claimed and message is not None:
+            self._outbox_written()
+        return claimed
+
+    async def flush_notifications(
+        self,
+        *,
+        channel: str,
+        now: datetime,
+        compose: Callable[[list[tuple[reports.ReportRecord, str]], bool], dict[str, Any]],
+    ) -> int:
+        """Turn pending report events into one message per channel and one DM per person."""
+
+        def unit(conn: sqlite3.Connection) -> int:
+            grouped = reports.take_notifications(conn, now)
+            for target, events in grouped.items():
+                records = [(reports.get_report(conn, rid), event) for rid, event in events]
+                found = [(r, e) for r, e in records if r is not None]
+                if not found:
+                    continue
+                personal = target.startswith("user:")
+                message = compose(found, personal)
+                if personal:
+                    user = target.removeprefix("user:")
+                    outbox.enqueue(
+                        conn,
+                        lane=f"dm:{user}",
+                        kind="dm",
+                        payload={"user": user, **message},
+                        now=now,
+                    )
+                else:
+                    outbox.enqueue(
+                        conn,
+                        lane=f"notices:{channel}",
+                        kind="message",
+                        payload={"channel": channel, **message},
+                        now=now,
+                    )
+            return len(grouped)
+
+        sent = await self.db.write(unit)
+        if sent:
+            self._outbox_written()
+        return sent
+
+    async def follow_up_holds(self, now: datetime) -> holds.HoldRound:
+        done = await self.db.write(lambda conn: holds.follow_up_holds(conn, now))
+        if done.reminded or done.expired:
+            self._outbox_written()
+        return done
+
+    # -- reports ---------------------------------------------------------------------------
+
+    async def file_report(
+        self, request_id: int, *, actor: str, category: str, details: str, now: datetime
+    ) -> int:
+        report_id = await self.db.write(
+            lambda conn: reports.file_report_from_slack(
+                conn, request_id, actor=actor, category=category, details=details, now=now
+            )
+        )
+        self._outbox_written()
+        return report_id
+
+    async def get_report(self, report_id: int) -> reports.ReportRecord | None:
+        return await self.db.read(lambda conn: reports.get_report(conn, report_id))
+
+    async def set_report_card(self, report_id: int, channel: str, ts: str) -> None:
+        await self.db.write(lambda conn: reports.set_report_card(conn, report_id, channel, ts))
+
+    async def find_wave(self, request_id: int) -> list[dict[str, Any]]:
+        return await self.db.read_slow(lambda conn: waves.find_wave(conn, request_id))
+
+    async def ingest_reports(
+        self,
+        submissions: Sequence[ReportSubmission],
+        *,
+        webhook_id: str | None,
+        endpoint: str,
+        respond: Callable[[list[reports.ReportOutcome]], StoredAnswer],
+        now: datetime,
+    ) -> IngestAnswer:
+        """Store reports in one transaction (actions applied, waves found); idempotent by id."""
+
+        def unit(conn: sqlite3.Connection) -> IngestAnswer:
+            if webhook_id is not None:
+                seen = deliveries.find_answer(conn, webhook_id)
+                if seen is not None:
+                    return IngestAnswer(seen, replayed=True)
+            outcomes = []
+            for submission in submissions:
+                outcome = reports.upsert_report(conn, submission, now)
+                if outcome.acted:
+                    anchor = reports.get_report(conn, outcome.report_id)
+                    if anchor is not None and anchor.request_id is not None:
+                        wave = [w for w in waves.find_wave(conn, anchor.request_id)
+                                if w["request_id"] not in outcome.removed]
+                        reports.set_wave(conn, outcome.report_id, wave, now)
+                outcomes.append(outcome)
+            answer = respond(outcomes)
+            if webhook_id is not None:
+                deliveries.store_answer(conn, webhook_id, endpoint, answer, now)
+            return IngestAnswer(answer, replayed=False)
+
+        answer = await self.db.write(unit)
+        if not answer.replayed:
+            self._outbox_written()
+        return answer

@@ -18,6 +18,7 @@ from bot.models import (
     State,
     Via,
 )
+from bot.matching import email_domain, phone_key, url_domain
 from bot.policy import auto_decline_for_employer
 from bot.submissions import ContactIn, EmployerSubmission, JobSubmission
 from storage import outbox
@@ -123,13 +124,25 @@ def _upsert_contact(
         return None
     stamp = to_db(now)
     row = conn.execute(
-        "INSERT INTO contacts (upstream_id, employer_id, name, email, phone, first_seen_at,"
-        " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+        "INSERT INTO contacts (upstream_id, employer_id, name, email, phone, email_domain,"
+        " phone_key, first_seen_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
         " ON CONFLICT (upstream_id) DO UPDATE SET employer_id = excluded.employer_id,"
         " name = COALESCE(excluded.name, name), email = COALESCE(excluded.email, email),"
-        " phone = COALESCE(excluded.phone, phone), updated_at = excluded.updated_at"
+        " phone = COALESCE(excluded.phone, phone),"
+        " email_domain = COALESCE(excluded.email_domain, email_domain),"
+        " phone_key = COALESCE(excluded.phone_key, phone_key), updated_at = excluded.updated_at"
         " RETURNING id",
-        (key, employer_id, contact.name, contact.email, contact.phone, stamp, stamp),
+        (
+            key,
+            employer_id,
+            contact.name,
+            contact.email,
+            contact.phone,
+            email_domain(contact.email),
+            phone_key(contact.phone),
+            stamp,
+            stamp,
+        ),
     ).fetchone()
     return int(row[0])
 
@@ -156,6 +169,9 @@ def _ingest_one(
     payload = submission.model_dump(mode="json")
     title = submission.name if isinstance(submission, EmployerSubmission) else submission.title
     location = submission.location
+    apply_domain = (
+        url_domain(submission.apply_url) if isinstance(submission, JobSubmission) else None
+    )
     requested_at = to_db(submission.requested_at) if submission.requested_at else None
     existing = conn.execute(
         "SELECT id, state, payload, card_ts FROM requests WHERE kind = ? AND upstream_id = ?",
@@ -165,8 +181,8 @@ def _ingest_one(
     if existing is None:
         cursor = conn.execute(
             "INSERT INTO requests (kind, upstream_id, employer_id, contact_id, state, title,"
-            " location, payload, requested_at, received_at, updated_at, screening)"
-            " VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, 'pending')",
+            " location, apply_domain, payload, requested_at, received_at, updated_at, screening)"
+            " VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, 'pending')",
             (
                 kind.value,
                 submission.id,
@@ -174,6 +190,7 @@ def _ingest_one(
                 contact_id,
                 title,
                 location,
+                apply_domain,
                 json.dumps(payload),
                 requested_at,
                 stamp,
@@ -209,21 +226,24 @@ def _ingest_one(
     new_state = State.PENDING if reopen else current
     conn.execute(
         "UPDATE requests SET payload = ?, previous_payload = ?, version = version + 1, title = ?,"
-        " location = ?, screening = 'pending',"
+        " location = ?, apply_domain = ?, screening = 'pending',"
         " contact_id = COALESCE(?, contact_id), requested_at = COALESCE(?, requested_at),"
         " updated_at = ?, state = ?,"
         " hold_follow_up_at = CASE WHEN ? THEN NULL ELSE hold_follow_up_at END,"
-        " hold_expires_at = CASE WHEN ? THEN NULL ELSE hold_expires_at END"
+        " hold_expires_at = CASE WHEN ? THEN NULL ELSE hold_expires_at END,"
+        " hold_reminded_at = CASE WHEN ? THEN NULL ELSE hold_reminded_at END"
         " WHERE id = ?",
         (
             json.dumps(payload),
             existing["payload"],
             title,
             location,
+            apply_domain,
             contact_id,
             requested_at,
             stamp,
             new_state.value,
+            reopen,
             reopen,
             reopen,
             request_id,

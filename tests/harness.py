@@ -149,7 +149,7 @@ async def start_harness(
         delivery_policy=delivery,
         web_risk_timeout_s=web_risk_timeout_s,
     )
-    await jobgate.start()
+    await jobgate.start(schedule=False)  # tests run the scheduler's jobs with an explicit now
     slack.bot_url = f"http://127.0.0.1:{jobgate.port}/slack/events"
     platform.bot_base_url = f"http://127.0.0.1:{jobgate.port}"
     return Harness(slack, platform, jobgate, secrets)

@@ -54,6 +54,16 @@ def _describe(entry: AuditEntry) -> str:
     if entry.action == "reverted":
         undone = escape(entry.from_state or "")
         return f":leftwards_arrow_with_hook: {who} *undid* the decision ({undone}); now pending."
+    if entry.action == "hold_reminder":
+        return ":bell: Follow-up day: the employer was reminded of our question."
+    if entry.action == "hold_expired":
+        return ":hourglass: The hold expired without an answer; the request is back in the queue."
+    if entry.action == "removed":
+        actions = ", ".join(escape(str(a)).replace("_", " ") for a in entry.details.get("actions", []))
+        return f":no_entry: The platform's trust & safety team acted ({actions}); removed from review."
+    if entry.action == "reported":
+        category = escape(str(entry.details.get("category", "")))
+        return f":rotating_light: {who} reported this to trust & safety ({category})."
     if entry.action == "flagged":
         why = ("\n>" + untrusted(entry.note, 1000).replace("\n", "\n>")) if entry.note else ""
         return f":triangular_flag_on_post: {who} flagged this as suspicious.{why}"

@@ -1,0 +1,185 @@
+"""SQL for the daily digest: aggregates only (the queue is never loaded into Python), and the
+exactly-once record of digests sent."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from bot.clock import from_db, to_db
+from bot.digest import MAX_LISTED, DigestFacts, DigestItem, ReviewerTally
+from bot.models import AUTO_ACTOR
+from storage import outbox
+
+
+@dataclass(frozen=True)
+class DigestWindow:
+    """The instants a digest compares against, computed by the caller in local time."""
+
+    now: datetime
+    local_date: date
+    yesterday_start: datetime
+    yesterday_end: datetime
+    sla_cutoff: datetime
+    expiring_before: datetime
+    sla_business_days: int
+
+
+def last_digest_at(conn: sqlite3.Connection, channel: str) -> datetime | None:
+    row = conn.execute(
+        "SELECT MAX(created_at) FROM digest_runs WHERE channel = ? AND kind IN ('scheduled', 'forced')",
+        (channel,),
+    ).fetchone()
+    return from_db(row[0]) if row and row[0] else None
+
+
+def _items(
+    conn: sqlite3.Connection, window: DigestWindow, limit: int, *, oldest_first: bool = False
+) -> list[DigestItem]:
+    """Pending requests: over the SLA first, then flagged, then oldest (or simply oldest)."""
+    order = "r.received_at" if oldest_first else "over_sla DESC, flagged DESC, r.received_at"
+    rows = conn.execute(
+        f"""
+        SELECT r.id, r.kind, r.title, e.name AS employer, r.received_at, r.card_permalink,
+               r.received_at < ? AS over_sla,
+               (r.flagged_by IS NOT NULL OR r.risk_level IN ('medium', 'high')) AS flagged
+        FROM requests r JOIN employers e ON e.id = r.employer_id
+        WHERE r.state = 'pending'
+        ORDER BY {order}
+        LIMIT ?
+        """,
+        (to_db(window.sla_cutoff), limit),
+    ).fetchall()
+    return [
+        DigestItem(
+            request_id=r["id"],
+            kind=r["kind"],
+            title=r["title"],
+            employer=r["employer"],
+            received_at=from_db(r["received_at"]),
+            permalink=r["card_permalink"],
+            over_sla=bool(r["over_sla"]),
+            flagged=bool(r["flagged"]),
+        )
+        for r in rows
+    ]
+
+
+def gather_digest_facts(
+    conn: sqlite3.Connection, window: DigestWindow, channel: str
+) -> DigestFacts:
+    last = last_digest_at(conn, channel)
+    since = to_db(last) if last else "0000"
+    counts = conn.execute(
+        """
+        SELECT kind, COUNT(*) AS pending, SUM(received_at > ?) AS new,
+               SUM(received_at < ?) AS over_sla,
+               SUM(flagged_by IS NOT NULL OR risk_level IN ('medium', 'high')) AS flagged
+        FROM requests WHERE state = 'pending' GROUP BY kind
+        """,
+        (since, to_db(window.sla_cutoff)),
+    ).fetchall()
+    pending = {r["kind"]: r["pending"] for r in counts}
+    holds = conn.execute(
+        "SELECT COUNT(*) AS waiting, SUM(hold_expires_at < ?) AS expiring FROM requests"
+        " WHERE state = 'on_hold'",
+        (to_db(window.expiring_before),),
+    ).fetchone()
+    tallies = conn.execute(
+        """
+        SELECT actor, SUM(action = 'approved') AS approved, SUM(action = 'declined') AS declined,
+               SUM(action = 'on_hold') AS on_hold
+        FROM audit
+        WHERE at >= ? AND at < ? AND action IN ('approved', 'declined', 'on_hold')
+          AND actor NOT IN (?, 'platform')
+        GROUP BY actor ORDER BY COUNT(*) DESC
+        """,
+        (to_db(window.yesterday_start), to_db(window.yesterday_end), AUTO_ACTOR),
+    ).fetchall()
+    automatic = conn.execute(
+        "SELECT SUM(action = 'approved') AS approved, SUM(action = 'declined') AS declined"
+        " FROM audit WHERE at >= ? AND at < ? AND actor = ?",
+        (to_db(window.yesterday_start), to_db(window.yesterday_end), AUTO_ACTOR),
+    ).fetchone()
+    reports = conn.execute("SELECT COUNT(*) FROM reports WHERE status = 'open'").fetchone()[0]
+    unassigned = conn.execute(
+        "SELECT COUNT(*) FROM requests WHERE state = 'pending' AND assignee IS NULL"
+    ).fetchone()[0]
+    oldest = _items(conn, window, 1, oldest_first=True)
+    return DigestFacts(
+        local_date=window.local_date,
+        sla_business_days=window.sla_business_days,
+        pending_by_kind=pending,
+        new_since_last={r["kind"]: r["new"] or 0 for r in counts},
+        last_digest_at=last,
+        oldest_waiting=oldest[0] if oldest else None,
+        over_sla=sum(r["over_sla"] or 0 for r in counts),
+        flagged=sum(r["flagged"] or 0 for r in counts),
+        unassigned=int(unassigned),
+        holds_waiting=holds["waiting"] or 0,
+        holds_expiring=holds["expiring"] or 0,
+        yesterday=tuple(
+            ReviewerTally(r["actor"], r["approved"] or 0, r["declined"] or 0, r["on_hold"] or 0)
+            for r in tallies
+        ),
+        auto_approved_yesterday=automatic["approved"] or 0,
+        auto_declined_yesterday=automatic["declined"] or 0,
+        open_reports=int(reports),
+        items=tuple(_items(conn, window, MAX_LISTED)),
+    )
+
+
+def claim_digest(
+    conn: sqlite3.Connection,
+    *,
+    digest_date: date,
+    channel: str,
+    kind: str,
+    due_at: datetime | None,
+    now: datetime,
+    message: dict[str, object] | None,
+    summary: str,
+) -> bool:
+    """Record today's digest and queue its message in one transaction; False when today's
+    scheduled digest (or its skip) is already recorded, by this or any other process."""
+    if kind != "forced":
+        seen = conn.execute(
+            "SELECT 1 FROM digest_runs WHERE digest_date = ? AND channel = ?"
+            " AND kind IN ('scheduled', 'skipped', 'quiet')",
+            (digest_date.isoformat(), channel),
+        ).fetchone()
+        if seen:
+            return False
+    message_id = None
+    if message is not None:
+        message_id = outbox.enqueue(
+            conn,
+            lane=f"digest:{channel}",
+            kind="message",
+            payload={"channel": channel, **message},
+            now=now,
+        )
+    conn.execute(
+        "INSERT INTO digest_runs (digest_date, channel, kind, due_at, created_at, message_id, summary)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (
+            digest_date.isoformat(),
+            channel,
+            kind,
+            to_db(due_at) if due_at else None,
+            to_db(now),
+            message_id,
+            summary,
+        ),
+    )
+    return True
+
+
+def digest_sent_on(conn: sqlite3.Connection, digest_date: date, channel: str) -> str | None:
+    row = conn.execute(
+        "SELECT kind, created_at FROM digest_runs WHERE digest_date = ? AND channel = ?"
+        " AND kind IN ('scheduled', 'skipped', 'quiet')",
+        (digest_date.isoformat(), channel),
+    ).fetchone()
+    return f"{row['kind']} at {row['created_at']}" if row else None

@@ -1,0 +1,95 @@
+"""Hold follow-ups: the reminder at the follow-up day, expiry, and return on an update."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from bot.clock import ShiftedClock
+from bot.jobs import follow_up_holds
+from bot.models import Kind, State, Via
+from handlers import ids
+from tests.harness import ADMIN, REVIEWERS, employer, job, start_harness, stop_harness
+from tests.test_decisions_flow import open_modal, text
+
+WEDNESDAY = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
+
+
+async def held_job(tmp_path: Path):  # type: ignore[no-untyped-def]
+    clock = ShiftedClock(WEDNESDAY)
+    h = await start_harness(tmp_path, clock=clock)
+    await h.platform.send_employers(employer())
+    await h.slack.click(ADMIN, await h.card("emp_123"), ids.APPROVE)
+    await h.platform.send_jobs(job())
+    card = await h.card("job_456")
+    modal = await open_modal(h, REVIEWERS[0], card, ids.HOLD)
+    question = next(b["block_id"] for b in modal.view["blocks"] if b.get("block_id", "").startswith("hold_question"))
+    await h.slack.submit(REVIEWERS[0], modal, {
+        question: text("What is the pay?", "hold_question_input"),
+        "follow_up_days": {"follow_up_days_input": {"type": "number_input", "value": "2"}},
+    })
+    await h.settle()
+    return h, clock, card
+
+
+async def test_the_reminder_goes_out_on_the_follow_up_day_once(tmp_path: Path) -> None:
+    h, clock, card = await held_job(tmp_path)
+    try:
+        clock.advance(timedelta(days=1))
+        early = await follow_up_holds(h.repo, clock.now())
+        assert early.reminded == ()
+        clock.advance(timedelta(days=1, minutes=1))  # Friday: 2 business days after Wednesday
+        done = await follow_up_holds(h.repo, clock.now())
+        assert len(done.reminded) == 1
+        clock.advance(timedelta(hours=1))
+        again = await follow_up_holds(h.repo, clock.now())
+        assert again.reminded == ()
+        await h.settle()
+        reminders = h.platform.events_of_type("job.hold_reminder")
+        assert len(reminders) == 1 and reminders[0]["data"]["question"] == "What is the pay?"
+        assert "reminded" in h.slack.thread(card)[-1].text
+    finally:
+        await stop_harness(h)
+
+
+async def test_an_unanswered_hold_expires_back_to_pending(tmp_path: Path) -> None:
+    h, clock, card = await held_job(tmp_path)
+    try:
+        clock.advance(timedelta(days=15))
+        done = await follow_up_holds(h.repo, clock.now())
+        assert len(done.expired) == 1
+        request = await h.repo.find_request(Kind.JOB, "job_456")
+        assert request is not None and request.state is State.PENDING and request.hold_expires_at is None
+        await h.settle()
+        assert "hold expired" in h.slack.thread(card)[-1].text
+        assert "Pending review" in str(h.card_now(card).blocks)
+    finally:
+        await stop_harness(h)
+
+
+async def test_expiry_can_decline_with_no_response(tmp_path: Path) -> None:
+    h, clock, card = await held_job(tmp_path)
+    try:
+        await h.repo.save_workspace_setting("hold_expiry_action", "decline", actor=ADMIN, via=Via.COMMAND, now=clock.now())
+        clock.advance(timedelta(days=15))
+        await follow_up_holds(h.repo, clock.now())
+        await h.settle()
+        declined = h.platform.events_of_type("job.declined")
+        assert [r["code"] for r in declined[0]["data"]["reasons"]] == ["no_response"]
+    finally:
+        await stop_harness(h)
+
+
+async def test_an_update_from_the_employer_returns_a_hold_to_pending(tmp_path: Path) -> None:
+    h, clock, card = await held_job(tmp_path)
+    try:
+        await h.platform.send_jobs(job(pay={"min": 25, "max": 30, "currency": "USD", "period": "hour"},
+                                       description="Now with the pay: $25-30/hour."))
+        await h.settle()
+        request = await h.repo.find_request(Kind.JOB, "job_456")
+        assert request is not None and request.state is State.PENDING
+        note = h.slack.thread(card)[-1].text
+        assert "on_hold → pending" in note and "description" in note
+        assert (await follow_up_holds(h.repo, clock.now() + timedelta(days=15))).expired == ()
+    finally:
+        await stop_harness(h)
