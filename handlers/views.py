@@ -18,7 +18,12 @@ from handlers import ids
 from handlers.actions import blocker_text
 from handlers.blocks.modals import decline_modal, hold_modal, notice_modal
 from handlers.interaction import Submission, check_allowed, parse_submission, services_of
+from bot.services import Services
+from handlers.blocks.reports import render_wave_message
 from storage.decisions import Decided, DecisionCommand, UnknownReason
+from storage.outbox import card_lane
+
+SUSPECTED_FRAUD = "suspected_fraud"
 
 log = logging.getLogger(__name__)
 
@@ -75,11 +80,24 @@ async def _decide(
             result.request.kind.value, command.outcome.value, "button"
         ).inc()
         await ack()
+        if SUSPECTED_FRAUD in command.reason_codes:
+            services.tasks.spawn(post_wave(services, result.request.id), name="fraud-wave")
         return
     await ack(
         response_action="update",
         view=notice_modal("Nothing changed", blocker_text(result.blocker, result.request)),
     )
+
+
+async def post_wave(services: Services, request_id: int) -> None:
+    """After a decline for suspected fraud: list the rest of the wave in the card's thread."""
+    wave = await services.repo.find_wave(request_id)
+    if wave:
+        message = render_wave_message(wave, source="this request")
+        await services.repo.enqueue_message(
+            lane=card_lane(request_id), kind="thread",
+            payload={"request_id": request_id, **message}, now=services.clock.now(),
+        )
 
 
 async def decline_submitted(

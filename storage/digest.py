@@ -34,36 +34,39 @@ def last_digest_at(conn: sqlite3.Connection, channel: str) -> datetime | None:
     return from_db(row[0]) if row and row[0] else None
 
 
-def _items(
-    conn: sqlite3.Connection, window: DigestWindow, limit: int, *, oldest_first: bool = False
-) -> list[DigestItem]:
-    """Pending requests: over the SLA first, then flagged, then oldest (or simply oldest)."""
-    order = "r.received_at" if oldest_first else "over_sla DESC, flagged DESC, r.received_at"
+FLAGGED = "(r.flagged_by IS NOT NULL OR COALESCE(r.risk_level, '') IN ('medium', 'high'))"
+
+
+def _oldest(conn: sqlite3.Connection, window: DigestWindow, flagged: bool, limit: int) -> list[DigestItem]:
+    """The oldest pending requests that are (or are not) flagged, walking the age index."""
     rows = conn.execute(
         f"""
-        SELECT r.id, r.kind, r.title, e.name AS employer, r.received_at, r.card_permalink,
-               r.received_at < ? AS over_sla,
-               (r.flagged_by IS NOT NULL OR r.risk_level IN ('medium', 'high')) AS flagged
-        FROM requests r JOIN employers e ON e.id = r.employer_id
-        WHERE r.state = 'pending'
-        ORDER BY {order}
+        SELECT r.id, r.kind, r.title, r.received_at, r.card_permalink,
+               (SELECT name FROM employers WHERE id = r.employer_id) AS employer
+        FROM requests r INDEXED BY requests_age
+        WHERE r.state = 'pending' AND {"" if flagged else "NOT "}{FLAGGED}
+        ORDER BY r.received_at
         LIMIT ?
         """,
-        (to_db(window.sla_cutoff), limit),
+        (limit,),
     ).fetchall()
+    cutoff = window.sla_cutoff
     return [
         DigestItem(
-            request_id=r["id"],
-            kind=r["kind"],
-            title=r["title"],
-            employer=r["employer"],
-            received_at=from_db(r["received_at"]),
-            permalink=r["card_permalink"],
-            over_sla=bool(r["over_sla"]),
-            flagged=bool(r["flagged"]),
+            request_id=r["id"], kind=r["kind"], title=r["title"], employer=r["employer"],
+            received_at=from_db(r["received_at"]), permalink=r["card_permalink"],
+            over_sla=from_db(r["received_at"]) < cutoff, flagged=flagged,
         )
         for r in rows
     ]
+
+
+def listed_items(conn: sqlite3.Connection, window: DigestWindow, limit: int) -> list[DigestItem]:
+    """Over the SLA first, then flagged, then oldest. Each class is ordered by age and the
+    SLA by age too, so the top `limit` are among the oldest flagged and the oldest others."""
+    candidates = _oldest(conn, window, True, limit) + _oldest(conn, window, False, limit)
+    candidates.sort(key=lambda i: (not i.over_sla, not i.flagged, i.received_at))
+    return candidates[:limit]
 
 
 def gather_digest_facts(
@@ -106,14 +109,14 @@ def gather_digest_facts(
     unassigned = conn.execute(
         "SELECT COUNT(*) FROM requests WHERE state = 'pending' AND assignee IS NULL"
     ).fetchone()[0]
-    oldest = _items(conn, window, 1, oldest_first=True)
+    items = listed_items(conn, window, MAX_LISTED)
     return DigestFacts(
         local_date=window.local_date,
         sla_business_days=window.sla_business_days,
         pending_by_kind=pending,
         new_since_last={r["kind"]: r["new"] or 0 for r in counts},
         last_digest_at=last,
-        oldest_waiting=oldest[0] if oldest else None,
+        oldest_waiting=min(items, key=lambda i: i.received_at) if items else None,
         over_sla=sum(r["over_sla"] or 0 for r in counts),
         flagged=sum(r["flagged"] or 0 for r in counts),
         unassigned=int(unassigned),
@@ -126,7 +129,7 @@ def gather_digest_facts(
         auto_approved_yesterday=automatic["approved"] or 0,
         auto_declined_yesterday=automatic["declined"] or 0,
         open_reports=int(reports),
-        items=tuple(_items(conn, window, MAX_LISTED)),
+        items=tuple(items),
     )
 
 

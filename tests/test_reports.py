@@ -160,3 +160,26 @@ async def test_the_message_shortcut_on_a_card_opens_the_report_form(harness: Har
     assert answer.status == 200
     forms = await h.slack.wait_for(lambda: h.slack.open_views_for(REVIEWERS[1]))
     assert forms[0].view["callback_id"] == ids.REPORT_MODAL
+
+
+async def test_a_decline_for_suspected_fraud_lists_the_wave_in_the_thread(harness: Harness) -> None:
+    h = harness
+    shared = {"email": "jobs@quickpay.biz", "phone": "(646) 555-0142"}
+    postings = [
+        job(f"wave_{i}", employer_id=f"emp_{i}", title=f"Remote helper {i}", description=f"Task {i}.",
+            apply_url=f"https://site{i}.example/apply", contact={"id": f"c_{i}", **shared})
+        for i in range(4)
+    ]
+    await h.platform.send_jobs(postings)
+    await h.settle()
+    card = await h.card("wave_0")
+    await h.slack.click(REVIEWERS[0], card, ids.DECLINE)
+    modal = (await h.slack.wait_for(lambda: h.slack.open_views_for(REVIEWERS[0])))[0]
+    await h.slack.submit(REVIEWERS[0], modal, {"reasons": {"reasons_input": {
+        "type": "multi_static_select", "selected_options": [{"value": "suspected_fraud"}]}}})
+    await h.settle()
+    wave = await h.slack.wait_for(
+        lambda: [m for m in h.slack.thread(card) if "same wave" in m.text], what="the wave message")
+    assert "Decline these 3" in str(wave[0].blocks)
+    for i in (1, 2, 3):
+        assert f"Remote helper {i}" in wave[0].text

@@ -158,3 +158,20 @@ def report_modal(subject: str, metadata: str) -> dict[str, Any]:
             },
         ],
     }
+
+
+def render_wave_message(wave: list[dict[str, Any]], *, source: str) -> dict[str, Any]:
+    """Posted in a card's thread after a decline for suspected fraud: the rest of the wave."""
+    ids_value = "ids:" + ",".join(str(w["request_id"]) for w in wave)
+    lines = [
+        f"• {w['kind']} *{untrusted(w['title'], 100)}* — {untrusted(w['employer'], 80)}"
+        f" ({untrusted('; '.join(w['why']), 200)})"
+        for w in wave[:MAX_WAVE_SHOWN]
+    ]
+    if len(wave) > MAX_WAVE_SHOWN:
+        lines.append(f"…and {len(wave) - MAX_WAVE_SHOWN} more")
+    text = f":ocean: *Possibly the same wave* as {source} ({len(wave)} open):\n" + "\n".join(lines)
+    blocks: list[Block] = [section(text)]
+    if len(ids_value) <= 2000:
+        blocks.append(actions(button(f"Decline these {len(wave)}", ids.WAVE_DECLINE, ids_value, style="danger")))
+    return {"text": text[:3000], "blocks": blocks}

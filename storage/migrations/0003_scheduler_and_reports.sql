@@ -77,3 +77,9 @@ CREATE INDEX contacts_phone_key ON contacts (phone_key) WHERE phone_key IS NOT N
 INSERT INTO decline_reasons (code, label, message, position) VALUES
   ('no_response', 'No response to our question',
    'We did not hear back about our question, so we could not approve this request. You are welcome to submit it again with the details.', 12);
+
+-- The digest's aggregates read only this index (no table rows); its listing walks the queue
+-- oldest first.
+DROP INDEX requests_state;
+CREATE INDEX requests_queue ON requests (state, kind, received_at, risk_level, flagged_by);
+CREATE INDEX requests_age ON requests (state, received_at);
