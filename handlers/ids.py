@@ -16,9 +16,11 @@ VERB_FLAG = "flag"
 VERB_TRUST = "trust"
 VERB_UNTRUST = "untrust"
 VERB_LABEL = "label"
+VERB_HISTORY = "history"
 REQUEST_MENU: list[tuple[str, str]] = [
     (VERB_FLAG, "Flag as suspicious"),
     ("report", "Report to trust & safety"),
+    (VERB_HISTORY, "History"),
 ]
 EMPLOYER_MENU: list[tuple[str, str]] = [
     (VERB_TRUST, "Trust employer"),

@@ -11,6 +11,7 @@ from aiohttp import web
 from standardwebhooks import Webhook
 
 from bot.clock import to_db
+from bot.history import timeline
 from bot.models import Kind
 from bot.services import Services
 from bot.submissions import (
@@ -206,6 +207,8 @@ async def get_request(request: web.Request) -> web.Response:
     if found is None:
         return _error(404, "not_found", f"no {kind.value} request with that id")
     history = await services.repo.list_audit(found.id)
+    notes = await services.repo.list_notes(found.id)
+    notes = await services.repo.list_notes(found.id)
     return web.json_response(
         {
             "id": found.upstream_id,
@@ -231,6 +234,12 @@ async def get_request(request: web.Request) -> web.Response:
                 }
                 for entry in history
                 if entry.action != "refused"
+            ],
+            # decisions, edits, flags, reports and the team's thread notes in time order;
+            # internal decision notes never leave jobgate
+            "timeline": [
+                {"at": to_db(e.at), "who": e.who, "what": e.what, "detail": e.detail, "kind": e.kind}
+                for e in timeline(history, notes, internal=False)
             ],
         }
     )

@@ -16,6 +16,8 @@ from bot.models import Via
 from bot.policy import Role
 from bot.services import Services
 from handlers import ids
+from bot.history import timeline
+from handlers.blocks.history import history_modal
 from handlers.blocks.modals import flag_modal
 from handlers.interaction import (
     Click,
@@ -87,6 +89,18 @@ async def _open(client: AsyncWebClient, trigger_id: str | None, view: dict[str, 
         await client.views_open(trigger_id=trigger_id, view=view)
     except SlackApiError as exc:
         log.warning("could not open a modal: %s", exc.response.get("error"))
+
+
+@menu_verb(ids.VERB_HISTORY, Role.REVIEWER)
+async def history_chosen(services: Services, client: AsyncWebClient, click: Click) -> None:
+    """History: every decision, edit, note, flag and report, in time order."""
+    request = await services.repo.get_request(click.request_id)
+    if request is None:
+        return
+    entries = timeline(
+        await services.repo.list_audit(request.id), await services.repo.list_notes(request.id)
+    )
+    await _open(client, click.trigger_id, history_modal(request, entries))
 
 
 @menu_verb(ids.VERB_FLAG, Role.REVIEWER)

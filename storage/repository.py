@@ -16,6 +16,7 @@ from bot.models import (
     DeclineReason,
     EmployerRecord,
     Kind,
+    Note,
     ReviewRequest,
     Via,
 )
@@ -30,6 +31,7 @@ from storage import (
     digest,
     employers,
     holds,
+    notes,
     outbox,
     reports,
     requests,
@@ -488,3 +490,25 @@ class Repository(VocabularyRepository, SearchRepository):
         if not answer.replayed:
             self._outbox_written()
         return answer
+
+    # -- discussion notes ------------------------------------------------------------------
+
+    async def add_note(
+        self, *, channel: str, thread_ts: str, ts: str, author: str, text: str, now: datetime
+    ) -> int | None:
+        return await self.db.write(
+            lambda conn: notes.add_note(
+                conn, channel=channel, thread_ts=thread_ts, ts=ts, author=author, text=text, now=now
+            )
+        )
+
+    async def edit_note(self, *, channel: str, ts: str, text: str, now: datetime) -> bool:
+        return await self.db.write(
+            lambda conn: notes.edit_note(conn, channel=channel, ts=ts, text=text, now=now)
+        )
+
+    async def delete_note(self, *, channel: str, ts: str, now: datetime) -> bool:
+        return await self.db.write(lambda conn: notes.delete_note(conn, channel=channel, ts=ts, now=now))
+
+    async def list_notes(self, request_id: int) -> list[Note]:
+        return await self.db.read(lambda conn: notes.list_notes(conn, request_id))
