@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from slack_sdk.errors import SlackApiError
+
 from bot.models import EmployerRecord, Via
 from bot.policy import Actor, Role
+from handlers.blocks.snapshot import snapshot_modal
 from handlers.commands import Invocation, subcommand
 from handlers.interaction import refusal_text
 from handlers.mrkdwn import untrusted
@@ -12,7 +15,9 @@ from handlers.mrkdwn import untrusted
 async def pick_employer(invocation: Invocation, query: str) -> EmployerRecord | None:
     """The one employer `query` names, or None after telling the person what matched."""
     if not query:
-        await invocation.respond(text="Name the employer (its name or platform id).", response_type="ephemeral")
+        await invocation.respond(
+            text="Name the employer (its name or platform id).", response_type="ephemeral"
+        )
         return None
     found = await invocation.services.repo.find_employers(query)
     if len(found) == 1:
@@ -35,8 +40,12 @@ async def _set_trust(invocation: Invocation, trusted: bool) -> None:
     refusal = await services.staff.check(actor, Role.ADMIN)
     if refusal is not None:
         await services.repo.record_refusal(
-            request_id=None, actor=actor.user_id, attempted="trust" if trusted else "untrust",
-            why=refusal.value, via=Via.COMMAND, now=services.clock.now(),
+            request_id=None,
+            actor=actor.user_id,
+            attempted="trust" if trusted else "untrust",
+            why=refusal.value,
+            via=Via.COMMAND,
+            now=services.clock.now(),
         )
         await invocation.respond(text=refusal_text(refusal, Role.ADMIN), response_type="ephemeral")
         return
@@ -64,3 +73,23 @@ async def trust(invocation: Invocation) -> None:
 @subcommand("untrust", "untrust <employer>", "admins: stop approving its jobs automatically")
 async def untrust(invocation: Invocation) -> None:
     await _set_trust(invocation, False)
+
+
+@subcommand("employer", "employer <name or id>", "everything the school has seen of an employer")
+async def employer(invocation: Invocation) -> None:
+    """The employer activity snapshot, in a modal (choices first when several match)."""
+    found = await pick_employer(invocation, invocation.text)
+    if found is None:
+        return
+    snap = await invocation.services.repo.employer_snapshot(found.id)
+    if snap is None or not invocation.trigger_id:
+        return
+    try:
+        await invocation.client.views_open(
+            trigger_id=invocation.trigger_id, view=snapshot_modal(snap)
+        )
+    except SlackApiError as exc:
+        await invocation.respond(
+            text=f"I could not open the snapshot ({exc.response.get('error')}); try again.",
+            response_type="ephemeral",
+        )

@@ -17,7 +17,10 @@ VERB_TRUST = "trust"
 VERB_UNTRUST = "untrust"
 VERB_LABEL = "label"
 VERB_HISTORY = "history"
+VERB_ASSIGN = "assign"
+VERB_EMPLOYER_HISTORY = "employer_history"
 REQUEST_MENU: list[tuple[str, str]] = [
+    (VERB_ASSIGN, "Assign to me"),
     (VERB_FLAG, "Flag as suspicious"),
     ("report", "Report to trust & safety"),
     (VERB_HISTORY, "History"),
@@ -25,6 +28,7 @@ REQUEST_MENU: list[tuple[str, str]] = [
 EMPLOYER_MENU: list[tuple[str, str]] = [
     (VERB_TRUST, "Trust employer"),
     (VERB_UNTRUST, "Stop trusting employer"),
+    (VERB_EMPLOYER_HISTORY, "Employer history"),
 ]
 FLAG_MODAL = "jobgate_flag_modal"
 FLAG_REASON = ("flag_reason", "flag_reason_input")

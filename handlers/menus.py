@@ -19,6 +19,7 @@ from handlers import ids
 from bot.history import timeline
 from handlers.blocks.history import history_modal
 from handlers.blocks.modals import flag_modal
+from handlers.blocks.snapshot import snapshot_modal
 from handlers.interaction import (
     Click,
     check_allowed,
@@ -89,6 +90,26 @@ async def _open(client: AsyncWebClient, trigger_id: str | None, view: dict[str, 
         await client.views_open(trigger_id=trigger_id, view=view)
     except SlackApiError as exc:
         log.warning("could not open a modal: %s", exc.response.get("error"))
+
+
+@menu_verb(ids.VERB_ASSIGN, Role.REVIEWER)
+async def assign_chosen(services: Services, client: AsyncWebClient, click: Click) -> None:
+    """Assign to me: the card shows who is on it; taking over is said in the thread."""
+    previous = await services.repo.assign_request(click.request_id, click.user_id, services.clock.now())
+    if previous:
+        await reply_privately(client, channel=click.channel, user=click.user_id,
+                              text=f"You took this over from <@{previous}>; the thread says so.")
+
+
+@menu_verb(ids.VERB_EMPLOYER_HISTORY, Role.REVIEWER)
+async def employer_history_chosen(services: Services, client: AsyncWebClient, click: Click) -> None:
+    """Employer history: the activity snapshot of the card's employer."""
+    request = await services.repo.get_request(click.request_id)
+    if request is None:
+        return
+    snap = await services.repo.employer_snapshot(request.employer.id)
+    if snap is not None:
+        await _open(client, click.trigger_id, snapshot_modal(snap))
 
 
 @menu_verb(ids.VERB_HISTORY, Role.REVIEWER)

@@ -78,7 +78,8 @@ def load_card_facts(conn: sqlite3.Connection, request_id: int) -> CardFacts | No
     settings = load_workspace_settings(conn)
     row = conn.execute(
         "SELECT last_audit_id, signals, url_checks, screening, duplicate_of, duplicate_similarity,"
-        " flagged_by, flagged_at, flag_reason, auto_note, contact_id FROM requests WHERE id = ?",
+        " flagged_by, flagged_at, flag_reason, auto_note, contact_id, assignee FROM requests"
+        " WHERE id = ?",
         (request_id,),
     ).fetchone()
     last = get_audit(conn, row["last_audit_id"]) if row["last_audit_id"] else None
@@ -102,4 +103,5 @@ def load_card_facts(conn: sqlite3.Connection, request_id: int) -> CardFacts | No
         auto_note=row["auto_note"],
         employer_labels=label_names(conn, "employer_labels", "employer_id", request.employer.id),
         contact_labels=label_names(conn, "contact_labels", "contact_id", row["contact_id"]),
+        assignee=row["assignee"],
     )

@@ -26,6 +26,7 @@ from bot.workspace import WorkspaceSettings
 from storage import (
     audit,
     cards,
+    claims,
     decisions,
     deliveries,
     digest,
@@ -37,6 +38,7 @@ from storage import (
     requests,
     rows,
     screening,
+    snapshot,
     waves,
 )
 from storage.db import Database
@@ -512,3 +514,14 @@ class Repository(VocabularyRepository, SearchRepository):
 
     async def list_notes(self, request_id: int) -> list[Note]:
         return await self.db.read(lambda conn: notes.list_notes(conn, request_id))
+
+    # -- team: snapshot, claims --------------------------------------------------------------
+
+    async def employer_snapshot(self, employer_id: int) -> snapshot.EmployerSnapshot | None:
+        return await self.db.read(lambda conn: snapshot.employer_snapshot(conn, employer_id))
+
+    async def assign_request(self, request_id: int, user: str, now: datetime) -> str | None:
+        """Assign to `user`; returns the previous assignee when taken over."""
+        previous = await self.db.write(lambda conn: claims.assign(conn, request_id, user, now))
+        self._outbox_written()
+        return previous

@@ -271,6 +271,8 @@ def _status_block(facts: CardFacts) -> Block:
         line = f"*{badge}*"
         if request.kind is Kind.JOB and request.employer.status is not EmployerStatus.APPROVED:
             line += f" · _{EMPLOYER_BADGE[request.employer.status]}_"
+        if facts.assignee and request.state is State.PENDING:
+            line += f" · :raising_hand: {mention(facts.assignee)} is on it"
         return section(line)
     line = f"*{badge}* by {mention(request.decided_by)} {when(request.decided_at)}"
     if decision.reasons:

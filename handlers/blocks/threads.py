@@ -54,6 +54,11 @@ def _describe(entry: AuditEntry) -> str:
     if entry.action == "reverted":
         undone = escape(entry.from_state or "")
         return f":leftwards_arrow_with_hook: {who} *undid* the decision ({undone}); now pending."
+    if entry.action == "assigned":
+        previous = entry.details.get("previous")
+        if previous:
+            return f":raising_hand: {who} took this over from {mention(str(previous))}."
+        return f":raising_hand: {who} is working on this."
     if entry.action == "hold_reminder":
         return ":bell: Follow-up day: the employer was reminded of our question."
     if entry.action == "hold_expired":
