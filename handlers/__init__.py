@@ -4,11 +4,20 @@ from __future__ import annotations
 
 from slack_bolt.app.async_app import AsyncApp
 
-from handlers import actions, commands, employer_commands, events, menus, reports, views
+from handlers import (
+    actions,
+    commands,
+    employer_commands,
+    events,
+    menus,
+    reports,
+    team_commands,
+    views,
+)
 
 
 # modules that only add /jobgate subcommands (registered by importing them)
-SUBCOMMAND_MODULES = (employer_commands,)
+SUBCOMMAND_MODULES = (employer_commands, team_commands)
 
 
 def register_all(app: AsyncApp) -> None:

@@ -39,6 +39,7 @@ from storage import (
     rows,
     screening,
     snapshot,
+    stats,
     waves,
 )
 from storage.db import Database
@@ -525,3 +526,6 @@ class Repository(VocabularyRepository, SearchRepository):
         previous = await self.db.write(lambda conn: claims.assign(conn, request_id, user, now))
         self._outbox_written()
         return previous
+
+    async def team_stats(self, since: datetime, until: datetime) -> stats.Stats:
+        return await self.db.read_slow(lambda conn: stats.team_stats(conn, since, until))
