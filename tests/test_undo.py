@@ -1,0 +1,59 @@
+"""Undo inside the window restores the card and tells the platform; after it, refused and gone."""
+
+from __future__ import annotations
+
+import copy
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from bot.clock import ShiftedClock
+from bot.models import Kind, State
+from handlers import ids
+from tests.harness import ADMIN, REVIEWERS, employer, job, start_harness, stop_harness
+
+
+def buttons(message) -> list[str]:  # type: ignore[no-untyped-def]
+    return [e["text"]["text"] for b in message.blocks if b["type"] == "actions"
+            for e in b["elements"] if e["type"] == "button"]
+
+
+async def test_undo_within_the_window_and_not_after(tmp_path: Path) -> None:
+    clock = ShiftedClock(datetime(2026, 11, 25, 15, 0, tzinfo=UTC))
+    h = await start_harness(tmp_path, clock=clock)
+    try:
+        await h.platform.send_employers(employer())
+        await h.slack.click(ADMIN, await h.card("emp_123"), ids.APPROVE)
+        await h.platform.send_jobs([job("job_a", title="A", description="a"), job("job_b", title="B", description="b")])
+        await h.settle()
+        card_a, card_b = await h.card("job_a"), await h.card("job_b")
+        await h.slack.click(REVIEWERS[0], card_a, ids.APPROVE)
+        await h.slack.click(REVIEWERS[0], card_b, ids.APPROVE)
+        await h.settle()
+        assert buttons(h.card_now(card_a)) == ["Undo"]
+        stale_b = copy.deepcopy(h.card_now(card_b))  # as someone's screen still shows it
+
+        # someone else cannot undo; the decider can
+        await h.slack.click(REVIEWERS[1], h.card_now(card_a), ids.UNDO)
+        refused = await h.slack.wait_for(lambda: h.slack.ephemerals_for(REVIEWERS[1]))
+        assert "only the person who decided, or an admin" in refused[0].text
+        await h.slack.click(REVIEWERS[0], h.card_now(card_a), ids.UNDO)
+        await h.settle()
+        a = await h.repo.find_request(Kind.JOB, "job_a")
+        assert a is not None and a.state is State.PENDING
+        assert buttons(h.card_now(card_a)) == ["Approve", "Decline", "Hold"]
+        assert f"<@{REVIEWERS[0]}> *undid* the decision" in h.slack.thread(card_a)[-1].text
+        reverted = h.platform.events_of_type("job.decision_reverted")
+        assert [e["data"]["id"] for e in reverted] == ["job_a"]
+
+        # after the window the button leaves the card and an undo is refused
+        clock.advance(timedelta(minutes=11))
+        await h.settle()
+        assert buttons(h.card_now(card_b)) == []
+        await h.slack.click(REVIEWERS[0], stale_b, ids.UNDO)
+        late = await h.slack.wait_for(lambda: [e for e in h.slack.ephemerals_for(REVIEWERS[0]) if "window" in e.text])
+        assert "undo window (10 minutes) has ended" in late[0].text
+        b = await h.repo.find_request(Kind.JOB, "job_b")
+        assert b is not None and b.state is State.APPROVED
+    finally:
+        await stop_harness(h)
