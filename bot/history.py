@@ -22,6 +22,7 @@ WORDS = {
     "reported": "reported to trust & safety",
     "removed": "removed by the platform's trust & safety",
     "assigned": "took the request",
+    "posted_on_behalf": "posted this job on behalf of the employer",
     "unassigned": "released the request",
 }
 HIDDEN = frozenset({"refused"})

@@ -10,6 +10,7 @@ from handlers import (
     employer_commands,
     events,
     menus,
+    post_on_behalf,
     reports,
     team_commands,
     views,
@@ -22,5 +23,5 @@ SUBCOMMAND_MODULES = (employer_commands, team_commands)
 
 def register_all(app: AsyncApp) -> None:
     """Every listener, in one explicit list."""
-    for surface in (actions, views, menus, reports, commands, events):
+    for surface in (actions, views, menus, post_on_behalf, reports, commands, events):
         surface.register(app)

@@ -86,3 +86,12 @@ REPORT_CATEGORIES: list[tuple[str, str]] = [
     ("misleading", "Misleading posting"),
     ("other", "Something else"),
 ]
+
+# Posting a job on behalf of an employer.
+POST_MODAL = "jobgate_post_modal"
+POST_EMPLOYER = ("post_employer", "post_employer_input")
+POST_TITLE = ("post_title", "post_title_input")
+POST_DESCRIPTION = ("post_description", "post_description_input")
+POST_LOCATION = ("post_location", "post_location_input")
+POST_PAY = ("post_pay", "post_pay_input")
+POST_APPLY_URL = ("post_apply_url", "post_apply_url_input")

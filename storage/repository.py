@@ -33,6 +33,7 @@ from storage import (
     employers,
     holds,
     notes,
+    on_behalf,
     outbox,
     reports,
     requests,
@@ -529,3 +530,17 @@ class Repository(VocabularyRepository, SearchRepository):
 
     async def team_stats(self, since: datetime, until: datetime) -> stats.Stats:
         return await self.db.read_slow(lambda conn: stats.team_stats(conn, since, until))
+
+    async def post_on_behalf(
+        self, job: JobSubmission, *, employer_id: int, actor: str, now: datetime
+    ) -> int:
+        request_id = await self.db.write(
+            lambda conn: on_behalf.post_on_behalf(conn, job, employer_id=employer_id, actor=actor, now=now)
+        )
+        self._outbox_written()
+        for callback in self._on_ingest:
+            callback()
+        return request_id
+
+    async def list_approved_employers(self, limit: int = 100) -> list[tuple[int, str, str]]:
+        return await self.db.read(lambda conn: on_behalf.approved_employers(conn, limit))

@@ -54,6 +54,8 @@ def _describe(entry: AuditEntry) -> str:
     if entry.action == "reverted":
         undone = escape(entry.from_state or "")
         return f":leftwards_arrow_with_hook: {who} *undid* the decision ({undone}); now pending."
+    if entry.action == "posted_on_behalf":
+        return f":memo: Posted by {who} on behalf of the employer; approved."
     if entry.action == "assigned":
         previous = entry.details.get("previous")
         if previous:
