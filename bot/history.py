@@ -63,6 +63,8 @@ def timeline(
     entries = [describe_entry(e, internal=internal) for e in audit if e.action not in HIDDEN]
     for note in notes:
         edited = " (edited)" if note.edited_at else ""
-        entries.append(HistoryEntry(note.created_at, note.author, f"wrote{edited}", note.text, "note"))
+        entries.append(
+            HistoryEntry(note.created_at, note.author, f"wrote{edited}", note.text, "note")
+        )
     entries.sort(key=lambda e: e.at)
     return entries

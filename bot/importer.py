@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.models import Kind
-from bot.submissions import EmployerSubmission, FieldProblem, JobSubmission, parse_batch
+from bot.submissions import EmployerSubmission, FieldProblem, JobSubmission, parse_requests
 
 _BOOLEAN = {"true": True, "false": False, "yes": True, "no": False, "1": True, "0": False}
 _NUMBER_FIELDS = {"pay.min", "pay.max", "other_schools.approved", "other_schools.declined"}
@@ -87,12 +87,13 @@ def parse_file(path: Path, kind: Kind | None = None, chunk: int = 1000) -> Parse
     if not records:
         raise ImportFileError("the file holds no requests")
     kind = kind or guess_kind(records)
-    model = EmployerSubmission if kind is Kind.EMPLOYER else JobSubmission
     submissions: list[EmployerSubmission | JobSubmission] = []
     problems: list[FieldProblem] = []
     seen: set[str] = set()
     for start in range(0, len(records), chunk):
-        items, _, found = parse_batch(records[start : start + chunk], model)
+        items, _, found = parse_requests(
+            records[start : start + chunk], employers=kind is Kind.EMPLOYER
+        )
         for problem in found:
             # report the row number in the file (1-based, as a person counts)
             field = problem.field

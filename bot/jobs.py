@@ -9,17 +9,17 @@ from datetime import datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from bot.clock import add_business_days
 from bot.config import Settings, parse_clock_time
 from bot.digest import (
     DigestFacts,
     DigestTiming,
     business_days_before,
-    digest_timing,
     digest_lines,
+    digest_timing,
     has_news,
     local_day_bounds,
 )
-from bot.clock import add_business_days
 from bot.workspace import WorkspaceSettings
 from handlers.blocks.digest import render_digest
 from handlers.blocks.reports import render_report_notice
@@ -45,7 +45,9 @@ class DigestPlace:
 
     def time_for(self, workspace: WorkspaceSettings) -> time:
         """An admin's digest time (App Home, /jobgate settings) wins over the environment's."""
-        return parse_clock_time(workspace.digest_time) if workspace.digest_time else self.default_time
+        return (
+            parse_clock_time(workspace.digest_time) if workspace.digest_time else self.default_time
+        )
 
 
 class DigestResult(StrEnum):
@@ -90,29 +92,49 @@ async def send_digest_if_due(
     sent late within the grace period, skipped (and logged) after it."""
     workspace = await repo.get_workspace_settings()
     timing, today, due_at = digest_timing(
-        now, at=place.time_for(workspace), zone=place.zone, days=workspace.digest_days,
+        now,
+        at=place.time_for(workspace),
+        zone=place.zone,
+        days=workspace.digest_days,
         grace=timedelta(hours=workspace.digest_grace_hours),
     )
     if force:
         facts = await build_digest(repo, place, now)
         await repo.claim_digest(
-            digest_date=today, channel=place.channel, kind="forced", due_at=None, now=now,
-            message=render_digest(facts), summary="\n".join(digest_lines(facts)),
+            digest_date=today,
+            channel=place.channel,
+            kind="forced",
+            due_at=None,
+            now=now,
+            message=render_digest(facts),
+            summary="\n".join(digest_lines(facts)),
         )
         return DigestOutcome(DigestResult.FORCED, f"posted an extra digest for {today}", facts)
     if timing in (DigestTiming.NOT_TODAY, DigestTiming.NOT_YET):
-        return DigestOutcome(DigestResult.NOT_DUE, f"not due ({timing.value}, due {due_at:%Y-%m-%d %H:%M %Z})")
+        return DigestOutcome(
+            DigestResult.NOT_DUE, f"not due ({timing.value}, due {due_at:%Y-%m-%d %H:%M %Z})"
+        )
     sent = await repo.digest_sent_on(today, place.channel)
     if sent:
-        return DigestOutcome(DigestResult.ALREADY_SENT, f"today's digest was already handled ({sent})")
+        return DigestOutcome(
+            DigestResult.ALREADY_SENT, f"today's digest was already handled ({sent})"
+        )
     if timing is DigestTiming.MISSED:
         if await repo.claim_digest(
-            digest_date=today, channel=place.channel, kind="skipped", due_at=due_at, now=now,
-            message=None, summary="missed while jobgate was down",
+            digest_date=today,
+            channel=place.channel,
+            kind="skipped",
+            due_at=due_at,
+            now=now,
+            message=None,
+            summary="missed while jobgate was down",
         ):
             log.warning(
                 "the digest for %s was due at %s; jobgate was down until %s, past the %d-hour grace"
-                " period, so it is skipped", today, due_at.isoformat(), now.isoformat(),
+                " period, so it is skipped",
+                today,
+                due_at.isoformat(),
+                now.isoformat(),
                 workspace.digest_grace_hours,
             )
             return DigestOutcome(DigestResult.SKIPPED_MISSED, f"missed the {today} digest; skipped")
@@ -120,8 +142,12 @@ async def send_digest_if_due(
     facts = await build_digest(repo, place, now)
     quiet = workspace.quiet_digest and not has_news(facts)
     claimed = await repo.claim_digest(
-        digest_date=today, channel=place.channel, kind="quiet" if quiet else "scheduled",
-        due_at=due_at, now=now, message=None if quiet else render_digest(facts),
+        digest_date=today,
+        channel=place.channel,
+        kind="quiet" if quiet else "scheduled",
+        due_at=due_at,
+        now=now,
+        message=None if quiet else render_digest(facts),
         summary="\n".join(digest_lines(facts)),
     )
     if not claimed:

@@ -69,6 +69,12 @@ class _Incoming(BaseModel):
     model_config = ConfigDict(extra="allow", frozen=True, str_strip_whitespace=False)
 
 
+class _Identified(_Incoming):
+    """A top-level request: it has the platform's id."""
+
+    id: UpstreamId
+
+
 class ContactIn(_Incoming):
     id: UpstreamId | None = None
     name: ShortText | None = None
@@ -99,7 +105,7 @@ class OtherSchools(_Incoming):
     declined: Annotated[int, Field(ge=0)] = 0
 
 
-class EmployerSubmission(_Incoming):
+class EmployerSubmission(_Identified):
     id: UpstreamId
     name: RequiredText
     website: Url | None = None
@@ -112,7 +118,7 @@ class EmployerSubmission(_Incoming):
     requested_at: Instant | None = None
 
 
-class JobSubmission(_Incoming):
+class JobSubmission(_Identified):
     id: UpstreamId
     employer: EmployerRef
     title: RequiredText
@@ -151,7 +157,7 @@ def problems_of(error: ValidationError, prefix: tuple[int | str, ...] = ()) -> l
     return problems
 
 
-Incoming = TypeVar("Incoming", bound="_Incoming")
+Incoming = TypeVar("Incoming", bound=_Identified)
 
 
 def parse_batch(
@@ -212,7 +218,7 @@ class ReportSubject(_Incoming):
     id: UpstreamId
 
 
-class ReportSubmission(_Incoming):
+class ReportSubmission(_Identified):
     """A fraud or abuse report, or the platform's action on one (SPEC section 6)."""
 
     id: UpstreamId
@@ -224,3 +230,14 @@ class ReportSubmission(_Incoming):
         default_factory=list, max_length=3
     )
     created_at: Instant | None = None
+
+
+def parse_requests(
+    body: Any, *, employers: bool
+) -> tuple[list[EmployerSubmission | JobSubmission], bool, list[FieldProblem]]:
+    """`parse_batch` for employer or job requests."""
+    if employers:
+        found_employers, was_array, problems = parse_batch(body, EmployerSubmission)
+        return list(found_employers), was_array, problems
+    found_jobs, was_array, problems = parse_batch(body, JobSubmission)
+    return list(found_jobs), was_array, problems

@@ -6,9 +6,11 @@ from slack_bolt.app.async_app import AsyncApp
 
 from handlers import (
     actions,
+    admin_commands,
     commands,
     employer_commands,
     events,
+    labels,
     menus,
     post_on_behalf,
     reports,
@@ -16,12 +18,21 @@ from handlers import (
     views,
 )
 
-
 # modules that only add /jobgate subcommands (registered by importing them)
 SUBCOMMAND_MODULES = (employer_commands, team_commands)
 
 
 def register_all(app: AsyncApp) -> None:
     """Every listener, in one explicit list."""
-    for surface in (actions, views, menus, post_on_behalf, reports, commands, events):
+    for surface in (
+        actions,
+        views,
+        menus,
+        post_on_behalf,
+        reports,
+        labels,
+        admin_commands,
+        commands,
+        events,
+    ):
         surface.register(app)

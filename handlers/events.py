@@ -55,8 +55,12 @@ async def message_posted(ack: AsyncAck, event: dict[str, Any], context: AsyncBol
     if subtype not in PERSON_SUBTYPES or not _is_person(event) or not thread_ts or thread_ts == ts:
         return
     await services.repo.add_note(
-        channel=channel, thread_ts=str(thread_ts), ts=str(ts), author=str(event["user"]),
-        text=str(event.get("text") or ""), now=now,
+        channel=channel,
+        thread_ts=str(thread_ts),
+        ts=str(ts),
+        author=str(event["user"]),
+        text=str(event.get("text") or ""),
+        now=now,
     )
 
 
@@ -72,18 +76,30 @@ async def mentioned(
     verb, _, rest = words.partition(" ")
     request = (
         await services.repo.find_request_by_card(str(channel), str(thread_ts))
-        if channel and thread_ts else None
+        if channel and thread_ts
+        else None
     )
     if request is None:
-        await reply_privately(client, channel=channel, user=user, text=(
-            "Mention me inside a review card's thread: `@jobgate flag <why>` or `@jobgate history`."
-        ))
+        await reply_privately(
+            client,
+            channel=channel,
+            user=user,
+            text=(
+                "Mention me inside a review card's thread: `@jobgate flag <why>` or `@jobgate history`."
+            ),
+        )
         return
     actor = Actor(user, event.get("user_team") or event.get("team"))
     if verb.lower() == "flag":
         refusal = await check_allowed(
-            services, client, actor=actor, needs=Role.REVIEWER, attempted="flag",
-            request_id=request.id, channel=channel, via=Via.EVENT,
+            services,
+            client,
+            actor=actor,
+            needs=Role.REVIEWER,
+            attempted="flag",
+            request_id=request.id,
+            channel=channel,
+            via=Via.EVENT,
         )
         if refusal is None:
             await services.repo.flag_request(
@@ -93,9 +109,12 @@ async def mentioned(
     if verb.lower() == "history":
         await post_history(services, request.id)
         return
-    await reply_privately(client, channel=channel, user=user, text=(
-        "I know `@jobgate flag <why>` and `@jobgate history` in a card's thread."
-    ))
+    await reply_privately(
+        client,
+        channel=channel,
+        user=user,
+        text=("I know `@jobgate flag <why>` and `@jobgate history` in a card's thread."),
+    )
 
 
 async def post_history(services: Services, request_id: int) -> None:
@@ -103,7 +122,8 @@ async def post_history(services: Services, request_id: int) -> None:
         await services.repo.list_audit(request_id), await services.repo.list_notes(request_id)
     )
     await services.repo.enqueue_message(
-        lane=card_lane(request_id), kind="thread",
+        lane=card_lane(request_id),
+        kind="thread",
         payload={"request_id": request_id, **history_thread_message(entries)},
         now=services.clock.now(),
     )

@@ -29,6 +29,7 @@ EMPLOYER_MENU: list[tuple[str, str]] = [
     (VERB_TRUST, "Trust employer"),
     (VERB_UNTRUST, "Stop trusting employer"),
     (VERB_EMPLOYER_HISTORY, "Employer history"),
+    (VERB_LABEL, "Labels…"),
 ]
 FLAG_MODAL = "jobgate_flag_modal"
 FLAG_REASON = ("flag_reason", "flag_reason_input")
@@ -53,6 +54,7 @@ OUTBOX_MARKER_PREFIX = "jg."
 
 def outbox_marker(message_id: str) -> str:
     return f"{OUTBOX_MARKER_PREFIX}{message_id}"
+
 
 # Labels (employer and contact), from the employer menu and /jobgate label.
 LABEL_MODAL = "jobgate_label_modal"

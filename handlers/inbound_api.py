@@ -15,11 +15,10 @@ from bot.history import timeline
 from bot.models import Kind
 from bot.services import Services
 from bot.submissions import (
-    EmployerSubmission,
     FieldProblem,
-    JobSubmission,
     ReportSubmission,
     parse_batch,
+    parse_requests,
 )
 from storage.deliveries import StoredAnswer
 from storage.reports import ReportOutcome
@@ -110,8 +109,7 @@ async def _ingest(request: web.Request, kind: Kind) -> web.Response:
             "the body is not valid JSON",
             [FieldProblem(field="(body)", problem=str(exc))],
         )
-    model = EmployerSubmission if kind is Kind.EMPLOYER else JobSubmission
-    items, was_array, problems = parse_batch(document, model)
+    items, was_array, problems = parse_requests(document, employers=kind is Kind.EMPLOYER)
     if problems:
         services.metrics.inbound_rejected.labels("400").inc()
         return _error(
@@ -165,28 +163,43 @@ async def post_reports(request: web.Request) -> web.Response:
         return rejected.response
     seen = await services.repo.find_inbound_answer(webhook_id)
     if seen is not None:
-        return web.json_response(seen.body, status=seen.status, headers={"Idempotent-Replayed": "true"})
+        return web.json_response(
+            seen.body, status=seen.status, headers={"Idempotent-Replayed": "true"}
+        )
     try:
         document = json.loads(body)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        return _error(400, "invalid_json", "the body is not valid JSON",
-                      [FieldProblem(field="(body)", problem=str(exc))])
+        return _error(
+            400,
+            "invalid_json",
+            "the body is not valid JSON",
+            [FieldProblem(field="(body)", problem=str(exc))],
+        )
     items, was_array, problems = parse_batch(document, ReportSubmission)
     if problems:
         services.metrics.inbound_rejected.labels("400").inc()
-        return _error(400, "invalid_request", f"{len(problems)} problem(s); nothing was stored", problems)
+        return _error(
+            400, "invalid_request", f"{len(problems)} problem(s); nothing was stored", problems
+        )
 
     def respond(outcomes: list[ReportOutcome]) -> StoredAnswer:
         results = [
-            {"id": item.id, "result": "created" if o.created else "updated",
-             "removed": len(o.removed), "told": len(o.told)}
+            {
+                "id": item.id,
+                "result": "created" if o.created else "updated",
+                "removed": len(o.removed),
+                "told": len(o.told),
+            }
             for item, o in zip(items, outcomes, strict=True)
         ]
         return StoredAnswer(200, results[0] if not was_array else {"results": results})
 
     answer = await services.repo.ingest_reports(
-        [i for i in items if isinstance(i, ReportSubmission)], webhook_id=webhook_id,
-        endpoint=request.path, respond=respond, now=services.clock.now(),
+        [i for i in items if isinstance(i, ReportSubmission)],
+        webhook_id=webhook_id,
+        endpoint=request.path,
+        respond=respond,
+        now=services.clock.now(),
     )
     headers = {"Idempotent-Replayed": "true"} if answer.replayed else {}
     return web.json_response(answer.answer.body, status=answer.answer.status, headers=headers)
@@ -238,7 +251,13 @@ async def get_request(request: web.Request) -> web.Response:
             # decisions, edits, flags, reports and the team's thread notes in time order;
             # internal decision notes never leave jobgate
             "timeline": [
-                {"at": to_db(e.at), "who": e.who, "what": e.what, "detail": e.detail, "kind": e.kind}
+                {
+                    "at": to_db(e.at),
+                    "who": e.who,
+                    "what": e.what,
+                    "detail": e.detail,
+                    "kind": e.kind,
+                }
                 for e in timeline(history, notes, internal=False)
             ],
         }

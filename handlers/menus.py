@@ -12,11 +12,11 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.history import timeline
 from bot.models import Via
 from bot.policy import Role
 from bot.services import Services
 from handlers import ids
-from bot.history import timeline
 from handlers.blocks.history import history_modal
 from handlers.blocks.modals import flag_modal
 from handlers.blocks.snapshot import snapshot_modal
@@ -95,10 +95,16 @@ async def _open(client: AsyncWebClient, trigger_id: str | None, view: dict[str, 
 @menu_verb(ids.VERB_ASSIGN, Role.REVIEWER)
 async def assign_chosen(services: Services, client: AsyncWebClient, click: Click) -> None:
     """Assign to me: the card shows who is on it; taking over is said in the thread."""
-    previous = await services.repo.assign_request(click.request_id, click.user_id, services.clock.now())
+    previous = await services.repo.assign_request(
+        click.request_id, click.user_id, services.clock.now()
+    )
     if previous:
-        await reply_privately(client, channel=click.channel, user=click.user_id,
-                              text=f"You took this over from <@{previous}>; the thread says so.")
+        await reply_privately(
+            client,
+            channel=click.channel,
+            user=click.user_id,
+            text=f"You took this over from <@{previous}>; the thread says so.",
+        )
 
 
 @menu_verb(ids.VERB_EMPLOYER_HISTORY, Role.REVIEWER)

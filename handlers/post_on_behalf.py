@@ -19,8 +19,8 @@ from bot.submissions import JobSubmission
 from handlers import ids
 from handlers.blocks.post import post_modal
 from handlers.commands import Invocation, subcommand
-from handlers.interaction import check_allowed, refusal_text, services_of
 from handlers.employer_commands import pick_employer
+from handlers.interaction import check_allowed, refusal_text, services_of
 
 log = logging.getLogger(__name__)
 

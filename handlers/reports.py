@@ -37,7 +37,11 @@ def register(app: AsyncApp) -> None:
 
 
 async def _open_form(
-    services: Services, client: AsyncWebClient, *, request_id: int, trigger_id: str | None,
+    services: Services,
+    client: AsyncWebClient,
+    *,
+    request_id: int,
+    trigger_id: str | None,
     channel: str | None,
 ) -> None:
     request = await services.repo.get_request(request_id)
@@ -55,8 +59,13 @@ async def _open_form(
 @menu_verb(ids.VERB_REPORT, Role.REVIEWER)
 async def report_chosen(services: Services, client: AsyncWebClient, click: Click) -> None:
     """Report to trust & safety, from the card's overflow."""
-    await _open_form(services, client, request_id=click.request_id, trigger_id=click.trigger_id,
-                     channel=click.channel)
+    await _open_form(
+        services,
+        client,
+        request_id=click.request_id,
+        trigger_id=click.trigger_id,
+        channel=click.channel,
+    )
 
 
 async def report_shortcut(
@@ -66,25 +75,46 @@ async def report_shortcut(
     await ack()
     services = services_of(context)
     user = body.get("user") or {}
-    actor = Actor(str(user.get("id", "")), user.get("team_id") or (body.get("team") or {}).get("id"))
+    actor = Actor(
+        str(user.get("id", "")), user.get("team_id") or (body.get("team") or {}).get("id")
+    )
     channel = (body.get("channel") or {}).get("id")
     ts = body.get("message_ts") or (body.get("message") or {}).get("ts")
-    request = await services.repo.find_request_by_card(str(channel), str(ts)) if channel and ts else None
+    request = (
+        await services.repo.find_request_by_card(str(channel), str(ts)) if channel and ts else None
+    )
     refusal = await check_allowed(
-        services, client, actor=actor, needs=Role.REVIEWER, attempted="report",
-        request_id=request.id if request else None, channel=channel,
+        services,
+        client,
+        actor=actor,
+        needs=Role.REVIEWER,
+        attempted="report",
+        request_id=request.id if request else None,
+        channel=channel,
     )
     if refusal is not None:
         return
     if request is None:
-        services.tasks.spawn(reply_privately(
-            client, channel=channel, user=actor.user_id,
-            text="That message is not a jobgate card; use the shortcut on a review card."),
-            name="reply-not-a-card")
+        services.tasks.spawn(
+            reply_privately(
+                client,
+                channel=channel,
+                user=actor.user_id,
+                text="That message is not a jobgate card; use the shortcut on a review card.",
+            ),
+            name="reply-not-a-card",
+        )
         return
-    services.tasks.spawn(_open_form(
-        services, client, request_id=request.id, trigger_id=body.get("trigger_id"), channel=channel,
-    ), name="open-report")
+    services.tasks.spawn(
+        _open_form(
+            services,
+            client,
+            request_id=request.id,
+            trigger_id=body.get("trigger_id"),
+            channel=channel,
+        ),
+        name="open-report",
+    )
 
 
 async def report_submitted(
@@ -97,11 +127,20 @@ async def report_submitted(
         return
     services = services_of(context)
     refusal = await check_allowed(
-        services, client, actor=submission.actor, needs=Role.REVIEWER, attempted="report",
-        request_id=submission.request_id, channel=submission.channel, answer_privately=False,
+        services,
+        client,
+        actor=submission.actor,
+        needs=Role.REVIEWER,
+        attempted="report",
+        request_id=submission.request_id,
+        channel=submission.channel,
+        answer_privately=False,
     )
     if refusal is not None:
-        await ack(response_action="errors", errors={ids.REPORT_DETAILS[0]: "You are not allowed to file reports here."})
+        await ack(
+            response_action="errors",
+            errors={ids.REPORT_DETAILS[0]: "You are not allowed to file reports here."},
+        )
         return
     category_state = submission.value(*ids.REPORT_CATEGORY) or {}
     category = str((category_state.get("selected_option") or {}).get("value") or "")
@@ -116,7 +155,10 @@ async def report_submitted(
         await ack(response_action="errors", errors=errors)
         return
     await services.repo.file_report(
-        submission.request_id, actor=submission.user_id, category=category, details=details,
+        submission.request_id,
+        actor=submission.user_id,
+        category=category,
+        details=details,
         now=services.clock.now(),
     )
     await ack()

@@ -37,7 +37,9 @@ def last_digest_at(conn: sqlite3.Connection, channel: str) -> datetime | None:
 FLAGGED = "(r.flagged_by IS NOT NULL OR COALESCE(r.risk_level, '') IN ('medium', 'high'))"
 
 
-def _oldest(conn: sqlite3.Connection, window: DigestWindow, flagged: bool, limit: int) -> list[DigestItem]:
+def _oldest(
+    conn: sqlite3.Connection, window: DigestWindow, flagged: bool, limit: int
+) -> list[DigestItem]:
     """The oldest pending requests that are (or are not) flagged, walking the age index."""
     rows = conn.execute(
         f"""
@@ -53,9 +55,14 @@ def _oldest(conn: sqlite3.Connection, window: DigestWindow, flagged: bool, limit
     cutoff = window.sla_cutoff
     return [
         DigestItem(
-            request_id=r["id"], kind=r["kind"], title=r["title"], employer=r["employer"],
-            received_at=from_db(r["received_at"]), permalink=r["card_permalink"],
-            over_sla=from_db(r["received_at"]) < cutoff, flagged=flagged,
+            request_id=r["id"],
+            kind=r["kind"],
+            title=r["title"],
+            employer=r["employer"],
+            received_at=from_db(r["received_at"]),
+            permalink=r["card_permalink"],
+            over_sla=from_db(r["received_at"]) < cutoff,
+            flagged=flagged,
         )
         for r in rows
     ]

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from bot.clock import from_db, to_db
-from bot.models import PLATFORM_ACTOR, AUTO_ACTOR, EmployerStatus, Kind, State, Via
+from bot.models import AUTO_ACTOR, PLATFORM_ACTOR, EmployerStatus, Kind, State, Via
 from bot.platform_events import envelope
 from bot.submissions import ReportSubmission
 from storage import outbox
@@ -172,7 +173,7 @@ def upsert_report(
 
 
 def apply_actions(
-    conn: sqlite3.Connection, report_id: int, actions: list[str], now: datetime
+    conn: sqlite3.Connection, report_id: int, actions: Sequence[str], now: datetime
 ) -> tuple[list[int], list[str]]:
     """Remove the affected open requests and tell the staff who decided on the employer."""
     report = get_report(conn, report_id)
@@ -219,7 +220,12 @@ def apply_actions(
 
 
 def remove_request(
-    conn: sqlite3.Connection, request_id: int, now: datetime, *, report_id: int, actions: list[str]
+    conn: sqlite3.Connection,
+    request_id: int,
+    now: datetime,
+    *,
+    report_id: int,
+    actions: Sequence[str],
 ) -> bool:
     """The platform removed it: any state becomes `removed`, with its card and thread told."""
     request = get_request(conn, request_id)
@@ -310,8 +316,13 @@ def file_report_from_slack(
         details={"report_id": report_id, "category": category},
     )
     if request.card_ts:
-        outbox.enqueue(conn, lane=card_lane(request.id), kind="thread",
-                       payload={"request_id": request.id, "audit_id": audit_id}, now=now)
+        outbox.enqueue(
+            conn,
+            lane=card_lane(request.id),
+            kind="thread",
+            payload={"request_id": request.id, "audit_id": audit_id},
+            now=now,
+        )
     event = envelope(
         "report.filed",
         now,

@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from bot.clock import to_db
+from bot.digest import DigestFacts
 from bot.models import (
     AuditEntry,
     CardFacts,
@@ -20,7 +21,6 @@ from bot.models import (
     ReviewRequest,
     Via,
 )
-from bot.digest import DigestFacts
 from bot.submissions import EmployerSubmission, JobSubmission, ReportSubmission
 from bot.workspace import WorkspaceSettings
 from storage import (
@@ -481,8 +481,11 @@ class Repository(VocabularyRepository, SearchRepository):
                 if outcome.acted:
                     anchor = reports.get_report(conn, outcome.report_id)
                     if anchor is not None and anchor.request_id is not None:
-                        wave = [w for w in waves.find_wave(conn, anchor.request_id)
-                                if w["request_id"] not in outcome.removed]
+                        wave = [
+                            w
+                            for w in waves.find_wave(conn, anchor.request_id)
+                            if w["request_id"] not in outcome.removed
+                        ]
                         reports.set_wave(conn, outcome.report_id, wave, now)
                 outcomes.append(outcome)
             answer = respond(outcomes)
@@ -512,7 +515,9 @@ class Repository(VocabularyRepository, SearchRepository):
         )
 
     async def delete_note(self, *, channel: str, ts: str, now: datetime) -> bool:
-        return await self.db.write(lambda conn: notes.delete_note(conn, channel=channel, ts=ts, now=now))
+        return await self.db.write(
+            lambda conn: notes.delete_note(conn, channel=channel, ts=ts, now=now)
+        )
 
     async def list_notes(self, request_id: int) -> list[Note]:
         return await self.db.read(lambda conn: notes.list_notes(conn, request_id))
@@ -535,7 +540,9 @@ class Repository(VocabularyRepository, SearchRepository):
         self, job: JobSubmission, *, employer_id: int, actor: str, now: datetime
     ) -> int:
         request_id = await self.db.write(
-            lambda conn: on_behalf.post_on_behalf(conn, job, employer_id=employer_id, actor=actor, now=now)
+            lambda conn: on_behalf.post_on_behalf(
+                conn, job, employer_id=employer_id, actor=actor, now=now
+            )
         )
         self._outbox_written()
         for callback in self._on_ingest:

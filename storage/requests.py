@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from bot.changes import describe_changes
 from bot.clock import to_db
+from bot.matching import email_domain, phone_key, url_domain
 from bot.models import (
     PLATFORM_ACTOR,
     EmployerStatus,
@@ -18,7 +19,6 @@ from bot.models import (
     State,
     Via,
 )
-from bot.matching import email_domain, phone_key, url_domain
 from bot.policy import auto_decline_for_employer
 from bot.submissions import ContactIn, EmployerSubmission, JobSubmission
 from storage import outbox

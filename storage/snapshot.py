@@ -90,7 +90,7 @@ def employer_snapshot(conn: sqlite3.Connection, employer_id: int) -> EmployerSna
         first_seen=from_db(row["first_seen_at"]),
         last_activity=from_db(last) if last else None,
         employer_decisions=tuple((d["action"], d["actor"], from_db(d["at"])) for d in decisions),
-        jobs={k: int(counts[k] or 0) for k in counts.keys()},
+        jobs={k: int(counts[k] or 0) for k in counts.keys()},  # noqa: SIM118 - sqlite3.Row
         recent_jobs=tuple(
             JobLine(
                 r["id"],

@@ -12,7 +12,15 @@ from bot.models import Kind, State, Via
 from handlers import ids
 from handlers.blocks.digest import render_digest
 from storage.decisions import DecisionCommand
-from tests.harness import ADMIN, REVIEW_CHANNEL, REVIEWERS, employer, job, start_harness, stop_harness
+from tests.harness import (
+    ADMIN,
+    REVIEW_CHANNEL,
+    REVIEWERS,
+    employer,
+    job,
+    start_harness,
+    stop_harness,
+)
 from tests.test_blocks import valid_message
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -28,28 +36,57 @@ async def test_the_digest_of_a_seeded_queue(tmp_path: Path) -> None:
         await h.settle()
         await h.slack.click(ADMIN, await h.card("emp_123"), ids.APPROVE)
         # 14 jobs on Monday: over the 2-business-day SLA by Thursday
-        await h.platform.send_jobs([job(f"old_{i}", title=f"Old role {i}", description=f"Role {i} duties.") for i in range(14)])
+        await h.platform.send_jobs(
+            [
+                job(f"old_{i}", title=f"Old role {i}", description=f"Role {i} duties.")
+                for i in range(14)
+            ]
+        )
         clock.advance(timedelta(days=2))  # Wednesday
-        await h.platform.send_jobs([job(f"new_{i}", title=f"New role {i}", description=f"Fresh {i}.") for i in range(3)])
-        await h.platform.send_jobs(job("scam_1", title="Easy money", description=(
-            "Earn $500 a day from home. We mail you a check; deposit it and wire the rest.")))
+        await h.platform.send_jobs(
+            [job(f"new_{i}", title=f"New role {i}", description=f"Fresh {i}.") for i in range(3)]
+        )
+        await h.platform.send_jobs(
+            job(
+                "scam_1",
+                title="Easy money",
+                description=(
+                    "Earn $500 a day from home. We mail you a check; deposit it and wire the rest."
+                ),
+            )
+        )
         await h.settle()
         # Wednesday's decisions: two approvals and a hold by two reviewers
-        for upstream, who, outcome in (("old_0", REVIEWERS[0], State.APPROVED), ("old_1", REVIEWERS[0], State.APPROVED),
-                                       ("old_2", REVIEWERS[1], State.ON_HOLD)):
+        for upstream, who, outcome in (
+            ("old_0", REVIEWERS[0], State.APPROVED),
+            ("old_1", REVIEWERS[0], State.APPROVED),
+            ("old_2", REVIEWERS[1], State.ON_HOLD),
+        ):
             request = await h.repo.find_request(Kind.JOB, upstream)
             assert request is not None
-            await h.repo.record_decision(DecisionCommand(request.id, outcome, who, Via.BUTTON,
-                                                         hold_question="Pay?" if outcome is State.ON_HOLD else None),
-                                         clock.now())
+            await h.repo.record_decision(
+                DecisionCommand(
+                    request.id,
+                    outcome,
+                    who,
+                    Via.BUTTON,
+                    hold_question="Pay?" if outcome is State.ON_HOLD else None,
+                ),
+                clock.now(),
+            )
         clock.advance(timedelta(days=1))  # Thursday
-        thursday_9am = datetime.combine(clock.now().astimezone(NEW_YORK).date(), time(9), tzinfo=NEW_YORK)
+        thursday_9am = datetime.combine(
+            clock.now().astimezone(NEW_YORK).date(), time(9), tzinfo=NEW_YORK
+        )
         facts = await build_digest(h.repo, place, thursday_9am.astimezone(UTC))
         assert facts.pending_by_kind == {"job": 15}
         assert facts.over_sla == 11  # old_3 .. old_13
         assert facts.flagged == 1
         assert facts.holds_waiting == 1
-        assert {t.actor: (t.approved, t.on_hold) for t in facts.yesterday} == {REVIEWERS[0]: (2, 0), REVIEWERS[1]: (0, 1)}
+        assert {t.actor: (t.approved, t.on_hold) for t in facts.yesterday} == {
+            REVIEWERS[0]: (2, 0),
+            REVIEWERS[1]: (0, 1),
+        }
         assert len(facts.items) == 10 and facts.more == 5
         assert all(i.over_sla for i in facts.items[:10])
         assert facts.oldest_waiting is not None and facts.oldest_waiting.title == "Old role 3"
@@ -62,7 +99,9 @@ async def test_the_digest_of_a_seeded_queue(tmp_path: Path) -> None:
         outcome = await send_digest_if_due(h.repo, place, thursday_9am.astimezone(UTC))
         assert outcome.result is DigestResult.SENT
         await h.settle()
-        posted = [m for m in h.slack.bot_messages(REVIEW_CHANNEL) if m.text.startswith("Daily digest")]
+        posted = [
+            m for m in h.slack.bot_messages(REVIEW_CHANNEL) if m.text.startswith("Daily digest")
+        ]
         assert len(posted) == 1 and "15 pending" in posted[0].text
     finally:
         await stop_harness(h)

@@ -32,8 +32,12 @@ async def open_repo(path: Path) -> Repository:
 
 async def seed_one_job(repo: Repository, now: datetime) -> None:
     await repo.ingest_submissions(
-        Kind.JOB, [JobSubmission.model_validate(job())], webhook_id=None, endpoint="t",
-        respond=lambda _: StoredAnswer(200, {}), now=now,
+        Kind.JOB,
+        [JobSubmission.model_validate(job())],
+        webhook_id=None,
+        endpoint="t",
+        respond=lambda _: StoredAnswer(200, {}),
+        now=now,
     )
 
 
@@ -100,7 +104,9 @@ async def test_two_hours_late_still_sends_one(repo: Repository) -> None:
     assert await digest_messages(repo) == 1
 
 
-async def test_four_hours_late_is_skipped_and_logged(repo: Repository, caplog: pytest.LogCaptureFixture) -> None:
+async def test_four_hours_late_is_skipped_and_logged(
+    repo: Repository, caplog: pytest.LogCaptureFixture
+) -> None:
     with caplog.at_level(logging.WARNING, logger="bot.jobs"):
         late = await send_digest_if_due(repo, PLACE, WEDNESDAY_9AM + timedelta(hours=4))
     assert late.result is DigestResult.SKIPPED_MISSED
@@ -127,26 +133,36 @@ async def test_quiet_days_post_nothing(tmp_path: Path) -> None:
     try:
         quiet = await send_digest_if_due(repo, PLACE, WEDNESDAY_9AM)
         assert quiet.result is DigestResult.QUIET and await digest_messages(repo) == 0
-        await repo.save_workspace_setting("quiet_digest", False, actor="UADMIN", via=Via.COMMAND, now=WEDNESDAY_9AM)
+        await repo.save_workspace_setting(
+            "quiet_digest", False, actor="UADMIN", via=Via.COMMAND, now=WEDNESDAY_9AM
+        )
         nextday = await send_digest_if_due(repo, PLACE, WEDNESDAY_9AM + timedelta(days=1))
         assert nextday.result is DigestResult.SENT
     finally:
         await repo.db.close()
 
 
-@pytest.mark.parametrize(("day", "at"), [
-    (date(2026, 3, 8), time(2, 30)),   # spring forward: 02:30 does not exist
-    (date(2026, 3, 8), time(9, 0)),
-    (date(2026, 11, 1), time(1, 30)),  # fall back: 01:30 happens twice
-    (date(2026, 11, 1), time(9, 0)),
-])
+@pytest.mark.parametrize(
+    ("day", "at"),
+    [
+        (date(2026, 3, 8), time(2, 30)),  # spring forward: 02:30 does not exist
+        (date(2026, 3, 8), time(9, 0)),
+        (date(2026, 11, 1), time(1, 30)),  # fall back: 01:30 happens twice
+        (date(2026, 11, 1), time(9, 0)),
+    ],
+)
 async def test_dst_days_get_exactly_one_digest(tmp_path: Path, day: date, at: time) -> None:
     repo = await open_repo(tmp_path / "j.db")
     place = DigestPlace("C0REVIEW", NEW_YORK, at)
     try:
         await seed_one_job(repo, datetime(2026, 1, 1, tzinfo=UTC))
-        await repo.save_workspace_setting("digest_days", [0, 1, 2, 3, 4, 5, 6], actor="UADMIN",
-                                          via=Via.COMMAND, now=datetime(2026, 1, 1, tzinfo=UTC))
+        await repo.save_workspace_setting(
+            "digest_days",
+            [0, 1, 2, 3, 4, 5, 6],
+            actor="UADMIN",
+            via=Via.COMMAND,
+            now=datetime(2026, 1, 1, tzinfo=UTC),
+        )
         start = datetime.combine(day, time(0), tzinfo=NEW_YORK).astimezone(UTC)
         results = []
         for minute in range(0, 12 * 60, 1):
@@ -164,7 +180,10 @@ def test_scheduled_instants_on_dst_days() -> None:
     twice = scheduled_instant(date(2026, 11, 1), time(1, 30), NEW_YORK)
     assert twice.astimezone(UTC).hour == 5  # the first 01:30 (EDT, UTC-4)
     timing, _, _ = digest_timing(
-        datetime(2026, 11, 1, 6, 31, tzinfo=UTC), at=time(1, 30), zone=NEW_YORK,
-        days=(6,), grace=timedelta(hours=3),
+        datetime(2026, 11, 1, 6, 31, tzinfo=UTC),
+        at=time(1, 30),
+        zone=NEW_YORK,
+        days=(6,),
+        grace=timedelta(hours=3),
     )
     assert timing is DigestTiming.DUE

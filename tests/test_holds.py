@@ -23,11 +23,19 @@ async def held_job(tmp_path: Path):  # type: ignore[no-untyped-def]
     await h.platform.send_jobs(job())
     card = await h.card("job_456")
     modal = await open_modal(h, REVIEWERS[0], card, ids.HOLD)
-    question = next(b["block_id"] for b in modal.view["blocks"] if b.get("block_id", "").startswith("hold_question"))
-    await h.slack.submit(REVIEWERS[0], modal, {
-        question: text("What is the pay?", "hold_question_input"),
-        "follow_up_days": {"follow_up_days_input": {"type": "number_input", "value": "2"}},
-    })
+    question = next(
+        b["block_id"]
+        for b in modal.view["blocks"]
+        if b.get("block_id", "").startswith("hold_question")
+    )
+    await h.slack.submit(
+        REVIEWERS[0],
+        modal,
+        {
+            question: text("What is the pay?", "hold_question_input"),
+            "follow_up_days": {"follow_up_days_input": {"type": "number_input", "value": "2"}},
+        },
+    )
     await h.settle()
     return h, clock, card
 
@@ -59,7 +67,11 @@ async def test_an_unanswered_hold_expires_back_to_pending(tmp_path: Path) -> Non
         done = await follow_up_holds(h.repo, clock.now())
         assert len(done.expired) == 1
         request = await h.repo.find_request(Kind.JOB, "job_456")
-        assert request is not None and request.state is State.PENDING and request.hold_expires_at is None
+        assert (
+            request is not None
+            and request.state is State.PENDING
+            and request.hold_expires_at is None
+        )
         await h.settle()
         assert "hold expired" in h.slack.thread(card)[-1].text
         assert "Pending review" in str(h.card_now(card).blocks)
@@ -68,9 +80,11 @@ async def test_an_unanswered_hold_expires_back_to_pending(tmp_path: Path) -> Non
 
 
 async def test_expiry_can_decline_with_no_response(tmp_path: Path) -> None:
-    h, clock, card = await held_job(tmp_path)
+    h, clock, _ = await held_job(tmp_path)
     try:
-        await h.repo.save_workspace_setting("hold_expiry_action", "decline", actor=ADMIN, via=Via.COMMAND, now=clock.now())
+        await h.repo.save_workspace_setting(
+            "hold_expiry_action", "decline", actor=ADMIN, via=Via.COMMAND, now=clock.now()
+        )
         clock.advance(timedelta(days=15))
         await follow_up_holds(h.repo, clock.now())
         await h.settle()
@@ -83,8 +97,12 @@ async def test_expiry_can_decline_with_no_response(tmp_path: Path) -> None:
 async def test_an_update_from_the_employer_returns_a_hold_to_pending(tmp_path: Path) -> None:
     h, clock, card = await held_job(tmp_path)
     try:
-        await h.platform.send_jobs(job(pay={"min": 25, "max": 30, "currency": "USD", "period": "hour"},
-                                       description="Now with the pay: $25-30/hour."))
+        await h.platform.send_jobs(
+            job(
+                pay={"min": 25, "max": 30, "currency": "USD", "period": "hour"},
+                description="Now with the pay: $25-30/hour.",
+            )
+        )
         await h.settle()
         request = await h.repo.find_request(Kind.JOB, "job_456")
         assert request is not None and request.state is State.PENDING

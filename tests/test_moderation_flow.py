@@ -209,7 +209,9 @@ async def test_without_a_key_the_card_says_links_were_not_checked(harness: Harne
 
 async def test_trust_by_slash_command(harness: Harness) -> None:
     h = harness
-    await h.platform.send_employers([employer("emp_1", name="Acme Analytics"), employer("emp_2", name="Acme Robotics")])
+    await h.platform.send_employers(
+        [employer("emp_1", name="Acme Analytics"), employer("emp_2", name="Acme Robotics")]
+    )
     for upstream in ("emp_1", "emp_2"):
         await h.slack.click(ADMIN, await h.card(upstream), ids.APPROVE)
     await h.settle()

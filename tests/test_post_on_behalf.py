@@ -15,8 +15,18 @@ def field(pair: tuple[str, str], value: str) -> dict[str, dict[str, object]]:
 
 
 def test_pay_text() -> None:
-    assert parse_pay("25-30 per hour") == {"min": 25.0, "max": 30.0, "currency": "USD", "period": "hour"}
-    assert parse_pay("$55,000/yr") == {"min": 55000.0, "max": 55000.0, "currency": "USD", "period": "year"}
+    assert parse_pay("25-30 per hour") == {
+        "min": 25.0,
+        "max": 30.0,
+        "currency": "USD",
+        "period": "hour",
+    }
+    assert parse_pay("$55,000/yr") == {
+        "min": 55000.0,
+        "max": 55000.0,
+        "currency": "USD",
+        "period": "year",
+    }
     assert parse_pay("") is None
     with pytest.raises(ValueError):
         parse_pay("competitive")
@@ -36,8 +46,11 @@ async def test_a_reviewer_posts_on_behalf_of_an_employer(harness: Harness) -> No
     select = next(b for b in modal.view["blocks"] if b.get("block_id") == ids.POST_EMPLOYER[0])
     chosen = select["element"]["initial_option"]["value"]
     values = {
-        ids.POST_EMPLOYER[0]: {ids.POST_EMPLOYER[1]: {"type": "static_select", "selected_option": {"value": chosen}}},
-        **field(ids.POST_TITLE, "Campus Ambassador"), **field(ids.POST_DESCRIPTION, "Represent Acme at events."),
+        ids.POST_EMPLOYER[0]: {
+            ids.POST_EMPLOYER[1]: {"type": "static_select", "selected_option": {"value": chosen}}
+        },
+        **field(ids.POST_TITLE, "Campus Ambassador"),
+        **field(ids.POST_DESCRIPTION, "Represent Acme at events."),
         **field(ids.POST_PAY, "lots"),
     }
     bad = await h.slack.submit(REVIEWERS[0], modal, values)
@@ -46,9 +59,16 @@ async def test_a_reviewer_posts_on_behalf_of_an_employer(harness: Harness) -> No
     await h.settle()
     posted = h.platform.events_of_type("job.posted_on_behalf")
     assert len(posted) == 1 and posted[0]["data"]["posted_by"] == REVIEWERS[0]
-    assert posted[0]["data"]["job"]["pay"]["min"] == 18 and posted[0]["data"]["employer_id"] == "emp_123"
+    assert (
+        posted[0]["data"]["job"]["pay"]["min"] == 18
+        and posted[0]["data"]["employer_id"] == "emp_123"
+    )
     request = await h.repo.find_request(Kind.JOB, posted[0]["data"]["id"])
-    assert request is not None and request.state is State.APPROVED and request.decided_by == REVIEWERS[0]
+    assert (
+        request is not None
+        and request.state is State.APPROVED
+        and request.decided_by == REVIEWERS[0]
+    )
     snapshot = await h.repo.employer_snapshot(request.employer.id)
     assert snapshot is not None and snapshot.jobs["approved"] == 1
     card = await h.card(posted[0]["data"]["id"])

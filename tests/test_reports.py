@@ -12,14 +12,20 @@ from tests.harness import ADMIN, REPORTS_CHANNEL, REVIEW_CHANNEL, REVIEWERS, Har
 
 
 def report(report_id: str, subject_id: str, **fields: object) -> dict[str, object]:
-    body: dict[str, object] = {"id": report_id, "subject": {"type": "job", "id": subject_id},
-                               "category": "fraud", "details": "Asked me to cash a check",
-                               "created_at": "2026-11-25T15:00:00Z"}
+    body: dict[str, object] = {
+        "id": report_id,
+        "subject": {"type": "job", "id": subject_id},
+        "category": "fraud",
+        "details": "Asked me to cash a check",
+        "created_at": "2026-11-25T15:00:00Z",
+    }
     body.update(fields)
     return body
 
 
-async def approved_employer_with_jobs(h: Harness, jobs: list[dict[str, object]], approver: str) -> None:
+async def approved_employer_with_jobs(
+    h: Harness, jobs: list[dict[str, object]], approver: str
+) -> None:
     await h.platform.send_employers(employer())
     await h.slack.click(ADMIN, await h.card("emp_123"), ids.APPROVE)
     await h.platform.send_jobs(jobs)
@@ -45,14 +51,20 @@ async def test_a_platform_report_gets_a_card_and_a_notice(harness: Harness) -> N
     assert len(notices) == 1 and "1 new report" in notices[0].text
 
 
-async def test_employer_suspended_removes_its_open_jobs_and_tells_who_decided(harness: Harness) -> None:
+async def test_employer_suspended_removes_its_open_jobs_and_tells_who_decided(
+    harness: Harness,
+) -> None:
     h = harness
     jobs = [job(f"job_{i}", title=f"Role {i}", description=f"Duties {i}.") for i in range(4)]
     await approved_employer_with_jobs(h, jobs, REVIEWERS[3])
     await h.platform.send("/api/v1/reports", report("rep_9", "job_0"))
     await h.settle()
-    acted = await h.platform.send("/api/v1/reports", report(
-        "rep_9", "job_0", status="action_taken", actions=["job_removed", "employer_suspended"]))
+    acted = await h.platform.send(
+        "/api/v1/reports",
+        report(
+            "rep_9", "job_0", status="action_taken", actions=["job_removed", "employer_suspended"]
+        ),
+    )
     assert acted.status == 200 and acted.body["removed"] == 4
     await h.settle()
     for i in range(1, 4):
@@ -66,32 +78,47 @@ async def test_employer_suspended_removes_its_open_jobs_and_tells_who_decided(ha
     assert "Platform action" in str(report_card.blocks)
     await flush_report_notifications(h.repo, REVIEW_CHANNEL, h.jobgate.services.clock.now())
     await h.settle()
-    dms = {channel: [m for m in messages if m.bot_id] for channel, messages in h.slack.workspace.messages.items()
-           if channel.startswith("D")}
+    dms = {
+        channel: [m for m in messages if m.bot_id]
+        for channel, messages in h.slack.workspace.messages.items()
+        if channel.startswith("D")
+    }
     assert set(dms) == {f"D{ADMIN[1:]}", f"D{REVIEWERS[3][1:]}"}
     assert all(len(messages) == 1 for messages in dms.values())
     # a repeated action changes nothing and tells nobody again
-    again = await h.platform.send("/api/v1/reports", report(
-        "rep_9", "job_0", status="action_taken", actions=["job_removed", "employer_suspended"]))
+    again = await h.platform.send(
+        "/api/v1/reports",
+        report(
+            "rep_9", "job_0", status="action_taken", actions=["job_removed", "employer_suspended"]
+        ),
+    )
     assert again.body["removed"] == 0
 
 
-async def test_fifty_report_events_in_a_minute_make_one_message_and_one_dm_each(harness: Harness) -> None:
+async def test_fifty_report_events_in_a_minute_make_one_message_and_one_dm_each(
+    harness: Harness,
+) -> None:
     h = harness
     jobs = [job(f"job_{i}", title=f"Role {i}", description=f"Duties {i}.") for i in range(50)]
     await approved_employer_with_jobs(h, jobs, REVIEWERS[5])
     for i in range(50):
-        answer = await h.platform.send("/api/v1/reports", report(
-            f"rep_{i}", f"job_{i}", status="action_taken", actions=["job_removed"]))
+        answer = await h.platform.send(
+            "/api/v1/reports",
+            report(f"rep_{i}", f"job_{i}", status="action_taken", actions=["job_removed"]),
+        )
         assert answer.status == 200
-    queued = await flush_report_notifications(h.repo, REVIEW_CHANNEL, h.jobgate.services.clock.now())
+    queued = await flush_report_notifications(
+        h.repo, REVIEW_CHANNEL, h.jobgate.services.clock.now()
+    )
     assert queued == 3  # the channel, the admin, the reviewer
     await h.settle(timeout=30)
     notices = [m for m in h.slack.bot_messages(REVIEW_CHANNEL) if "Trust & safety" in m.text]
     assert len(notices) == 1
     for user in (ADMIN, REVIEWERS[5]):
         assert len([m for m in h.slack.workspace.messages[f"D{user[1:]}"] if m.bot_id]) == 1
-    nothing = await flush_report_notifications(h.repo, REVIEW_CHANNEL, h.jobgate.services.clock.now() + timedelta(minutes=1))
+    nothing = await flush_report_notifications(
+        h.repo, REVIEW_CHANNEL, h.jobgate.services.clock.now() + timedelta(minutes=1)
+    )
     assert nothing == 0
 
 
@@ -99,23 +126,50 @@ async def test_a_confirmed_fraud_report_lists_the_rest_of_the_wave(harness: Harn
     h = harness
     phone = "+1 (512) 555-0199"
     scams = [
-        job("scam_1", employer_id="emp_x", title="Package handler", description="Receive parcels.",
-            contact={"id": "c_1", "email": "hr@fastjobs.biz", "phone": phone}),
-        job("scam_2", employer_id="emp_y", title="Office helper", description="Simple tasks.",
-            contact={"id": "c_2", "email": "a@other.example", "phone": "512-555-0199"}),
-        job("scam_3", employer_id="emp_z", title="Data entry", description="Type things.",
-            contact={"id": "c_3", "email": "jobs@fastjobs.biz"}),
-        job("scam_4", employer_id="emp_w", title="Assistant", description="Assist.",
-            contact={"id": "c_4", "email": "x@gmail.com", "phone": "5125550199"}),
-        job("fine_1", employer_id="emp_v", title="Barista", description="Coffee.",
-            contact={"id": "c_5", "email": "x@gmail.com", "phone": "212-555-0100"}),
+        job(
+            "scam_1",
+            employer_id="emp_x",
+            title="Package handler",
+            description="Receive parcels.",
+            contact={"id": "c_1", "email": "hr@fastjobs.biz", "phone": phone},
+        ),
+        job(
+            "scam_2",
+            employer_id="emp_y",
+            title="Office helper",
+            description="Simple tasks.",
+            contact={"id": "c_2", "email": "a@other.example", "phone": "512-555-0199"},
+        ),
+        job(
+            "scam_3",
+            employer_id="emp_z",
+            title="Data entry",
+            description="Type things.",
+            contact={"id": "c_3", "email": "jobs@fastjobs.biz"},
+        ),
+        job(
+            "scam_4",
+            employer_id="emp_w",
+            title="Assistant",
+            description="Assist.",
+            contact={"id": "c_4", "email": "x@gmail.com", "phone": "5125550199"},
+        ),
+        job(
+            "fine_1",
+            employer_id="emp_v",
+            title="Barista",
+            description="Coffee.",
+            contact={"id": "c_5", "email": "x@gmail.com", "phone": "212-555-0100"},
+        ),
     ]
     for number, scam in enumerate(scams):
         scam["apply_url"] = f"https://apply{number}.example/job"
         scam["employer"] = {"id": scam["employer"]["id"], "name": f"Company {number}"}  # type: ignore[index]
     await h.platform.send_jobs(scams)
     await h.settle()
-    await h.platform.send("/api/v1/reports", report("rep_w", "scam_1", status="action_taken", actions=["job_removed"]))
+    await h.platform.send(
+        "/api/v1/reports", report("rep_w", "scam_1", status="action_taken", actions=["job_removed"])
+    )
     await h.settle()
     card = h.slack.only_message(REPORTS_CHANNEL)
     text = str(card.blocks)
@@ -133,10 +187,21 @@ async def test_a_reviewer_reports_a_card_to_trust_and_safety(harness: Harness) -
     form = (await h.slack.wait_for(lambda: h.slack.open_views_for(REVIEWERS[0])))[0]
     empty = await h.slack.submit(REVIEWERS[0], form, {})
     assert set(empty.json()["errors"]) == {ids.REPORT_CATEGORY[0], ids.REPORT_DETAILS[0]}
-    await h.slack.submit(REVIEWERS[0], form, {
-        ids.REPORT_CATEGORY[0]: {ids.REPORT_CATEGORY[1]: {"type": "static_select", "selected_option": {"value": "fraud"}}},
-        ids.REPORT_DETAILS[0]: {ids.REPORT_DETAILS[1]: {"type": "plain_text_input", "value": "Asks for a deposit"}},
-    })
+    await h.slack.submit(
+        REVIEWERS[0],
+        form,
+        {
+            ids.REPORT_CATEGORY[0]: {
+                ids.REPORT_CATEGORY[1]: {
+                    "type": "static_select",
+                    "selected_option": {"value": "fraud"},
+                }
+            },
+            ids.REPORT_DETAILS[0]: {
+                ids.REPORT_DETAILS[1]: {"type": "plain_text_input", "value": "Asks for a deposit"}
+            },
+        },
+    )
     await h.settle()
     filed = h.platform.events_of_type("report.filed")
     assert len(filed) == 1 and filed[0]["data"]["subject"] == {"type": "job", "id": "job_456"}
@@ -151,10 +216,16 @@ async def test_the_message_shortcut_on_a_card_opens_the_report_form(harness: Har
     card = await h.card("job_456")
     await h.settle()  # the card's ts is stored just after Slack shows it
     payload = {
-        "type": "message_action", "callback_id": ids.REPORT_SHORTCUT, "trigger_id": h.slack._trigger(REVIEWERS[1]),
-        "user": {"id": REVIEWERS[1], "team_id": "T0JOBGATE"}, "team": {"id": "T0JOBGATE"},
-        "channel": {"id": card.channel}, "message_ts": card.ts, "message": card.as_slack(),
-        "response_url": h.slack.response_url(REVIEWERS[1], card.channel), "token": "t",
+        "type": "message_action",
+        "callback_id": ids.REPORT_SHORTCUT,
+        "trigger_id": h.slack._trigger(REVIEWERS[1]),
+        "user": {"id": REVIEWERS[1], "team_id": "T0JOBGATE"},
+        "team": {"id": "T0JOBGATE"},
+        "channel": {"id": card.channel},
+        "message_ts": card.ts,
+        "message": card.as_slack(),
+        "response_url": h.slack.response_url(REVIEWERS[1], card.channel),
+        "token": "t",
     }
     answer = await h.slack.send_interaction(payload)
     assert answer.status == 200
@@ -166,8 +237,14 @@ async def test_a_decline_for_suspected_fraud_lists_the_wave_in_the_thread(harnes
     h = harness
     shared = {"email": "jobs@quickpay.biz", "phone": "(646) 555-0142"}
     postings = [
-        job(f"wave_{i}", employer_id=f"emp_{i}", title=f"Remote helper {i}", description=f"Task {i}.",
-            apply_url=f"https://site{i}.example/apply", contact={"id": f"c_{i}", **shared})
+        job(
+            f"wave_{i}",
+            employer_id=f"emp_{i}",
+            title=f"Remote helper {i}",
+            description=f"Task {i}.",
+            apply_url=f"https://site{i}.example/apply",
+            contact={"id": f"c_{i}", **shared},
+        )
         for i in range(4)
     ]
     await h.platform.send_jobs(postings)
@@ -175,11 +252,22 @@ async def test_a_decline_for_suspected_fraud_lists_the_wave_in_the_thread(harnes
     card = await h.card("wave_0")
     await h.slack.click(REVIEWERS[0], card, ids.DECLINE)
     modal = (await h.slack.wait_for(lambda: h.slack.open_views_for(REVIEWERS[0])))[0]
-    await h.slack.submit(REVIEWERS[0], modal, {"reasons": {"reasons_input": {
-        "type": "multi_static_select", "selected_options": [{"value": "suspected_fraud"}]}}})
+    await h.slack.submit(
+        REVIEWERS[0],
+        modal,
+        {
+            "reasons": {
+                "reasons_input": {
+                    "type": "multi_static_select",
+                    "selected_options": [{"value": "suspected_fraud"}],
+                }
+            }
+        },
+    )
     await h.settle()
     wave = await h.slack.wait_for(
-        lambda: [m for m in h.slack.thread(card) if "same wave" in m.text], what="the wave message")
+        lambda: [m for m in h.slack.thread(card) if "same wave" in m.text], what="the wave message"
+    )
     assert "Decline these 3" in str(wave[0].blocks)
     for i in (1, 2, 3):
         assert f"Remote helper {i}" in wave[0].text

@@ -29,19 +29,30 @@ async def test_stats_count_decisions_reasons_and_times(harness: Harness) -> None
     h = harness
     await h.platform.send_employers(employer())
     await h.slack.click(ADMIN, await h.card("emp_123"), ids.APPROVE)
-    await h.platform.send_jobs([job(f"job_{i}", title=f"Role {i}", description=f"D {i}.") for i in range(3)])
+    await h.platform.send_jobs(
+        [job(f"job_{i}", title=f"Role {i}", description=f"D {i}.") for i in range(3)]
+    )
     await h.settle()
     await h.slack.click(REVIEWERS[0], await h.card("job_0"), ids.APPROVE)
     for upstream, code in (("job_1", "insufficient_detail"), ("job_2", "insufficient_detail")):
         modal = await open_modal(h, REVIEWERS[1], await h.card(upstream), ids.DECLINE)
-        await h.slack.submit(REVIEWERS[1], modal, {"reasons": reasons(code, "not_relevant") if upstream == "job_2" else reasons(code)})
+        await h.slack.submit(
+            REVIEWERS[1],
+            modal,
+            {"reasons": reasons(code, "not_relevant") if upstream == "job_2" else reasons(code)},
+        )
     await h.settle()
     await h.slack.slash(REVIEWERS[2], "stats 7d", channel="C0REVIEW")
     answer = (await h.slack.wait_for(lambda: h.slack.ephemerals_for(REVIEWERS[2])))[0]
     text = str(answer.blocks)
     assert "4 decisions" in text
-    assert f"<@{REVIEWERS[1]}>: 0 approved, 2 declined" in text and f"<@{ADMIN}>: 1 approved" in text
-    assert "Not enough detail (duties, pay, location): 2" in text and "Not relevant to our students: 1" in text
+    assert (
+        f"<@{REVIEWERS[1]}>: 0 approved, 2 declined" in text and f"<@{ADMIN}>: 1 approved" in text
+    )
+    assert (
+        "Not enough detail (duties, pay, location): 2" in text
+        and "Not relevant to our students: 1" in text
+    )
     assert "Median time to decision" in text
     await h.slack.slash(REVIEWERS[2], "stats someday", channel="C0REVIEW")
     await h.slack.wait_for(lambda: len(h.slack.ephemerals_for(REVIEWERS[2])) == 2)

@@ -9,14 +9,26 @@ from tests.harness import ADMIN, REVIEWERS, Harness, employer, job
 async def seeded_employer(h: Harness) -> None:
     await h.platform.send_employers(employer())
     await h.slack.click(ADMIN, await h.card("emp_123"), ids.APPROVE)
-    await h.platform.send_jobs([job(f"job_{i}", title=f"Role {i}", description=f"Duties {i}.") for i in range(6)])
+    await h.platform.send_jobs(
+        [job(f"job_{i}", title=f"Role {i}", description=f"Duties {i}.") for i in range(6)]
+    )
     await h.settle()
     for i, action in ((0, ids.APPROVE), (1, ids.APPROVE), (2, ids.APPROVE)):
         await h.slack.click(REVIEWERS[i], await h.card(f"job_{i}"), action)
     await h.slack.click(REVIEWERS[3], await h.card("job_3"), ids.DECLINE)
     modal = (await h.slack.wait_for(lambda: h.slack.open_views_for(REVIEWERS[3])))[0]
-    await h.slack.submit(REVIEWERS[3], modal, {"reasons": {"reasons_input": {
-        "type": "multi_static_select", "selected_options": [{"value": "not_relevant"}]}}})
+    await h.slack.submit(
+        REVIEWERS[3],
+        modal,
+        {
+            "reasons": {
+                "reasons_input": {
+                    "type": "multi_static_select",
+                    "selected_options": [{"value": "not_relevant"}],
+                }
+            }
+        },
+    )
     await h.settle()
 
 
@@ -24,7 +36,9 @@ async def test_the_snapshot_counts_what_the_school_has_seen(harness: Harness) ->
     h = harness
     await seeded_employer(h)
     card = await h.card("job_5")
-    await h.slack.click(REVIEWERS[4], card, ids.EMPLOYER_MENU_ACTION, selected=f"{ids.VERB_EMPLOYER_HISTORY}:1")
+    await h.slack.click(
+        REVIEWERS[4], card, ids.EMPLOYER_MENU_ACTION, selected=f"{ids.VERB_EMPLOYER_HISTORY}:1"
+    )
     modal = (await h.slack.wait_for(lambda: h.slack.open_views_for(REVIEWERS[4])))[0]
     text = str(modal.view["blocks"])
     assert "*Jobs requested*\\n6" in text
@@ -37,7 +51,9 @@ async def test_the_snapshot_counts_what_the_school_has_seen(harness: Harness) ->
 
 async def test_employer_command_offers_choices_when_several_match(harness: Harness) -> None:
     h = harness
-    await h.platform.send_employers([employer("emp_1", name="Northwind Traders"), employer("emp_2", name="Northwind Logistics")])
+    await h.platform.send_employers(
+        [employer("emp_1", name="Northwind Traders"), employer("emp_2", name="Northwind Logistics")]
+    )
     await h.settle()
     await h.slack.slash(REVIEWERS[0], "employer northwind", channel="C0REVIEW")
     choices = await h.slack.wait_for(lambda: h.slack.ephemerals_for(REVIEWERS[0]))
@@ -55,7 +71,9 @@ async def test_claim_and_take_over(harness: Harness) -> None:
     await h.slack.click(REVIEWERS[0], card, ids.CARD_MENU, selected=f"{ids.VERB_ASSIGN}:1")
     await h.settle()
     assert f"<@{REVIEWERS[0]}> is on it" in str(h.card_now(card).blocks)
-    await h.slack.click(REVIEWERS[1], h.card_now(card), ids.CARD_MENU, selected=f"{ids.VERB_ASSIGN}:1")
+    await h.slack.click(
+        REVIEWERS[1], h.card_now(card), ids.CARD_MENU, selected=f"{ids.VERB_ASSIGN}:1"
+    )
     await h.settle()
     assert f"<@{REVIEWERS[1]}> is on it" in str(h.card_now(card).blocks)
     assert f"took this over from <@{REVIEWERS[0]}>" in h.slack.thread(card)[-1].text

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -14,8 +13,13 @@ from tests.harness import ADMIN, REVIEWERS, employer, job, start_harness, stop_h
 
 
 def buttons(message) -> list[str]:  # type: ignore[no-untyped-def]
-    return [e["text"]["text"] for b in message.blocks if b["type"] == "actions"
-            for e in b["elements"] if e["type"] == "button"]
+    return [
+        e["text"]["text"]
+        for b in message.blocks
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["type"] == "button"
+    ]
 
 
 async def test_undo_within_the_window_and_not_after(tmp_path: Path) -> None:
@@ -24,7 +28,9 @@ async def test_undo_within_the_window_and_not_after(tmp_path: Path) -> None:
     try:
         await h.platform.send_employers(employer())
         await h.slack.click(ADMIN, await h.card("emp_123"), ids.APPROVE)
-        await h.platform.send_jobs([job("job_a", title="A", description="a"), job("job_b", title="B", description="b")])
+        await h.platform.send_jobs(
+            [job("job_a", title="A", description="a"), job("job_b", title="B", description="b")]
+        )
         await h.settle()
         card_a, card_b = await h.card("job_a"), await h.card("job_b")
         await h.slack.click(REVIEWERS[0], card_a, ids.APPROVE)
@@ -51,7 +57,9 @@ async def test_undo_within_the_window_and_not_after(tmp_path: Path) -> None:
         await h.settle()
         assert buttons(h.card_now(card_b)) == []
         await h.slack.click(REVIEWERS[0], stale_b, ids.UNDO)
-        late = await h.slack.wait_for(lambda: [e for e in h.slack.ephemerals_for(REVIEWERS[0]) if "window" in e.text])
+        late = await h.slack.wait_for(
+            lambda: [e for e in h.slack.ephemerals_for(REVIEWERS[0]) if "window" in e.text]
+        )
         assert "undo window (10 minutes) has ended" in late[0].text
         b = await h.repo.find_request(Kind.JOB, "job_b")
         assert b is not None and b.state is State.APPROVED

@@ -22,6 +22,16 @@ DESCRIPTIONS = {
     "run": "Run the bot: Slack endpoint, inbound API, /healthz and /metrics on one port.",
     "check": "Validate the configuration, call Slack's auth.test, and say what is missing.",
     "import": "Import employer or job requests from a CSV, JSON or NDJSON file (idempotent).",
+    "export": "Export data for use outside Slack (contacts for outreach).",
+    "export contacts": (
+        "Write, as CSV, the contacts (recruiters) to reach for outreach: every contact carrying "
+        "the label AND every contact of an employer carrying it, once each, sorted by employer. "
+        "Columns: name, email, phone, employer, employer_id, contact_id, labels (the contact's "
+        "and its employer's, separated by '; '). Cells starting with = + - @ (or a tab or a "
+        "carriage return) get a leading apostrophe, so spreadsheets show them as text instead "
+        "of running them as formulas. Files are UTF-8 with a byte order mark (Excel reads "
+        "accents right); standard output has none."
+    ),
 }
 
 
@@ -48,6 +58,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="what the file holds (guessed from its fields when omitted)",
     )
     importing.add_argument("--no-progress", action="store_true", help="no progress bar")
+    exporting = commands.add_parser(
+        "export", help=DESCRIPTIONS["export"], description=DESCRIPTIONS["export"]
+    )
+    what = exporting.add_subparsers(dest="what", metavar="WHAT")
+    what.required = True
+    contacts = what.add_parser(
+        "contacts", help="contacts by label, as CSV", description=DESCRIPTIONS["export contacts"]
+    )
+    contacts.add_argument("--label", required=True, metavar="NAME", help="the label (any case)")
+    contacts.add_argument(
+        "--output", type=Path, metavar="FILE", help="write here instead of standard output"
+    )
     return parser
 
 
@@ -90,6 +112,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(
             import_file(settings, args.file, args.kind, progress=not args.no_progress)
         )
+    if args.command == "export":
+        from bot.cli.export import export_contacts
+
+        return export_contacts(settings, args.label, args.output)
     return EXIT_CONFIG
 
 

@@ -15,7 +15,9 @@ MAX_THREAD_ENTRIES = 25
 
 def _line(entry: HistoryEntry) -> str:
     icon = ":speech_balloon:" if entry.kind == "note" else "•"
-    detail = f"\n>{untrusted(entry.detail, 600).replace(chr(10), chr(10) + '>')}" if entry.detail else ""
+    detail = (
+        f"\n>{untrusted(entry.detail, 600).replace(chr(10), chr(10) + '>')}" if entry.detail else ""
+    )
     return f"{icon} {when(entry.at)} — {mention(entry.who)} {untrusted(entry.what, 200)}{detail}"
 
 
@@ -34,8 +36,10 @@ def _sections(lines: list[str], limit: int) -> list[Block]:
 
 def history_modal(request: ReviewRequest, entries: list[HistoryEntry]) -> dict[str, Any]:
     blocks: list[Block] = [
-        section(f"*{untrusted(request.title, 200)}* · {request.kind.value} `{untrusted(request.upstream_id, 100)}`"
-                f" · now *{request.state.value.replace('_', ' ')}*"),
+        section(
+            f"*{untrusted(request.title, 200)}* · {request.kind.value} `{untrusted(request.upstream_id, 100)}`"
+            f" · now *{request.state.value.replace('_', ' ')}*"
+        ),
     ]
     body = _sections([_line(e) for e in entries], MAX_VIEW_SECTIONS)
     if len(body) == MAX_VIEW_SECTIONS:
@@ -53,7 +57,9 @@ def history_thread_message(entries: list[HistoryEntry]) -> dict[str, Any]:
     shown = entries[-MAX_THREAD_ENTRIES:]
     lines = [_line(e) for e in shown]
     if len(entries) > len(shown):
-        lines.insert(0, f"_…{len(entries) - len(shown)} earlier entries (open History from the card's menu)_")
+        lines.insert(
+            0, f"_…{len(entries) - len(shown)} earlier entries (open History from the card's menu)_"
+        )
     blocks = _sections(lines, 40) or [section("Nothing has happened yet.")]
     text = f"History: {len(entries)} entries"
     return {"text": text, "blocks": blocks}

@@ -173,5 +173,9 @@ def render_wave_message(wave: list[dict[str, Any]], *, source: str) -> dict[str,
     text = f":ocean: *Possibly the same wave* as {source} ({len(wave)} open):\n" + "\n".join(lines)
     blocks: list[Block] = [section(text)]
     if len(ids_value) <= 2000:
-        blocks.append(actions(button(f"Decline these {len(wave)}", ids.WAVE_DECLINE, ids_value, style="danger")))
+        blocks.append(
+            actions(
+                button(f"Decline these {len(wave)}", ids.WAVE_DECLINE, ids_value, style="danger")
+            )
+        )
     return {"text": text[:3000], "blocks": blocks}

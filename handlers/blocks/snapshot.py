@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from handlers.blocks.common import MODAL_TITLE, Block, context, divider, plain_text, section
 from handlers.blocks.cards import EMPLOYER_BADGE
+from handlers.blocks.common import MODAL_TITLE, Block, context, divider, plain_text, section
 from handlers.mrkdwn import escape, mention, untrusted, when
 from storage.snapshot import EmployerSnapshot
 

@@ -66,8 +66,12 @@ def _describe(entry: AuditEntry) -> str:
     if entry.action == "hold_expired":
         return ":hourglass: The hold expired without an answer; the request is back in the queue."
     if entry.action == "removed":
-        actions = ", ".join(escape(str(a)).replace("_", " ") for a in entry.details.get("actions", []))
-        return f":no_entry: The platform's trust & safety team acted ({actions}); removed from review."
+        actions = ", ".join(
+            escape(str(a)).replace("_", " ") for a in entry.details.get("actions", [])
+        )
+        return (
+            f":no_entry: The platform's trust & safety team acted ({actions}); removed from review."
+        )
     if entry.action == "reported":
         category = escape(str(entry.details.get("category", "")))
         return f":rotating_light: {who} reported this to trust & safety ({category})."

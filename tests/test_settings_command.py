@@ -1,0 +1,121 @@
+"""`/jobgate settings`: everyone on staff reads them; admins change them, validated, at once."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bot.setting_values import SettingInputError, format_setting, parse_setting
+from bot.workspace import WorkspaceSettings
+from handlers import ids
+from tests.conversation import audit_rows, refusals, say
+from tests.harness import ADMIN, REVIEWERS, STAFF, Harness, employer, job
+
+REVIEWER = REVIEWERS[0]
+
+
+@pytest.fixture
+def h(harness: Harness) -> Harness:
+    return harness
+
+
+async def test_settings_lists_every_value(h: Harness) -> None:
+    listing = await say(h, REVIEWER, "settings")
+    for key in WorkspaceSettings.model_fields:
+        assert f"`{key}`" in listing
+    assert "`default_roles` = `post_jobs,post_events,post_interview_schedules`" in listing
+    assert "`digest_days` = `mon,tue,wed,thu,fri`" in listing
+    assert "settings set" not in listing  # how to change them is for admins
+    assert "settings set <key> <value>" in await say(h, ADMIN, "settings")
+
+
+async def test_changed_default_roles_reach_the_next_employer_approval(h: Harness) -> None:
+    answer = await say(h, ADMIN, "settings set default_roles post_jobs, post_events")
+    assert "`default_roles` is now `post_jobs,post_events`" in answer
+    assert "was `post_jobs,post_events,post_interview_schedules`" in answer
+    await h.platform.send_employers(employer())
+    card = await h.card("emp_123")
+    assert "post_interview_schedules" not in str(card.blocks)  # the card shows the roles
+    await h.slack.click(REVIEWER, card, ids.APPROVE)
+    await h.settle()
+    approved = h.platform.events_of_type("employer.approved")
+    assert approved[-1]["data"]["roles"] == ["post_jobs", "post_events"]
+    [(details,)] = await audit_rows(
+        h, "SELECT details FROM audit WHERE action = 'setting_changed' AND actor = ?", ADMIN
+    )
+    assert json.loads(details)["after"] == ["post_jobs", "post_events"]
+
+
+async def test_settings_take_effect_without_a_restart(h: Harness) -> None:
+    assert "`undo_window_minutes` is now `0`" in await say(
+        h, ADMIN, "settings set undo_window_minutes 0"
+    )
+    await h.platform.send_employers(employer())
+    card = await h.card("emp_123")
+    await h.slack.click(REVIEWER, card, ids.APPROVE)
+    await h.settle()
+    assert "Undo" not in str(h.card_now(card).blocks)
+    assert "`first_job_needs_review` is now `off`" in await say(
+        h, ADMIN, "settings set first_job_needs_review off"
+    )
+    settings = await h.repo.get_workspace_settings()
+    assert settings.undo_window_minutes == 0 and settings.first_job_needs_review is False
+
+
+@pytest.mark.parametrize(
+    ("command", "problem"),
+    [
+        ("settings set undo_window_minutes 5000", "less than or equal to 1440"),
+        ("settings set undo_window_minutes five", "can't be `five`"),
+        ("settings set digest_time 25:00", "`25:00` is not allowed"),
+        ("settings set default_roles Post Jobs", "`Post Jobs` is not allowed"),
+        ("settings set first_job_needs_review maybe", "use on or off"),
+        ("settings set digest_days mon,funday", "can't be `mon,funday`"),
+        ("settings set colour blue", "There is no setting `colour`"),
+        ("settings set undo_window_minutes", "Give a value"),
+    ],
+)
+async def test_an_invalid_value_is_named_and_changes_nothing(
+    h: Harness, command: str, problem: str
+) -> None:
+    answer = await say(h, ADMIN, command)
+    assert problem in answer
+    assert await h.repo.get_workspace_settings() == WorkspaceSettings()
+    assert await audit_rows(h, "SELECT id FROM audit WHERE action = 'setting_changed'") == []
+
+
+async def test_only_admins_change_settings(h: Harness) -> None:
+    assert "admin list" in await say(h, REVIEWER, "settings set undo_window_minutes 1")
+    assert "reviewer list" in await say(h, STAFF, "settings")
+    assert "admin list" in await say(h, STAFF, "settings set undo_window_minutes 1")
+    assert await h.repo.get_workspace_settings() == WorkspaceSettings()
+    assert await refusals(h) == ["settings set", "settings show", "settings set"]
+
+
+async def test_a_trusted_employers_first_job_follows_the_setting(h: Harness) -> None:
+    await say(h, ADMIN, "settings set first_job_needs_review off")
+    await h.platform.send_employers(employer())
+    card = await h.card("emp_123")
+    await h.slack.click(ADMIN, card, ids.APPROVE)
+    await h.settle()
+    await say(h, ADMIN, "trust emp_123")
+    await h.platform.send_jobs(job("job_first"))
+    await h.settle()
+    assert [e["data"]["id"] for e in h.platform.events_of_type("job.approved")] == ["job_first"]
+
+
+def test_typed_values_round_trip() -> None:
+    settings = WorkspaceSettings(
+        default_roles=("post_jobs",), digest_days=(0, 2, 4), digest_time="07:30"
+    )
+    for key in WorkspaceSettings.model_fields:
+        shown = format_setting(key, getattr(settings, key))
+        assert WorkspaceSettings.model_validate({key: parse_setting(key, shown)}) == (
+            WorkspaceSettings(**{key: getattr(settings, key)})
+        )
+    assert parse_setting("digest_days", "Mon, wednesday,4") == (0, 2, 4)
+    assert parse_setting("digest_time", "default") is None
+    assert parse_setting("default_roles", "none") == ()
+    with pytest.raises(SettingInputError):
+        parse_setting("quiet_digest", "sometimes")
