@@ -21,10 +21,10 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.delivery import Deliverer, DeliveryPolicy
 from bot.health import health_routes
+from bot.jobs import DigestPlace
 from bot.metrics import Metrics
 from bot.pacing import SlackPacing
 from bot.platform_client import WebhookSender
-from bot.jobs import DigestPlace
 from bot.scheduler import Scheduler
 from bot.screener import Screener
 from bot.services import Services

@@ -42,15 +42,25 @@ class Scheduler:
         at = self._place.time_for(workspace)
         days = ",".join(WEEKDAYS[d] for d in sorted(set(workspace.digest_days))) or "mon"
         self._scheduler.add_job(
-            self._run, CronTrigger(day_of_week=days, hour=at.hour, minute=at.minute,
-                                   timezone=self._place.zone),
-            args=["digest", self.digest], id=DIGEST_JOB, replace_existing=True,
-            coalesce=True, max_instances=1, misfire_grace_time=3600,
+            self._run,
+            CronTrigger(
+                day_of_week=days, hour=at.hour, minute=at.minute, timezone=self._place.zone
+            ),
+            args=["digest", self.digest],
+            id=DIGEST_JOB,
+            replace_existing=True,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=3600,
         )
         self._scheduler.add_job(
-            self._run, IntervalTrigger(seconds=self._tick_seconds),
-            args=["minute", self.minute], id=TICK_JOB, replace_existing=True,
-            coalesce=True, max_instances=1,
+            self._run,
+            IntervalTrigger(seconds=self._tick_seconds),
+            args=["minute", self.minute],
+            id=TICK_JOB,
+            replace_existing=True,
+            coalesce=True,
+            max_instances=1,
         )
         self._scheduler.start()
         await self._run("startup", self.minute)

@@ -14,12 +14,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.models import State, Via
 from bot.policy import Role, compose_employer_message
+from bot.services import Services
 from handlers import ids
 from handlers.actions import blocker_text
 from handlers.blocks.modals import decline_modal, hold_modal, notice_modal
-from handlers.interaction import Submission, check_allowed, parse_submission, services_of
-from bot.services import Services
 from handlers.blocks.reports import render_wave_message
+from handlers.interaction import Submission, check_allowed, parse_submission, services_of
 from storage.decisions import Decided, DecisionCommand, UnknownReason
 from storage.outbox import card_lane
 
@@ -95,8 +95,10 @@ async def post_wave(services: Services, request_id: int) -> None:
     if wave:
         message = render_wave_message(wave, source="this request")
         await services.repo.enqueue_message(
-            lane=card_lane(request_id), kind="thread",
-            payload={"request_id": request_id, **message}, now=services.clock.now(),
+            lane=card_lane(request_id),
+            kind="thread",
+            payload={"request_id": request_id, **message},
+            now=services.clock.now(),
         )
 
 

@@ -32,7 +32,9 @@ def find_employers(conn: sqlite3.Connection, query: str) -> list[EmployerRecord]
         return [employer_from_row(row) for row in same[:MAX_MATCHES]]
     words = key.split()
     like = " AND ".join("name_key LIKE ? ESCAPE '\\'" for _ in words)
-    patterns = ["%" + w.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%" for w in words]
+    patterns = [
+        "%" + w.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%" for w in words
+    ]
     rows = conn.execute(f"SELECT * FROM employers WHERE {like} LIMIT 200", patterns).fetchall()
     if not rows:
         # close spellings: compare with every name sharing the first letter (small tables)
