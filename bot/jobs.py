@@ -169,3 +169,44 @@ async def flush_report_notifications(repo: Repository, channel: str, now: dateti
 async def follow_up_holds(repo: Repository, now: datetime) -> HoldRound:
     """Remind employers on their follow-up day; expire holds past their expiry."""
     return await repo.follow_up_holds(now)
+
+
+async def post_digest_now(
+    repo: Repository, place: DigestPlace, now: datetime, *, force: bool
+) -> DigestOutcome:
+    """`jobgate digest`: today's digest now, whatever the hour, unless today's was already
+    handled; `force` posts another and says so."""
+    facts = await build_digest(repo, place, now)
+    today = now.astimezone(place.zone).date()
+    message = render_digest(facts)
+    summary = "\n".join(digest_lines(facts))
+    if force:
+        await repo.claim_digest(
+            digest_date=today,
+            channel=place.channel,
+            kind="forced",
+            due_at=None,
+            now=now,
+            message=message,
+            summary=summary,
+        )
+        return DigestOutcome(
+            DigestResult.FORCED, f"posted an extra digest for {today} (--force)", facts
+        )
+    claimed = await repo.claim_digest(
+        digest_date=today,
+        channel=place.channel,
+        kind="scheduled",
+        due_at=None,
+        now=now,
+        message=message,
+        summary=summary,
+    )
+    if not claimed:
+        sent = await repo.digest_sent_on(today, place.channel)
+        return DigestOutcome(
+            DigestResult.ALREADY_SENT,
+            f"today's digest was already handled ({sent}); use --force to post another",
+            facts,
+        )
+    return DigestOutcome(DigestResult.SENT, f"posted the digest for {today}", facts)

@@ -23,6 +23,10 @@ DESCRIPTIONS = {
     "check": "Validate the configuration, call Slack's auth.test, and say what is missing.",
     "import": "Import employer or job requests from a CSV, JSON or NDJSON file (idempotent).",
     "export": "Export data for use outside Slack (contacts for outreach).",
+    "digest": (
+        "Post today's digest now (once a day: a second run says it was already sent), or print "
+        "it. --force posts another one and says so."
+    ),
     "export contacts": (
         "Write, as CSV, the contacts (recruiters) to reach for outreach: every contact carrying "
         "the label AND every contact of an employer carrying it, once each, sorted by employer. "
@@ -58,6 +62,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="what the file holds (guessed from its fields when omitted)",
     )
     importing.add_argument("--no-progress", action="store_true", help="no progress bar")
+    digest = commands.add_parser(
+        "digest", help=DESCRIPTIONS["digest"], description=DESCRIPTIONS["digest"]
+    )
+    digest.add_argument(
+        "--print", action="store_true", dest="print_only", help="print it; post nothing"
+    )
+    digest.add_argument("--force", action="store_true", help="post even if today's was sent")
     exporting = commands.add_parser(
         "export", help=DESCRIPTIONS["export"], description=DESCRIPTIONS["export"]
     )
@@ -112,6 +123,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(
             import_file(settings, args.file, args.kind, progress=not args.no_progress)
         )
+    if args.command == "digest":
+        from bot.cli.digest import post_digest, print_digest
+
+        if args.print_only:
+            return asyncio.run(print_digest(settings))
+        return asyncio.run(post_digest(settings, force=args.force))
     if args.command == "export":
         from bot.cli.export import export_contacts
 
