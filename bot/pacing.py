@@ -11,8 +11,9 @@ class SlackPacing:
     """Rates in calls per second. Slack: chat.postMessage about 1/s per channel with short
     bursts; chat.update and views.* are Tier 3 (50+ per minute) per workspace."""
 
-    post_per_channel: float = 1.0
-    post_burst: float = 3.0
+    # a little under Slack's limits, so the two clocks never disagree into a 429
+    post_per_channel: float = 0.95
+    post_burst: float = 2.0
     update_per_workspace: float = 0.8
     update_burst: float = 5.0
     other_per_workspace: float = 0.8

@@ -78,73 +78,112 @@ def set_card(conn: sqlite3.Connection, request_id: int, channel: str, ts: str) -
     )
 
 
-def _upsert_employer_for(
-    conn: sqlite3.Connection, submission: EmployerSubmission | JobSubmission, now: datetime
-) -> tuple[int, EmployerStatus]:
-    stamp = to_db(now)
-    if isinstance(submission, EmployerSubmission):
-        upstream_id, name, website = submission.id, submission.name, submission.website
-        profile = (submission.industry, submission.size, submission.location)
-    else:
-        upstream_id = submission.employer.id
-        name, website = submission.employer.name or submission.employer.id, None
-        profile = (None, None, None)
-    row = conn.execute(
-        "SELECT id, status FROM employers WHERE upstream_id = ?", (upstream_id,)
-    ).fetchone()
-    if row is None:
-        status = (
-            EmployerStatus.PENDING
-            if isinstance(submission, EmployerSubmission)
-            else EmployerStatus.UNREVIEWED
-        )
-        cursor = conn.execute(
-            "INSERT INTO employers (upstream_id, name, name_key, status, website, industry, size,"
-            " location, first_seen_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (upstream_id, name, name_key(name), status.value, website, *profile, stamp, stamp),
-        )
-        assert cursor.lastrowid is not None
-        return cursor.lastrowid, status
-    if isinstance(submission, EmployerSubmission):
-        conn.execute(
-            "UPDATE employers SET name = ?, name_key = ?, website = ?, industry = ?, size = ?,"
-            " location = ?, updated_at = ? WHERE id = ?",
-            (name, name_key(name), website, *profile, stamp, row["id"]),
-        )
-    return row["id"], EmployerStatus(row["status"])
+class _Batch:
+    """Per-call caches, so an array from one employer costs one employer and one contact
+    look-up, not one per item."""
+
+    def __init__(self, conn: sqlite3.Connection, now: datetime) -> None:
+        self.conn = conn
+        self.now = now
+        self.stamp = to_db(now)
+        self.employers: dict[str, tuple[int, EmployerStatus]] = {}
+        self.contacts: dict[str, int] = {}
+
+    def employer_for(
+        self, submission: EmployerSubmission | JobSubmission
+    ) -> tuple[int, EmployerStatus]:
+        if isinstance(submission, EmployerSubmission):
+            upstream_id, name, website = submission.id, submission.name, submission.website
+            profile = (submission.industry, submission.size, submission.location)
+        else:
+            upstream_id = submission.employer.id
+            if upstream_id in self.employers:
+                return self.employers[upstream_id]
+            name, website = submission.employer.name or submission.employer.id, None
+            profile = (None, None, None)
+        row = self.conn.execute(
+            "SELECT id, status FROM employers WHERE upstream_id = ?", (upstream_id,)
+        ).fetchone()
+        if row is None:
+            status = (
+                EmployerStatus.PENDING
+                if isinstance(submission, EmployerSubmission)
+                else EmployerStatus.UNREVIEWED
+            )
+            cursor = self.conn.execute(
+                "INSERT INTO employers (upstream_id, name, name_key, status, website, industry,"
+                " size, location, first_seen_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    upstream_id,
+                    name,
+                    name_key(name),
+                    status.value,
+                    website,
+                    *profile,
+                    self.stamp,
+                    self.stamp,
+                ),
+            )
+            assert cursor.lastrowid is not None
+            found = (cursor.lastrowid, status)
+        else:
+            if isinstance(submission, EmployerSubmission):
+                self.conn.execute(
+                    "UPDATE employers SET name = ?, name_key = ?, website = ?, industry = ?,"
+                    " size = ?, location = ?, updated_at = ? WHERE id = ?",
+                    (name, name_key(name), website, *profile, self.stamp, row["id"]),
+                )
+            found = (row["id"], EmployerStatus(row["status"]))
+        self.employers[upstream_id] = found
+        return found
+
+    def contact_for(self, contact: ContactIn | None, employer_id: int) -> int | None:
+        if contact is None:
+            return None
+        key = contact.id or (f"email:{contact.email.casefold()}" if contact.email else None)
+        if key is None:
+            return None
+        if key in self.contacts:
+            return self.contacts[key]
+        row = self.conn.execute(
+            "INSERT INTO contacts (upstream_id, employer_id, name, email, phone, email_domain,"
+            " phone_key, first_seen_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (upstream_id) DO UPDATE SET employer_id = excluded.employer_id,"
+            " name = COALESCE(excluded.name, name), email = COALESCE(excluded.email, email),"
+            " phone = COALESCE(excluded.phone, phone),"
+            " email_domain = COALESCE(excluded.email_domain, email_domain),"
+            " phone_key = COALESCE(excluded.phone_key, phone_key), updated_at = excluded.updated_at"
+            " RETURNING id",
+            (
+                key,
+                employer_id,
+                contact.name,
+                contact.email,
+                contact.phone,
+                email_domain(contact.email),
+                phone_key(contact.phone),
+                self.stamp,
+                self.stamp,
+            ),
+        ).fetchone()
+        self.contacts[key] = int(row[0])
+        return self.contacts[key]
 
 
-def _upsert_contact(
-    conn: sqlite3.Connection, contact: ContactIn | None, employer_id: int, now: datetime
-) -> int | None:
-    if contact is None:
-        return None
-    key = contact.id or (f"email:{contact.email.casefold()}" if contact.email else None)
-    if key is None:
-        return None
-    stamp = to_db(now)
-    row = conn.execute(
-        "INSERT INTO contacts (upstream_id, employer_id, name, email, phone, email_domain,"
-        " phone_key, first_seen_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-        " ON CONFLICT (upstream_id) DO UPDATE SET employer_id = excluded.employer_id,"
-        " name = COALESCE(excluded.name, name), email = COALESCE(excluded.email, email),"
-        " phone = COALESCE(excluded.phone, phone),"
-        " email_domain = COALESCE(excluded.email_domain, email_domain),"
-        " phone_key = COALESCE(excluded.phone_key, phone_key), updated_at = excluded.updated_at"
-        " RETURNING id",
-        (
-            key,
-            employer_id,
-            contact.name,
-            contact.email,
-            contact.phone,
-            email_domain(contact.email),
-            phone_key(contact.phone),
-            stamp,
-            stamp,
-        ),
-    ).fetchone()
-    return int(row[0])
+def _existing(
+    conn: sqlite3.Connection, kind: Kind, upstream_ids: list[str]
+) -> dict[str, sqlite3.Row]:
+    found: dict[str, sqlite3.Row] = {}
+    for start in range(0, len(upstream_ids), 500):
+        chunk = upstream_ids[start : start + 500]
+        marks = ",".join("?" for _ in chunk)
+        for row in conn.execute(
+            "SELECT id, upstream_id, state, payload, card_ts FROM requests"
+            f" WHERE kind = ? AND upstream_id IN ({marks})",
+            (kind.value, *chunk),
+        ):
+            found[row["upstream_id"]] = row
+    return found
 
 
 def ingest_submissions(
@@ -153,68 +192,100 @@ def ingest_submissions(
     submissions: list[EmployerSubmission | JobSubmission],
     now: datetime,
 ) -> list[IngestResult]:
-    """Upsert every submission by upstream id, with its audit rows and card/webhook outbox rows."""
-    return [_ingest_one(conn, kind, submission, now) for submission in submissions]
+    """Upsert every submission by upstream id, with its audit rows (and, for changes, thread
+    replies). New requests are written with one statement each for the whole array."""
+    batch = _Batch(conn, now)
+    existing = _existing(conn, kind, [s.id for s in submissions])
+    results: dict[str, IngestResult] = {}
+    fresh: list[tuple[EmployerSubmission | JobSubmission, int, EmployerStatus, int | None]] = []
+    for submission in submissions:
+        employer_id, status = batch.employer_for(submission)
+        contact_id = batch.contact_for(submission.contact, employer_id)
+        row = existing.get(submission.id)
+        if row is None:
+            fresh.append((submission, employer_id, status, contact_id))
+        else:
+            results[submission.id] = _update_one(
+                conn, kind, submission, row, employer_id, contact_id, now
+            )
+    results.update(_insert_new(conn, kind, fresh, now))
+    return [results[s.id] for s in submissions]
 
 
-def _ingest_one(
+def _columns(
+    submission: EmployerSubmission | JobSubmission,
+) -> tuple[str, str | None, str | None, str]:
+    """(title, location, apply domain, payload JSON) as stored."""
+    if isinstance(submission, EmployerSubmission):
+        title, apply_domain = submission.name, None
+    else:
+        title, apply_domain = submission.title, url_domain(submission.apply_url)
+    return title, submission.location, apply_domain, json.dumps(submission.model_dump(mode="json"))
+
+
+def _insert_new(
     conn: sqlite3.Connection,
     kind: Kind,
-    submission: EmployerSubmission | JobSubmission,
+    fresh: list[tuple[EmployerSubmission | JobSubmission, int, EmployerStatus, int | None]],
     now: datetime,
-) -> IngestResult:
+) -> dict[str, IngestResult]:
+    if not fresh:
+        return {}
     stamp = to_db(now)
-    employer_id, employer_status = _upsert_employer_for(conn, submission, now)
-    contact_id = _upsert_contact(conn, submission.contact, employer_id, now)
-    payload = submission.model_dump(mode="json")
-    title = submission.name if isinstance(submission, EmployerSubmission) else submission.title
-    location = submission.location
-    apply_domain = (
-        url_domain(submission.apply_url) if isinstance(submission, JobSubmission) else None
-    )
-    requested_at = to_db(submission.requested_at) if submission.requested_at else None
-    existing = conn.execute(
-        "SELECT id, state, payload, card_ts FROM requests WHERE kind = ? AND upstream_id = ?",
-        (kind.value, submission.id),
-    ).fetchone()
-
-    if existing is None:
-        cursor = conn.execute(
-            "INSERT INTO requests (kind, upstream_id, employer_id, contact_id, state, title,"
-            " location, apply_domain, payload, requested_at, received_at, updated_at, screening)"
-            " VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, 'pending')",
+    conn.executemany(
+        "INSERT INTO requests (kind, upstream_id, employer_id, contact_id, state, title,"
+        " location, apply_domain, payload, requested_at, received_at, updated_at, screening)"
+        " VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, 'pending')",
+        [
             (
                 kind.value,
                 submission.id,
                 employer_id,
                 contact_id,
-                title,
-                location,
-                apply_domain,
-                json.dumps(payload),
-                requested_at,
+                *_columns(submission),
+                to_db(submission.requested_at) if submission.requested_at else None,
                 stamp,
                 stamp,
-            ),
-        )
-        request_id = cursor.lastrowid
-        assert request_id is not None
-        insert_audit(
-            conn,
-            request_id=request_id,
-            employer_id=employer_id,
-            action="received",
-            to_state=State.PENDING.value,
-            actor=PLATFORM_ACTOR,
-            via=Via.API,
-            at=now,
-        )
+            )
+            for submission, employer_id, _, contact_id in fresh
+        ],
+    )
+    ids = {
+        row["upstream_id"]: row["id"]
+        for row in _existing(conn, kind, [f[0].id for f in fresh]).values()
+    }
+    conn.executemany(
+        "INSERT INTO audit (request_id, employer_id, action, to_state, actor, via, at)"
+        " VALUES (?, ?, 'received', 'pending', ?, 'api', ?)",
+        [
+            (ids[submission.id], employer_id, PLATFORM_ACTOR, stamp)
+            for submission, employer_id, _, _ in fresh
+        ],
+    )
+    results = {}
+    for submission, _, status, _ in fresh:
+        request_id = ids[submission.id]
         # the screener posts the card once the request is screened (bot/screener.py)
         state = State.PENDING
-        if kind is Kind.JOB and auto_decline_for_employer(employer_status):
+        if kind is Kind.JOB and auto_decline_for_employer(status):
             state = auto_decline_for_blocked_employer(conn, request_id, now)
-        return IngestResult(request_id, kind, submission.id, state, "created")
+        results[submission.id] = IngestResult(request_id, kind, submission.id, state, "created")
+    return results
 
+
+def _update_one(
+    conn: sqlite3.Connection,
+    kind: Kind,
+    submission: EmployerSubmission | JobSubmission,
+    existing: sqlite3.Row,
+    employer_id: int,
+    contact_id: int | None,
+    now: datetime,
+) -> IngestResult:
+    stamp = to_db(now)
+    title, location, apply_domain, payload_json = _columns(submission)
+    payload = json.loads(payload_json)
+    requested_at = to_db(submission.requested_at) if submission.requested_at else None
     request_id = existing["id"]
     before = json.loads(existing["payload"])
     changes = describe_changes(before, payload)
@@ -234,7 +305,7 @@ def _ingest_one(
         " hold_reminded_at = CASE WHEN ? THEN NULL ELSE hold_reminded_at END"
         " WHERE id = ?",
         (
-            json.dumps(payload),
+            payload_json,
             existing["payload"],
             title,
             location,

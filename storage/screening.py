@@ -87,7 +87,9 @@ def list_pending_screening(
 ) -> list[ScreeningInput]:
     """Requests waiting for local screening ('pending') or for their URL check ('urls')."""
     rows = conn.execute(
-        REQUEST_SELECT + " WHERE r.screening = ? ORDER BY r.id LIMIT ?", (stage, limit)
+        # the second condition lets SQLite use the partial index of unscreened requests
+        REQUEST_SELECT + " WHERE r.screening = ? AND r.screening != 'done' ORDER BY r.id LIMIT ?",
+        (stage, limit),
     ).fetchall()
     return [ScreeningInput(request_from_row(row), row["e_website"]) for row in rows]
 
