@@ -17,10 +17,12 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.bulk import progress_update_due
 from bot.clock import Clock
 from bot.metrics import Metrics
 from bot.pacing import Pacer, SlackPacing
 from bot.platform_client import Verdict, WebhookSender, parse_retry_after
+from handlers.blocks.bulk import render_bulk_progress
 from handlers.blocks.cards import render_card
 from handlers.blocks.reports import render_report_card
 from handlers.blocks.threads import render_thread_reply
@@ -30,7 +32,7 @@ from storage.repository import Repository
 
 log = logging.getLogger(__name__)
 
-SLACK_KINDS = ("card", "thread", "message", "dm", "report_card")
+SLACK_KINDS = ("card", "thread", "message", "dm", "report_card", "progress")
 WEBHOOK_KINDS = ("webhook",)
 WEBHOOK_DISABLED_KEY = "webhook_disabled"
 # Slack errors that no retry can fix: the message itself is wrong.
@@ -59,6 +61,10 @@ class DeliveryPolicy:
     slack_slots: int = 16
     webhook_slots: int = 16
     idle_poll_s: float = 0.5
+    # a bulk run's progress message: looked at this often, updated when this many more cards
+    # are done (and at the end), so it costs a sliver of the chat.update budget
+    progress_check_s: float = 2.0
+    progress_every_cards: int = 25
 
 
 @dataclass
@@ -253,6 +259,8 @@ class Deliverer:
                 await self._deliver_message(item)
             elif item.kind == "report_card":
                 await self._deliver_report_card(item)
+            elif item.kind == "progress":
+                await self._deliver_progress(item)
             else:
                 await self._repo.settle_dead(item, f"unknown outbox kind {item.kind!r}")
         except SlackApiError as exc:
@@ -272,14 +280,14 @@ class Deliverer:
             await self._repo.settle_dead(item, f"request {request_id} no longer exists")
             return
         now = self._clock.now()
-        message = render_card(facts, now)
         request = facts.request
+        # paced before rendering: a deferred card is rendered again when it is sent
         if request.card_ts and request.card_channel:
             if await self._paced(item, "chat.update", request.card_channel):
                 return
             try:
                 await self._slack.chat_update(
-                    channel=request.card_channel, ts=request.card_ts, **message
+                    channel=request.card_channel, ts=request.card_ts, **render_card(facts, now)
                 )
             except SlackApiError as exc:
                 if exc.response.get("error") == "message_not_found":
@@ -303,7 +311,7 @@ class Deliverer:
             channel=channel,
             unfurl_links=False,
             unfurl_media=False,
-            **_marked(message, item.message_id),
+            **_marked(render_card(facts, now), item.message_id),
         )
         self._metrics.slack_calls.labels("chat.postMessage", "ok").inc()
         posted = (str(answer["channel"]), str(answer["ts"]))
@@ -345,6 +353,70 @@ class Deliverer:
             found = str(answer["ts"])
         await self._repo.set_report_card(report_id, channel, found)
         await self._repo.settle_delivered(item, self._clock.now())
+
+    async def _deliver_progress(self, item: OutboxItem) -> None:
+        """A bulk run's one progress message: posted at the start, then updated in place every
+        `progress_every_cards` cards and at the end; the item waits between looks."""
+        bulk_id = int(item.payload["bulk_id"])
+        progress = await self._repo.load_bulk_progress(bulk_id)
+        if progress is None:
+            await self._repo.settle_dead(item, f"bulk run {bulk_id} no longer exists")
+            return
+        run = progress.run
+        posted = run.message_ts is not None and run.channel is not None
+        if posted and not progress_update_due(progress, self.policy.progress_every_cards):
+            await self._look_again(item)
+            return
+        message = render_bulk_progress(progress, confirmed=item.payload.get("confirmed"))
+        channel, ts = run.channel or self._review_channel, run.message_ts
+        if ts is not None:
+            if await self._paced(item, "chat.update", channel):
+                return
+            await self._slack.chat_update(channel=channel, ts=ts, **message)
+        else:
+            ts = await self._find_earlier_post(item, channel, thread_ts=None)
+            if ts is None:
+                if await self._paced(item, "chat.postMessage", channel):
+                    return
+                try:
+                    answer = await self._slack.chat_postMessage(
+                        channel=channel, **_marked(message, item.message_id)
+                    )
+                except SlackApiError as exc:
+                    if channel == self._review_channel or exc.response.get("error") not in (
+                        "not_in_channel",
+                        "channel_not_found",
+                        "is_archived",
+                    ):
+                        raise
+                    # the command ran where jobgate cannot post: use the review channel
+                    await self._repo.save_bulk_progress(
+                        bulk_id,
+                        shown=0,
+                        now=self._clock.now(),
+                        finished=False,
+                        channel=self._review_channel,
+                    )
+                    await self._retry(item, "posting progress in the review channel", at_least_s=0)
+                    return
+                channel, ts = str(answer["channel"]), str(answer["ts"])
+        await self._repo.save_bulk_progress(
+            bulk_id,
+            shown=progress.done,
+            now=self._clock.now(),
+            finished=progress.finished,
+            channel=channel,
+            message_ts=ts,
+        )
+        if progress.finished:
+            await self._repo.settle_delivered(item, self._clock.now())
+        else:
+            await self._look_again(item)
+
+    async def _look_again(self, item: OutboxItem) -> None:
+        later = self._clock.now() + timedelta(seconds=self.policy.progress_check_s)
+        await self._repo.defer_outbox_item(item, later)
+        self._schedule_wake(later)
 
     async def _deliver_thread(self, item: OutboxItem) -> None:
         request = await self._repo.get_request(int(item.payload["request_id"]))

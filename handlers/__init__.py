@@ -7,6 +7,7 @@ from slack_bolt.app.async_app import AsyncApp
 from handlers import (
     actions,
     admin_commands,
+    bulk,
     commands,
     employer_commands,
     events,
@@ -14,12 +15,13 @@ from handlers import (
     menus,
     post_on_behalf,
     reports,
+    searches,
     team_commands,
     views,
 )
 
 # modules that only add /jobgate subcommands (registered by importing them)
-SUBCOMMAND_MODULES = (employer_commands, team_commands)
+SUBCOMMAND_MODULES = (employer_commands, searches, team_commands)
 
 
 def register_all(app: AsyncApp) -> None:
@@ -32,6 +34,7 @@ def register_all(app: AsyncApp) -> None:
         reports,
         labels,
         admin_commands,
+        bulk,
         commands,
         events,
     ):

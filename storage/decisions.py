@@ -115,7 +115,7 @@ def apply_decision(
         details=dict(cmd.details),
     )
     if request.kind is Kind.EMPLOYER and cmd.outcome is State.DECLINED:
-        also.extend(_decline_jobs_of_employer(conn, request.employer.id, audit_id, now, settings))
+        also.extend(decline_jobs_of_employer(conn, request.employer.id, audit_id, now, settings))
     updated = get_request(conn, request.id)
     assert updated is not None
     return Decided(updated, audit_id, tuple(also))
@@ -138,69 +138,112 @@ def record_outcome(
     details: dict[str, object] | None = None,
 ) -> int:
     """State change, audit row, and the card update, thread reply and webhook it causes."""
+    return record_outcomes(
+        conn,
+        [request],
+        outcome,
+        actor,
+        via,
+        now,
+        settings=settings,
+        reasons=reasons,
+        message=message,
+        note=note,
+        hold_question=hold_question,
+        follow_up_days=follow_up_days,
+        details=details,
+    )[0]
+
+
+def record_outcomes(
+    conn: sqlite3.Connection,
+    requests: Sequence[ReviewRequest],
+    outcome: State,
+    actor: str,
+    via: Via,
+    now: datetime,
+    *,
+    settings: WorkspaceSettings,
+    reasons: Sequence[ReasonRef] = (),
+    message: str | None = None,
+    note: str | None = None,
+    hold_question: str | None = None,
+    follow_up_days: int | None = None,
+    details: dict[str, object] | None = None,
+    bulk_id: int | None = None,
+) -> list[int]:
+    """record_outcome for each of `requests` (each its own audit row and webhook), with the
+    state changes batched: a bulk run decides thousands in one transaction. In a bulk run
+    (`bulk_id`) the card rows carry the run id for its progress message, which stands for the
+    thread replies, and no undo-window refresh follows (no per-card Undo)."""
     follow_up_at = expires_at = None
     if outcome is State.ON_HOLD:
         follow_up_at = add_business_days(now, follow_up_days or settings.hold_follow_up_days)
         expires_at = add_business_days(now, settings.hold_expiry_days)
         message = hold_question or message
-    audit_details = dict(details or {})
-    if outcome is State.APPROVED and request.kind is Kind.EMPLOYER:
-        audit_details["roles"] = list(settings.default_roles)
-    audit_id = insert_audit(
-        conn,
-        request_id=request.id,
-        employer_id=request.employer.id,
-        action=outcome.value,
-        from_state=request.state.value,
-        to_state=outcome.value,
-        actor=actor,
-        via=via,
-        at=now,
-        reasons=reasons,
-        message=message,
-        note=note,
-        details=audit_details,
+    stamp = to_db(now)
+    audit_ids = []
+    for request in requests:
+        audit_details = dict(details or {})
+        if outcome is State.APPROVED and request.kind is Kind.EMPLOYER:
+            audit_details["roles"] = list(settings.default_roles)
+        audit_ids.append(
+            insert_audit(
+                conn,
+                request_id=request.id,
+                employer_id=request.employer.id,
+                action=outcome.value,
+                from_state=request.state.value,
+                to_state=outcome.value,
+                actor=actor,
+                via=via,
+                at=now,
+                reasons=reasons,
+                message=message,
+                note=note,
+                details=audit_details,
+            )
+        )
+    hold = (
+        (hold_question, to_db(follow_up_at), to_db(expires_at))
+        if follow_up_at is not None and expires_at is not None
+        else (None, None, None)
     )
-    changed = conn.execute(
+    changed = conn.executemany(
         "UPDATE requests SET state = ?, decided_at = ?, decided_by = ?, decided_via = ?,"
         " last_audit_id = ?, updated_at = ?, hold_question = ?, hold_follow_up_at = ?,"
         " hold_expires_at = ? WHERE id = ? AND state = ?",
-        (
-            outcome.value,
-            to_db(now),
-            actor,
-            via.value,
-            audit_id,
-            to_db(now),
-            hold_question if outcome is State.ON_HOLD else None,
-            to_db(follow_up_at) if follow_up_at else None,
-            to_db(expires_at) if expires_at else None,
-            request.id,
-            request.state.value,
-        ),
+        [
+            (outcome.value, stamp, actor, via.value, audit_id, stamp, *hold, r.id, r.state.value)
+            for r, audit_id in zip(requests, audit_ids, strict=True)
+        ],
     ).rowcount
-    if changed != 1:
-        raise RuntimeError(f"request {request.id} changed under a decision")
-    if request.kind is Kind.EMPLOYER:
-        conn.execute(
-            "UPDATE employers SET status = ?, updated_at = ? WHERE id = ?",
-            (employer_status_for(outcome).value, to_db(now), request.employer.id),
-        )
-    event = decision_event(
-        kind=request.kind,
-        upstream_id=request.upstream_id,
-        outcome=outcome,
-        actor=actor,
-        via=via,
-        at=now,
-        reasons=reasons,
-        message=message,
-        roles=settings.default_roles,
-        employer_upstream_id=request.employer.upstream_id,
-        hold_follow_up_at=follow_up_at,
+    if changed != len(requests):
+        raise RuntimeError("a request changed under a decision")
+    conn.executemany(
+        "UPDATE employers SET status = ?, updated_at = ? WHERE id = ?",
+        [
+            (employer_status_for(outcome).value, stamp, r.employer.id)
+            for r in requests
+            if r.kind is Kind.EMPLOYER
+        ],
     )
-    _enqueue_effects(conn, request.id, audit_id, event, now, settings)
-    return audit_id
+    for request, audit_id in zip(requests, audit_ids, strict=True):
+        event = decision_event(
+            kind=request.kind,
+            upstream_id=request.upstream_id,
+            outcome=outcome,
+            actor=actor,
+            via=via,
+            at=now,
+            reasons=reasons,
+            message=message,
+            roles=settings.default_roles,
+            employer_upstream_id=request.employer.upstream_id,
+            hold_follow_up_at=follow_up_at,
+        )
+        _enqueue_effects(conn, request.id, audit_id, event, now, settings, bulk_id)
+    return audit_ids
 
 
 def _enqueue_effects(
@@ -210,18 +253,23 @@ def _enqueue_effects(
     event: dict[str, object],
     now: datetime,
     settings: WorkspaceSettings,
+    bulk_id: int | None = None,
 ) -> None:
     lane = card_lane(request_id)
-    outbox.enqueue(conn, lane=lane, kind="card", payload={"request_id": request_id}, now=now)
-    outbox.enqueue(
-        conn,
-        lane=lane,
-        kind="thread",
-        payload={"request_id": request_id, "audit_id": audit_id},
-        now=now,
-    )
+    card: dict[str, object] = {"request_id": request_id}
+    if bulk_id is not None:
+        card["bulk_id"] = bulk_id
+    outbox.enqueue(conn, lane=lane, kind="card", payload=card, now=now)
+    if bulk_id is None:
+        outbox.enqueue(
+            conn,
+            lane=lane,
+            kind="thread",
+            payload={"request_id": request_id, "audit_id": audit_id},
+            now=now,
+        )
     outbox.enqueue(conn, lane=webhook_lane(request_id), kind="webhook", payload=event, now=now)
-    if settings.undo_window_minutes:
+    if settings.undo_window_minutes and bulk_id is None:
         # the Undo button leaves the card when the window ends
         outbox.enqueue(
             conn,
@@ -240,13 +288,14 @@ def _employer_request(conn: sqlite3.Connection, employer_id: int) -> ReviewReque
     return request_from_row(row) if row else None
 
 
-def _decline_jobs_of_employer(
+def decline_jobs_of_employer(
     conn: sqlite3.Connection,
     employer_id: int,
     cause_audit_id: int,
     now: datetime,
     settings: WorkspaceSettings,
 ) -> list[int]:
+    """An employer declined: its open jobs are declined too (employer_not_approved, auto)."""
     rows = conn.execute(
         REQUEST_SELECT + " WHERE r.kind = 'job' AND r.employer_id = ?"
         " AND r.state IN ('pending', 'on_hold') ORDER BY r.id",

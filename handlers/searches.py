@@ -1,0 +1,209 @@
+"""`/jobgate queue [saved search | filter]` and `/jobgate search save|list|delete|digest`:
+the queue as a private list linked to the cards, and named filters the team shares."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.filters import QUOTES, SYNTAX, Filter, FilterError, format_filter, parse_filter
+from bot.models import Via
+from bot.policy import Actor, Role
+from bot.searches import name_problem, split_name
+from handlers.blocks.queue import QUEUE_LINES, code, queue_answer, saved_search_list
+from handlers.commands import Invocation, subcommand
+from handlers.interaction import refusal_text
+from handlers.mrkdwn import escape, untrusted
+from storage.searches import TooManySearches
+
+SEARCH_USAGE = (
+    "*Saved searches* — named filters for `/jobgate queue`, `/jobgate bulk` and the digest:\n"
+    "• `/jobgate search save <name> <filter>` — save (or replace) a search; quote a name "
+    'with spaces: `search save "Austin jobs" kind:job location:austin`\n'
+    "• `/jobgate search list` — every saved search and how many requests it matches now\n"
+    "• `/jobgate search delete <name>`\n"
+    "• `/jobgate search digest <name> on|off` — admins: list it in the daily digest\n"
+    f"{SYNTAX}"
+)
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """What a command's `saved search | filter` argument means."""
+
+    filter: Filter
+    text: str
+    search_name: str | None = None
+
+
+def command_text(text: str) -> str:
+    """Slack sends `&`, `<` and `>` in slash command text as entities: `age:&gt;3d`."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def filter_error_text(exc: FilterError) -> str:
+    return f":warning: I can't read that filter. {escape(str(exc))}\n{SYNTAX}"
+
+
+async def say(invocation: Invocation, text: str) -> None:
+    await invocation.respond(text=text, response_type="ephemeral")
+
+
+async def allowed(invocation: Invocation, needs: Role, attempted: str) -> bool:
+    """Deny by default: a refusal is recorded and answered privately."""
+    services = invocation.services
+    refusal = await services.staff.check(Actor(invocation.user_id, invocation.team_id), needs)
+    if refusal is None:
+        return True
+    services.metrics.refusals.labels(refusal.value).inc()
+    await services.repo.record_refusal(
+        request_id=None,
+        actor=invocation.user_id,
+        attempted=attempted,
+        why=refusal.value,
+        via=Via.COMMAND,
+        now=services.clock.now(),
+        details={"team_id": invocation.team_id},
+    )
+    await say(invocation, refusal_text(refusal, needs))
+    return False
+
+
+async def resolve(invocation: Invocation, text: str) -> Resolved | None:
+    """A saved search's name (case ignored) or a filter; None after explaining a bad one."""
+    text = command_text(text).strip()
+    name = " ".join(text.strip(QUOTES).split())
+    if name and name_problem(name) is None:
+        saved = await invocation.services.repo.get_saved_search(name)
+        if saved is not None:
+            try:
+                found = parse_filter(saved.filter_text)
+            except FilterError as exc:
+                shown = untrusted(saved.name, 60)
+                await say(
+                    invocation, f"The saved search *{shown}* no longer reads: {escape(str(exc))}"
+                )
+                return None
+            return Resolved(found, format_filter(found), saved.name)
+    try:
+        parsed = parse_filter(text)
+    except FilterError as exc:
+        await say(invocation, filter_error_text(exc))
+        return None
+    return Resolved(parsed, format_filter(parsed))
+
+
+@subcommand(
+    "queue",
+    "queue [saved search | filter]",
+    "matching requests, oldest first, linked to their cards (default: every pending one)",
+)
+async def queue(invocation: Invocation) -> None:
+    """The count and up to 20 matching requests, privately."""
+    if not await allowed(invocation, Role.REVIEWER, "queue"):
+        return
+    resolved = await resolve(invocation, invocation.text)
+    if resolved is None:
+        return
+    repo, now = invocation.services.repo, invocation.services.clock.now()
+    count = await repo.count_matching(resolved.filter, now)
+    items = await repo.list_matching(resolved.filter, now, limit=QUEUE_LINES) if count else []
+    answer = queue_answer(resolved.text, count, items, now, search_name=resolved.search_name)
+    await invocation.respond(response_type="ephemeral", **answer)
+
+
+@subcommand("search", "search save|list|delete|digest …", "saved searches (filters with a name)")
+async def search(invocation: Invocation) -> None:
+    verb, _, rest = command_text(invocation.text).strip().partition(" ")
+    verb = verb.lower()
+    if verb not in ("save", "list", "delete", "digest"):
+        await say(invocation, SEARCH_USAGE)
+        return
+    needs = Role.ADMIN if verb == "digest" else Role.REVIEWER
+    if not await allowed(invocation, needs, f"search {verb}"):
+        return
+    if verb == "save":
+        await _save(invocation, rest)
+    elif verb == "list":
+        await _list(invocation)
+    elif verb == "delete":
+        await _delete(invocation, " ".join(rest.strip(QUOTES + " ").split()))
+    else:
+        await _digest(invocation, rest)
+
+
+async def _save(invocation: Invocation, rest: str) -> None:
+    name, filter_text = split_name(rest)
+    problem = name_problem(name)
+    if problem is not None:
+        await say(invocation, f"{problem}\n{SEARCH_USAGE}")
+        return
+    if not filter_text:
+        await say(
+            invocation,
+            "Give the filter after the name, e.g. "
+            "`/jobgate search save austin-jobs kind:job location:austin`.",
+        )
+        return
+    try:
+        parsed = parse_filter(filter_text)
+    except FilterError as exc:
+        await say(invocation, filter_error_text(exc))
+        return
+    services, now = invocation.services, invocation.services.clock.now()
+    try:
+        saved, before = await services.repo.save_search(
+            name, format_filter(parsed), actor=invocation.user_id, now=now
+        )
+    except TooManySearches as exc:
+        await say(invocation, f"Nothing saved: {exc}. Delete one first.")
+        return
+    count = await services.repo.count_matching(parsed, now)
+    shown = untrusted(saved.name, 60)
+    text = f":floppy_disk: Saved *{shown}*: {code(saved.filter_text)} ({count:,} match now)."
+    if before is not None and before != saved.filter_text:
+        text += f" It replaced {code(before)}."
+    text += f" Use it with `/jobgate queue {shown}`."
+    await say(invocation, text)
+
+
+async def _list(invocation: Invocation) -> None:
+    repo, now = invocation.services.repo, invocation.services.clock.now()
+    searches = await repo.list_saved_searches()
+    counts = [await repo.count_matching(parse_filter(s.filter_text), now) for s in searches]
+    await invocation.respond(response_type="ephemeral", **saved_search_list(searches, counts))
+
+
+async def _delete(invocation: Invocation, name: str) -> None:
+    if not name:
+        await say(invocation, "Name the saved search to delete: `/jobgate search delete <name>`.")
+        return
+    services = invocation.services
+    deleted = await services.repo.delete_search(
+        name, actor=invocation.user_id, now=services.clock.now()
+    )
+    shown = untrusted(name, 60)
+    await say(
+        invocation,
+        f"Deleted the saved search *{shown}*."
+        if deleted
+        else f"No saved search is called *{shown}*.",
+    )
+
+
+async def _digest(invocation: Invocation, rest: str) -> None:
+    head, _, switch = rest.strip().rpartition(" ")
+    name = " ".join(head.strip(QUOTES + " ").split())
+    if switch.lower() not in ("on", "off") or not name:
+        await say(invocation, "Usage: `/jobgate search digest <name> on|off`.")
+        return
+    services = invocation.services
+    on = switch.lower() == "on"
+    found = await services.repo.set_search_in_digest(
+        name, on, actor=invocation.user_id, now=services.clock.now()
+    )
+    shown = untrusted(name, 60)
+    if found is None:
+        await say(invocation, f"No saved search is called *{shown}*.")
+        return
+    where = "is now listed in" if on else "is no longer listed in"
+    await say(invocation, f"*{untrusted(found.name, 60)}* {where} the daily digest.")
