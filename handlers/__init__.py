@@ -11,6 +11,7 @@ from handlers import (
     commands,
     employer_commands,
     events,
+    home,
     labels,
     menus,
     post_on_behalf,
@@ -37,5 +38,6 @@ def register_all(app: AsyncApp) -> None:
         bulk,
         commands,
         events,
+        home,
     ):
         surface.register(app)

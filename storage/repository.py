@@ -32,6 +32,7 @@ from storage import (
     digest,
     employers,
     holds,
+    home,
     notes,
     on_behalf,
     outbox,
@@ -551,3 +552,15 @@ class Repository(VocabularyRepository, SearchRepository):
 
     async def list_approved_employers(self, limit: int = 100) -> list[tuple[int, str, str]]:
         return await self.db.read(lambda conn: on_behalf.approved_employers(conn, limit))
+
+    # -- App Home ----------------------------------------------------------------------------
+
+    async def gather_home_facts(self, user: str, sla_cutoff: datetime) -> home.HomeFacts:
+        """Queue counts, `user`'s assigned requests and recent decisions, flagged requests."""
+        return await self.db.read_slow(lambda conn: home.home_facts(conn, user, sla_cutoff))
+
+    async def list_trusted_employers(
+        self, limit: int = home.LISTED
+    ) -> tuple[list[home.TrustedEmployer], int]:
+        """The first `limit` trusted employers by name, and how many there are."""
+        return await self.db.read(lambda conn: home.trusted_employers(conn, limit))

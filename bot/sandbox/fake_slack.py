@@ -262,20 +262,18 @@ class FakeSlack:
         return answer
 
     async def view_action(
-        self, user_id: str, view: OpenView, action_id: str, selected: list[str] | str
+        self,
+        user_id: str,
+        view: OpenView,
+        action_id: str,
+        selected: list[str] | str | None,
+        *,
+        values: dict[str, dict[str, Any]] | None = None,
+        value: str | None = None,
     ) -> BotAnswer:
-        """`user_id` changes a select inside an open modal (dispatches block_actions)."""
-        block_id, element = _find_element(view.view.get("blocks", []), action_id, None)
-        action: dict[str, Any] = {
-            "action_id": action_id,
-            "block_id": block_id,
-            "type": element.get("type"),
-            "action_ts": f"{time.time():.6f}",
-        }
-        if isinstance(selected, list):
-            action["selected_options"] = [{"value": v} for v in selected]
-        else:
-            action["selected_option"] = {"value": selected}
+        """`user_id` changes a select (or presses a button, with `value`) inside an open modal
+        (dispatches block_actions); `values` is the modal's input state at that moment."""
+        block_id, element = _find_element(view.view.get("blocks", []), action_id, value)
         payload = {
             "type": "block_actions",
             "user": self._user(user_id),
@@ -284,10 +282,105 @@ class FakeSlack:
             "team": self._team(user_id),
             "container": {"type": "view", "view_id": view.id},
             "trigger_id": self._trigger(user_id),
-            "view": self.api.view_payload(view),
-            "actions": [action],
+            "view": {**self.api.view_payload(view), "state": {"values": values or {}}},
+            "actions": [_action(block_id, element, action_id, selected)],
         }
         return await self.send_interaction(payload)
+
+    async def home_action(
+        self,
+        user_id: str,
+        action_id: str,
+        selected: list[str] | str | None = None,
+        *,
+        value: str | None = None,
+        values: dict[str, dict[str, Any]] | None = None,
+    ) -> BotAnswer:
+        """`user_id` uses an element of the App Home view jobgate published for them."""
+        home = self.workspace.home[user_id]
+        block_id, element = _find_element(home.get("blocks", []), action_id, value)
+        view_id = self.workspace.home_ids.get(user_id) or self.workspace.new_id("V")
+        payload = {
+            "type": "block_actions",
+            "user": self._user(user_id),
+            "api_app_id": APP_ID,
+            "token": self.verification_token,
+            "team": self._team(user_id),
+            "container": {"type": "view", "view_id": view_id},
+            "trigger_id": self._trigger(user_id),
+            "view": {
+                "id": view_id,
+                "team_id": self.workspace.team_id,
+                "app_id": APP_ID,
+                "bot_id": self.api.bot_id,
+                "private_metadata": "",
+                "callback_id": "",
+                **home,
+                "type": "home",
+                "state": {"values": values or {}},
+            },
+            "actions": [_action(block_id, element, action_id, selected)],
+        }
+        return await self.send_interaction(payload)
+
+    async def ephemeral_click(
+        self,
+        user_id: str,
+        ephemeral: Ephemeral,
+        action_id: str,
+        *,
+        value: str | None = None,
+        selected: str | None = None,
+    ) -> BotAnswer:
+        """`user_id` uses an element of a message only they see (Slack sends no `message`)."""
+        block_id, element = _find_element(ephemeral.blocks or [], action_id, value)
+        channel = ephemeral.channel or ""
+        payload = {
+            "type": "block_actions",
+            "user": self._user(user_id),
+            "api_app_id": APP_ID,
+            "token": self.verification_token,
+            "container": {
+                "type": "message",
+                "message_ts": ephemeral.ts,
+                "channel_id": channel,
+                "is_ephemeral": True,
+            },
+            "trigger_id": self._trigger(user_id),
+            "team": self._team(user_id),
+            "channel": {"id": channel, "name": self.workspace.channels.get(channel, "")},
+            "state": {"values": {}},
+            "response_url": self.response_url(user_id, channel),
+            "actions": [_action(block_id, element, action_id, selected)],
+        }
+        return await self.send_interaction(payload)
+
+    async def message_shortcut(self, user_id: str, message: Message, callback_id: str) -> BotAnswer:
+        """`user_id` runs the app's message shortcut `callback_id` on `message`."""
+        payload = {
+            "type": "message_action",
+            "callback_id": callback_id,
+            "trigger_id": self._trigger(user_id),
+            "message_ts": message.ts,
+            "response_url": self.response_url(user_id, message.channel),
+            "message": {**message.as_slack(), "team": self.workspace.team_id},
+            "team": self._team(user_id),
+            "user": self._user(user_id),
+            "channel": {
+                "id": message.channel,
+                "name": self.workspace.channels.get(message.channel, ""),
+            },
+            "token": self.verification_token,
+            "action_ts": f"{time.time():.6f}",
+            "is_enterprise_install": False,
+            "enterprise": None,
+        }
+        return await self.send_interaction(payload)
+
+    def close_view(self, user_id: str, view: OpenView) -> None:
+        """`user_id` presses Cancel (or ×): the modal closes."""
+        if view.user == user_id:
+            view.closed = True
 
     async def slash(
         self, user_id: str, text: str, *, channel: str, command: str = "/jobgate", **kwargs: Any
@@ -359,6 +452,51 @@ class FakeSlack:
         )
         return message
 
+    async def say(
+        self, user_id: str, channel: str, text: str, *, thread_ts: str | None = None
+    ) -> Message:
+        """`user_id` posts `text` in a channel or a thread: the `message` event, then
+        `app_mention` when the text mentions the app, as Slack sends both."""
+        message = self.workspace.post(
+            channel, text=text, blocks=None, user=user_id, thread_ts=thread_ts
+        )
+        event: dict[str, Any] = {
+            "type": "message",
+            "channel": channel,
+            "user": user_id,
+            "text": text,
+            "ts": message.ts,
+            "channel_type": "im" if channel.startswith("D") else "channel",
+            "event_ts": message.ts,
+            "team": self.workspace.team_id,
+        }
+        if thread_ts:
+            event["thread_ts"] = thread_ts
+        await self.send_event(event)
+        if f"<@{self.api.bot_user_id}>" in text:
+            mention = {k: v for k, v in event.items() if k != "channel_type"}
+            await self.send_event({**mention, "type": "app_mention"})
+        return message
+
+    async def open_home(self, user_id: str) -> BotAnswer:
+        """`user_id` opens the app's Home tab (the `app_home_opened` event)."""
+        event: dict[str, Any] = {
+            "type": "app_home_opened",
+            "user": user_id,
+            "channel": self.workspace.dm_channel(user_id),
+            "tab": "home",
+            "event_ts": f"{time.time():.6f}",
+        }
+        home = self.workspace.home.get(user_id)
+        if home is not None:
+            event["view"] = {
+                "id": self.workspace.home_ids.get(user_id, ""),
+                "team_id": self.workspace.team_id,
+                **home,
+                "type": "home",
+            }
+        return await self.send_event(event)
+
     # -- reading the transcript ------------------------------------------------------------
 
     def bot_messages(self, channel: str) -> list[Message]:
@@ -389,6 +527,27 @@ class FakeSlack:
             if loop.time() > deadline:
                 raise AssertionError(f"timed out after {timeout}s waiting for {what}")
             await asyncio.sleep(0.01)
+
+
+def _action(
+    block_id: str, element: dict[str, Any], action_id: str, selected: list[str] | str | None
+) -> dict[str, Any]:
+    """One entry of a block_actions payload's `actions`, as Slack writes it per element type."""
+    action: dict[str, Any] = {
+        "action_id": action_id,
+        "block_id": block_id,
+        "type": element.get("type"),
+        "action_ts": f"{time.time():.6f}",
+    }
+    options = {o.get("value"): o for o in element.get("options", [])}
+    if isinstance(selected, list):
+        action["selected_options"] = [options.get(v) or {"value": v} for v in selected]
+    elif selected is not None:
+        action["selected_option"] = options.get(selected) or {"value": selected}
+    else:
+        action["value"] = element.get("value")
+        action["text"] = element.get("text")
+    return action
 
 
 def _find_element(

@@ -43,6 +43,7 @@ class Call:
     status: int
     ok: bool
     error: str | None = None
+    answer: dict[str, Any] | None = None
 
 
 @dataclass
@@ -215,7 +216,7 @@ class SlackApi:
         body: dict[str, Any],
         headers: dict[str, str] | None = None,
     ) -> web.Response:
-        self.calls.append(Call(method, args, status, bool(body.get("ok")), body.get("error")))
+        self.calls.append(Call(method, args, status, bool(body.get("ok")), body.get("error"), body))
         return web.json_response(body, status=status, headers=headers)
 
     def _rate_wait(self, method: str, args: dict[str, Any]) -> float:
@@ -241,7 +242,12 @@ class SlackApi:
         else:
             self.workspace.ephemerals.append(
                 Ephemeral(
-                    channel, user, body.get("text", ""), body.get("blocks"), via="response_url"
+                    channel,
+                    user,
+                    body.get("text", ""),
+                    body.get("blocks"),
+                    via="response_url",
+                    ts=self.workspace.next_ts(),
                 )
             )
         self.changed.set()
@@ -309,7 +315,13 @@ class SlackApi:
         message.text = args.get("text") or ""
         message.blocks = args.get("blocks") or []
         message.edited_ts = self.workspace.next_ts()
-        return {"ok": True, "channel": channel, "ts": message.ts, "text": message.text}
+        return {
+            "ok": True,
+            "channel": channel,
+            "ts": message.ts,
+            "text": message.text,
+            "message": message.as_slack(),
+        }
 
     def m_chat_postEphemeral(self, args: dict[str, Any]) -> dict[str, Any]:
         channel = self._channel(args)
@@ -320,10 +332,11 @@ class SlackApi:
         problem = self._message_problems(args)
         if problem:
             return problem
+        ts = self.workspace.next_ts()
         self.workspace.ephemerals.append(
-            Ephemeral(channel, str(args["user"]), args.get("text") or "", args.get("blocks"))
+            Ephemeral(channel, str(args["user"]), args.get("text") or "", args.get("blocks"), ts=ts)
         )
-        return {"ok": True, "message_ts": self.workspace.next_ts()}
+        return {"ok": True, "message_ts": ts}
 
     def m_chat_getPermalink(self, args: dict[str, Any]) -> dict[str, Any]:
         channel, ts = str(args["channel"]), str(args["message_ts"])
@@ -383,7 +396,11 @@ class SlackApi:
                 "real_name": person.real_name,
                 "team_id": person.team_id,
                 "is_bot": person.is_bot,
-                "profile": {"real_name": person.real_name, "display_name": person.name},
+                "profile": {
+                    "real_name": person.real_name,
+                    "display_name": person.name,
+                    "title": person.title,
+                },
             },
         }
 
@@ -459,5 +476,7 @@ class SlackApi:
                 "error": "invalid_arguments",
                 "response_metadata": {"messages": problems},
             }
-        self.workspace.home[str(args["user_id"])] = view
-        return {"ok": True, "view": {"id": self.workspace.new_id("V"), **view}}
+        user = str(args["user_id"])
+        self.workspace.home[user] = view
+        view_id = self.workspace.home_ids.setdefault(user, self.workspace.new_id("V"))
+        return {"ok": True, "view": {"id": view_id, **view}}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 
@@ -15,6 +15,7 @@ class Person:
     real_name: str
     team_id: str
     is_bot: bool = False
+    title: str = ""
 
 
 @dataclass
@@ -55,6 +56,7 @@ class Ephemeral:
     text: str
     blocks: list[dict[str, Any]] | None = None
     via: str = "chat.postEphemeral"
+    ts: str = ""
 
 
 @dataclass
@@ -81,6 +83,7 @@ class Workspace:
         self.views: dict[str, OpenView] = {}
         self.home: dict[str, dict[str, Any]] = {}
         self.usergroups: dict[str, list[str]] = {}
+        self.home_ids: dict[str, str] = {}  # user -> the id of their App Home view
         self._ids = itertools.count(1)
         self._last_ts = 0.0
 
@@ -93,9 +96,17 @@ class Workspace:
         return f"{now:.6f}"
 
     def add_person(
-        self, person_id: str, name: str, *, team_id: str | None = None, real_name: str | None = None
+        self,
+        person_id: str,
+        name: str,
+        *,
+        team_id: str | None = None,
+        real_name: str | None = None,
+        title: str = "",
     ) -> Person:
-        person = Person(person_id, name, real_name or name.title(), team_id or self.team_id)
+        person = Person(
+            person_id, name, real_name or name.title(), team_id or self.team_id, title=title
+        )
         self.people[person_id] = person
         return person
 
@@ -136,3 +147,28 @@ class Workspace:
         return [
             m for m in self.messages.get(channel, []) if m.thread_ts == thread_ts and not m.deleted
         ]
+
+    def snapshot(self) -> dict[str, Any]:
+        """Channels, messages and App Home views as JSON-ready data (the sandbox keeps them)."""
+        following = next(self._ids)
+        self._ids = itertools.count(following)
+        return {
+            "channels": dict(self.channels),
+            "messages": [asdict(m) for ms in self.messages.values() for m in ms],
+            "home": dict(self.home),
+            "home_ids": dict(self.home_ids),
+            "last_ts": self._last_ts,
+            "next_id": following,
+        }
+
+    def restore(self, data: dict[str, Any]) -> None:
+        """Bring back what `snapshot` returned (people are added by whoever starts the fake)."""
+        for channel_id, name in data.get("channels", {}).items():
+            self.add_channel(channel_id, name)
+        for fields in data.get("messages", []):
+            message = Message(**fields)
+            self.messages.setdefault(message.channel, []).append(message)
+        self.home.update(data.get("home", {}))
+        self.home_ids.update(data.get("home_ids", {}))
+        self._last_ts = max(self._last_ts, float(data.get("last_ts", 0.0)))
+        self._ids = itertools.count(max(int(data.get("next_id", 1)), next(self._ids)))
