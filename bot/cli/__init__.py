@@ -19,6 +19,11 @@ log = logging.getLogger("jobgate")
 EXIT_CONFIG = 2
 
 DESCRIPTIONS = {
+    "sandbox": (
+        "Try jobgate in the browser with no Slack workspace or configuration: a local "
+        "Slack-like workspace, the real bot and a demo career platform (default "
+        "http://127.0.0.1:3000)."
+    ),
     "run": "Run the bot: Slack endpoint, inbound API, /healthz and /metrics on one port.",
     "check": "Validate the configuration, call Slack's auth.test, and say what is missing.",
     "import": "Import employer or job requests from a CSV, JSON or NDJSON file (idempotent).",
@@ -50,6 +55,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.required = True
+    from bot.cli.sandbox import DESCRIPTION as SANDBOX_DESCRIPTION
+    from bot.cli.sandbox import add_arguments as add_sandbox_arguments
+
+    add_sandbox_arguments(
+        commands.add_parser(
+            "sandbox", help=DESCRIPTIONS["sandbox"], description=SANDBOX_DESCRIPTION
+        )
+    )
     commands.add_parser("run", help=DESCRIPTIONS["run"], description=DESCRIPTIONS["run"])
     commands.add_parser("check", help=DESCRIPTIONS["check"], description=DESCRIPTIONS["check"])
     importing = commands.add_parser(
@@ -108,6 +121,10 @@ def configure_logging(level: str) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     configure_logging(args.log_level)
+    if args.command == "sandbox":  # needs no configuration: it makes its own
+        from bot.cli.sandbox import sandbox
+
+        return asyncio.run(sandbox(args))
     settings = load_settings()
     if args.command == "run":
         from bot.cli.run import run

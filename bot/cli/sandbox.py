@@ -1,0 +1,88 @@
+"""`jobgate sandbox`: the bot against a local Slack-like workspace in the browser, with demo
+data. No Slack account, no internet, no configuration: the environment and .env are not read."""
+
+from __future__ import annotations
+
+import argparse
+import errno
+import logging
+import sys
+from pathlib import Path
+
+from bot.cli import EXIT_CONFIG, wait_for_signal
+
+log = logging.getLogger("jobgate")
+
+DESCRIPTION = (
+    "Try jobgate in the browser with no Slack workspace: a local Slack-like workspace "
+    "(review and reports channels, threads, App Home, DMs; switch between a reviewer, an "
+    "admin and a staff member), the real bot, and a demo career platform that sends a dozen "
+    "employers and about 30 jobs on the first start."
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of `jobgate sandbox`."""
+    parser.add_argument("--port", type=int, default=3000, help="the page's port (default 3000)")
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="the page's address (default 127.0.0.1)"
+    )
+    parser.add_argument(
+        "--database",
+        type=Path,
+        default=Path("jobgate-sandbox.db"),
+        help="the sandbox's SQLite file (default jobgate-sandbox.db); its workspace is kept "
+        "beside it in *.slack.json",
+    )
+    parser.add_argument(
+        "--fresh", action="store_true", help="start over: forget the sandbox's data first"
+    )
+    parser.add_argument("--no-demo", action="store_true", help="send no demo data")
+
+
+async def sandbox(args: argparse.Namespace) -> int:
+    """Run the sandbox until Ctrl-C."""
+    from bot.sandbox.runner import start_sandbox
+    from storage.db import DatabaseError
+    from storage.migrations import SchemaTooNew
+
+    try:
+        running = await start_sandbox(
+            host=args.host,
+            port=args.port,
+            database=args.database,
+            fresh=args.fresh,
+            seed=not args.no_demo,
+        )
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            print(
+                f"jobgate sandbox: port {args.port} is taken; try --port {args.port + 1}",
+                file=sys.stderr,
+            )
+        else:
+            print(f"jobgate sandbox: cannot start: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except (SchemaTooNew, DatabaseError) as exc:
+        print(f"jobgate sandbox: cannot start: {exc} (--fresh starts over)", file=sys.stderr)
+        return EXIT_CONFIG
+    arriving = (
+        "the demo platform is sending a dozen employers and 30 jobs now"
+        if running.seeding is not None
+        else "the data of earlier runs is still there"
+    )
+    print(
+        f"\n  jobgate sandbox is running: open {running.url}\n\n"
+        f"  A Slack-like workspace with #job-review, #job-reports, App Home and DMs;\n"
+        f"  {arriving}.\n"
+        f"  Switch between a reviewer, an admin and a staff member at the top left.\n"
+        f"  Data: {args.database} (--fresh starts over). Press Ctrl-C to stop.\n",
+        flush=True,
+    )
+    log.info("the bot listens on %s", running.slack.bot_url)
+    try:
+        await wait_for_signal()
+    finally:
+        print("jobgate sandbox: stopping", file=sys.stderr)
+        await running.stop()
+    return 0
