@@ -16,7 +16,7 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
-import handlers
+from handlers.registry import register_all
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.delivery import Deliverer, DeliveryPolicy
@@ -245,5 +245,5 @@ def create_bolt_app(settings: Settings, services: Services, client: Any) -> Asyn
 
     bolt.middleware(inject_services)
     bolt.error(on_error)
-    handlers.register_all(bolt)
+    register_all(bolt)
     return bolt
