@@ -1,0 +1,1 @@
+"""Benchmarks (see bench/README.md); run as modules from the repository root."""
