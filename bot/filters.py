@@ -44,8 +44,10 @@ KEYS = (
     "flagged",
     "duplicate",
     "trusted",
+    "id",
 )
 MAX_TEXT = 100
+MAX_IDS = 300
 MAX_TERMS = 30
 MAX_FILTER_TEXT = 1500
 QUOTES = '"“”'
@@ -54,7 +56,8 @@ SYNTAX = (
     "Filter keys: kind:job|employer, state:pending,on_hold,…|any, employer:<name or id>, "
     "location:<text>, industry:<text>, size:<e.g. 51-200>, label:<name> (repeatable), "
     "age:>3d or age:<12h (h, d, w), risk:none|low|medium|high (medium+ = medium or high)|any, "
-    "flagged:yes|no|any, duplicate:yes|no|any, trusted:yes|no|any; other words match the "
+    "flagged:yes|no|any, duplicate:yes|no|any, trusted:yes|no|any, id:<request ids, "
+    "comma-separated>; other words match the "
     'title or the employer\'s name. Quote text with spaces: label:"White Glove". '
     "Without state:, only pending requests match."
 )
@@ -120,7 +123,15 @@ class Filter(BaseModel):
     flagged: Choice | None = None
     duplicate: Choice | None = None
     trusted: Choice | None = None
+    ids: tuple[int, ...] | None = None
     words: tuple[str, ...] = ()
+
+    @field_validator("ids")
+    @classmethod
+    def _some_ids(cls, value: tuple[int, ...] | None) -> tuple[int, ...] | None:
+        if value is not None and not value:
+            raise ValueError("id names at least one request")
+        return value
 
     @field_validator("employer", "location", "industry", "size")
     @classmethod
@@ -300,7 +311,23 @@ def _read_value(term: str, key: str, value: str) -> tuple[str, object]:
         return ("older_than" if direction == ">" else "newer_than"), age
     if key in ("flagged", "duplicate", "trusted"):
         return key, _choice(term, key, value)
+    if key == "id":
+        return "ids", _ids(term, value)
     return key, _text(term, key, value)
+
+
+def _ids(term: str, value: str) -> tuple[int, ...]:
+    """`id:12,15,40`: jobgate's own request ids (as the wave finder names them)."""
+    found: list[int] = []
+    for part in value.split(","):
+        if not part.strip().isdigit():
+            raise FilterError(term, "id is one or more request numbers separated by commas")
+        number = int(part.strip())
+        if number not in found:
+            found.append(number)
+    if len(found) > MAX_IDS:
+        raise FilterError(term, f"id names at most {MAX_IDS} requests")
+    return tuple(found)
 
 
 def _text(term: str, key: str, value: str) -> str:
@@ -352,5 +379,7 @@ def format_filter(f: Filter) -> str:
         choice = getattr(f, key)
         if choice is not None:
             parts.append(f"{key}:{choice.value}")
+    if f.ids is not None:
+        parts.append("id:" + ",".join(str(i) for i in f.ids))
     parts += [quote(word) for word in f.words]
     return " ".join(parts)

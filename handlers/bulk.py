@@ -31,6 +31,8 @@ from storage.decisions import UnknownReason
 
 log = logging.getLogger(__name__)
 
+MAX_WAVE = 300  # the filter's `id:` limit (bot/filters.py MAX_IDS)
+
 USAGE = (
     "Usage: `/jobgate bulk approve|decline <saved search | filter>`, e.g. "
     "`/jobgate bulk decline kind:job employer:acme age:>30d`. You see the count and a sample "
@@ -47,6 +49,79 @@ def too_many_text(count: int) -> str:
 
 def register(app: AsyncApp) -> None:
     app.view(ids.BULK_MODAL)(bulk_submitted)
+    app.action(ids.WAVE_DECLINE)(wave_decline_clicked)
+
+
+def wave_filter_text(request_ids: list[int]) -> str:
+    """Exactly these requests, while open, whatever their flags: a wave is suspicious by
+    nature, so the bulk run must not leave flagged, risky or duplicate ones out."""
+    named = ",".join(str(i) for i in request_ids)
+    return f"state:pending,on_hold risk:any flagged:any duplicate:any id:{named}"
+
+
+async def wave_request_ids(services: Services, value: str) -> list[int]:
+    """The button's value: `report:<id>` (the wave on a report card, kept with the report)
+    or `ids:1,2,3` (the wave listed in a card's thread)."""
+    kind, _, rest = value.partition(":")
+    if kind == "ids":
+        return [int(p) for p in rest.split(",") if p.strip().isdigit()]
+    if kind == "report" and rest.isdigit():
+        report = await services.repo.get_report(int(rest))
+        if report is not None:
+            return [int(w["request_id"]) for w in report.wave if "request_id" in w]
+    return []
+
+
+async def wave_decline_clicked(
+    ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient
+) -> None:
+    """"Decline these N": the bulk decline modal for exactly the wave's requests."""
+    await ack()
+    services = services_of(context)
+    user = body.get("user") or {}
+    channel = (body.get("channel") or {}).get("id")
+    actor = Actor(str(user.get("id")), user.get("team_id") or (body.get("team") or {}).get("id"))
+    refusal = await check_allowed(
+        services,
+        client,
+        actor=actor,
+        needs=Role.ADMIN,
+        attempted="bulk decline (wave)",
+        request_id=None,
+        channel=channel,
+    )
+    if refusal is not None:
+        return
+    action_value = str(((body.get("actions") or [{}])[0]).get("value") or "")
+    request_ids = (await wave_request_ids(services, action_value))[:MAX_WAVE]
+    text = wave_filter_text(request_ids) if request_ids else ""
+    now = services.clock.now()
+    if text:
+        wave = parse_filter(text)
+        preview = await services.repo.preview_bulk(
+            wave, BulkAction.DECLINE, now, sample=SAMPLE_SIZE
+        )
+    if not text or preview.eligible == 0:
+        view = notice_modal(
+            "Nothing to decline", "Every request of this wave has been decided already."
+        )
+    else:
+        metadata = {
+            "action": BulkAction.DECLINE.value,
+            "filter": text,
+            "count": preview.eligible,
+            "channel": channel,
+            "search": None,
+        }
+        reasons = await services.repo.list_decline_reasons()
+        view = bulk_modal(BulkAction.DECLINE, text, preview, reasons, metadata, now=now)
+    trigger = body.get("trigger_id")
+    if not trigger:
+        return
+    try:
+        await client.views_open(trigger_id=trigger, view=view)
+    except SlackApiError as exc:
+        log.warning("could not open the wave's decline modal: %s", exc.response.get("error"))
 
 
 @subcommand(

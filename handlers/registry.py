@@ -36,6 +36,7 @@ def register_all(app: AsyncApp) -> None:
         labels,
         admin_commands,
         bulk,
+        searches,
         commands,
         events,
         home,

@@ -3,17 +3,28 @@ the queue as a private list linked to the cards, and named filters the team shar
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
+from typing import Any
+
+from slack_bolt.app.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.filters import QUOTES, SYNTAX, Filter, FilterError, format_filter, parse_filter
 from bot.models import Via
 from bot.policy import Actor, Role
 from bot.searches import name_problem, split_name
+from handlers import ids
 from handlers.blocks.queue import QUEUE_LINES, code, queue_answer, saved_search_list
 from handlers.commands import Invocation, subcommand
-from handlers.interaction import refusal_text
+from handlers.interaction import check_allowed, refusal_text, services_of
 from handlers.mrkdwn import escape, untrusted
 from storage.searches import TooManySearches
+
+log = logging.getLogger(__name__)
 
 SEARCH_USAGE = (
     "*Saved searches* — named filters for `/jobgate queue`, `/jobgate bulk` and the digest:\n"
@@ -90,6 +101,41 @@ async def resolve(invocation: Invocation, text: str) -> Resolved | None:
         await say(invocation, filter_error_text(exc))
         return None
     return Resolved(parsed, format_filter(parsed))
+
+
+def register(app: AsyncApp) -> None:
+    app.action(ids.OPEN_QUEUE)(open_queue_clicked)
+
+
+async def open_queue_clicked(
+    ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient
+) -> None:
+    """The digest's "Open the queue": the pending queue, oldest first, shown only to the
+    person who clicked (as `/jobgate queue` would)."""
+    await ack()
+    services = services_of(context)
+    user = body.get("user") or {}
+    channel = (body.get("channel") or {}).get("id")
+    actor = Actor(str(user.get("id")), user.get("team_id") or (body.get("team") or {}).get("id"))
+    refusal = await check_allowed(
+        services,
+        client,
+        actor=actor,
+        needs=Role.REVIEWER,
+        attempted="queue",
+        request_id=None,
+        channel=channel,
+    )
+    if refusal is not None or not channel:
+        return
+    pending, now = Filter(), services.clock.now()
+    count = await services.repo.count_matching(pending, now)
+    items = await services.repo.list_matching(pending, now, limit=QUEUE_LINES) if count else []
+    answer = queue_answer(format_filter(pending), count, items, now)
+    try:
+        await client.chat_postEphemeral(channel=channel, user=actor.user_id, **answer)
+    except SlackApiError as exc:
+        log.warning("could not show the queue to %s: %s", actor.user_id, exc.response.get("error"))
 
 
 @subcommand(

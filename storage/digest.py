@@ -8,9 +8,16 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from bot.clock import from_db, to_db
-from bot.digest import MAX_LISTED, DigestFacts, DigestItem, ReviewerTally
+from bot.digest import MAX_LISTED, DigestFacts, DigestItem, ReviewerTally, SearchSection
+from bot.filters import FilterError, parse_filter
 from bot.models import AUTO_ACTOR
+from bot.searches import QueueItem
 from storage import outbox
+from storage.filtering import count_matching, list_matching
+from storage.searches import list_searches
+
+MAX_SECTIONS = 10
+LISTED_PER_SECTION = 5
 
 
 @dataclass(frozen=True)
@@ -137,6 +144,36 @@ def gather_digest_facts(
         auto_declined_yesterday=automatic["declined"] or 0,
         open_reports=int(reports),
         items=tuple(items),
+        sections=tuple(search_sections(conn, window)),
+    )
+
+
+def search_sections(conn: sqlite3.Connection, window: DigestWindow) -> list[SearchSection]:
+    """One section per saved search the admins put in the digest: its count and its oldest
+    few. A saved filter that no longer parses (the language changed) is left out."""
+    sections = []
+    for search in list_searches(conn, in_digest=True)[:MAX_SECTIONS]:
+        try:
+            matching = parse_filter(search.filter_text)
+        except FilterError:
+            continue
+        count = count_matching(conn, matching, window.now)
+        listed = list_matching(conn, matching, window.now, limit=LISTED_PER_SECTION)
+        items = tuple(_digest_item(q, window) for q in listed)
+        sections.append(SearchSection(search.name, search.filter_text, count, items))
+    return sections
+
+
+def _digest_item(item: QueueItem, window: DigestWindow) -> DigestItem:
+    return DigestItem(
+        request_id=item.request_id,
+        kind=item.kind.value,
+        title=item.title,
+        employer=item.employer_name,
+        received_at=item.received_at,
+        permalink=item.permalink,
+        over_sla=item.state == "pending" and item.received_at < window.sla_cutoff,
+        flagged=item.flagged,
     )
 
 

@@ -91,6 +91,9 @@ def filter_where(f: Filter, now: datetime, *, states: Sequence[State] | None = N
         term = _yes_no(choice, yes, no)
         if term is not None:
             parts.append(term)
+    if f.ids is not None:
+        parts.append(f"r.id IN ({_marks(len(f.ids))})")
+        params += list(f.ids)
     for word in f.words:
         parts.append(f"(r.title LIKE ? ESCAPE '\\' OR r.employer_id IN {_NAMED})")
         params += [like(word), like(word)]

@@ -16,6 +16,7 @@ from tests.harness import (
     ADMIN,
     REVIEW_CHANNEL,
     REVIEWERS,
+    STAFF,
     employer,
     job,
     start_harness,
@@ -103,5 +104,59 @@ async def test_the_digest_of_a_seeded_queue(tmp_path: Path) -> None:
             m for m in h.slack.bot_messages(REVIEW_CHANNEL) if m.text.startswith("Daily digest")
         ]
         assert len(posted) == 1 and "15 pending" in posted[0].text
+    finally:
+        await stop_harness(h)
+
+
+async def test_saved_search_sections_and_the_open_the_queue_button(tmp_path: Path) -> None:
+    clock = ShiftedClock(MONDAY_NOON)
+    h = await start_harness(tmp_path, clock=clock)
+    place = DigestPlace(REVIEW_CHANNEL, NEW_YORK, time(9, 0))
+    try:
+        await h.platform.send_employers(employer())
+        await h.settle()
+        await h.slack.click(ADMIN, await h.card("emp_123"), ids.APPROVE)
+        await h.platform.send_jobs(
+            [job(f"role_{i}", title=f"Role {i}", description=f"Duties {i}.") for i in range(3)]
+            + [
+                job(
+                    "scam_1",
+                    title="Easy money",
+                    description="Earn $500 a day from home. Deposit our check, wire the rest.",
+                )
+            ]
+        )
+        await h.settle()
+        now = clock.now()
+        await h.repo.save_search("Risky jobs", "kind:job risk:medium+", actor=ADMIN, now=now)
+        await h.repo.save_search("Roles", "kind:job role", actor=ADMIN, now=now)
+        await h.repo.set_search_in_digest("Risky jobs", True, actor=ADMIN, now=now)
+
+        facts = await build_digest(h.repo, place, clock.now())
+        assert [(s.name, s.count) for s in facts.sections] == [("Risky jobs", 1)]
+        assert [i.title for i in facts.sections[0].items] == ["Easy money"]
+        message = render_digest(facts)
+        valid_message(message)
+        assert "Risky jobs" in str(message["blocks"]) and "Roles" not in str(message["blocks"])
+
+        outcome = await send_digest_if_due(h.repo, place, clock.now(), force=True)
+        assert outcome.result is DigestResult.FORCED
+        await h.settle()
+        posted = h.slack.wait_for(
+            lambda: [
+                m for m in h.slack.bot_messages(REVIEW_CHANNEL) if m.text.startswith("Daily digest")
+            ]
+        )
+        card = (await posted)[0]
+
+        # a reviewer sees the pending queue, privately, oldest first
+        await h.slack.click(REVIEWERS[0], card, ids.OPEN_QUEUE)
+        shown = await h.slack.wait_for(lambda: h.slack.ephemerals_for(REVIEWERS[0]))
+        assert "4 requests" in shown[0].text, shown[0].text
+        assert "Role 0" in str(shown[0].blocks) and "Easy money" in str(shown[0].blocks)
+        # a staff member who is not a reviewer is told so, and sees no queue
+        await h.slack.click(STAFF, card, ids.OPEN_QUEUE)
+        refused = await h.slack.wait_for(lambda: h.slack.ephemerals_for(STAFF))
+        assert "Role 0" not in str(refused[0].blocks) + refused[0].text
     finally:
         await stop_harness(h)

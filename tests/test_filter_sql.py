@@ -100,3 +100,14 @@ async def test_oldest_first_with_permalinks(repo: Repository) -> None:
     assert [i.upstream_id for i in later] == ["job_barista", "job_swe"]
     flagged = next(i for i in later if i.upstream_id == "job_swe")
     assert flagged.flagged and flagged.risk_level == "medium" and not flagged.duplicate
+
+
+async def test_id_names_exactly_those_requests(repo: Repository) -> None:
+    everything = await repo.list_matching(parse_filter("state:any"), NOW, limit=100)
+    by_upstream = {item.upstream_id: item.request_id for item in everything}
+    wanted = (by_upstream["job_swe"], by_upstream["job_welder2"], by_upstream["emp_acme"])
+    named = "id:" + ",".join(str(i) for i in wanted)
+    # without state:, only the pending ones of those ids; other keys still narrow
+    assert await matching(repo, named) == {"job_swe", "job_welder2"}
+    assert await matching(repo, named + " state:any") == {"job_swe", "job_welder2", "emp_acme"}
+    assert await matching(repo, named + " duplicate:no") == {"job_swe"}

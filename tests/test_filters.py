@@ -173,6 +173,9 @@ def filters(draw: st.DrawFn) -> Filter:
         "flagged": draw(choices),
         "duplicate": draw(choices),
         "trusted": draw(choices),
+        "ids": draw(
+            st.none() | st.lists(st.integers(1, 10**6), min_size=1, max_size=5, unique=True).map(tuple)
+        ),
         "words": tuple(draw(st.lists(texts, max_size=4))),
     }
     try:

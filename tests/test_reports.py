@@ -3,6 +3,7 @@ actions, batched notifications, and the fraud-wave finder."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 from bot.jobs import flush_report_notifications
@@ -177,6 +178,17 @@ async def test_a_confirmed_fraud_report_lists_the_rest_of_the_wave(harness: Harn
     for listed in ("Office helper", "Data entry", "Assistant"):
         assert listed in text
     assert "Barista" not in text
+    # the button opens the bulk decline modal for the report's wave, and nothing else
+    await h.slack.click(ADMIN, card, ids.WAVE_DECLINE)
+    modal = (await h.slack.wait_for(lambda: h.slack.open_views_for(ADMIN)))[0]
+    assert modal.view["callback_id"] == ids.BULK_MODAL
+    filter_text = json.loads(modal.view["private_metadata"])["filter"]
+    wave_ids = set()
+    for upstream_id in ("scam_2", "scam_3", "scam_4"):
+        request = await h.repo.find_request(Kind.JOB, upstream_id)
+        assert request is not None
+        wave_ids.add(request.id)
+    assert {int(i) for i in filter_text.rsplit("id:", 1)[1].split(",")} == wave_ids
 
 
 async def test_a_reviewer_reports_a_card_to_trust_and_safety(harness: Harness) -> None:
@@ -271,3 +283,24 @@ async def test_a_decline_for_suspected_fraud_lists_the_wave_in_the_thread(harnes
     assert "Decline these 3" in str(wave[0].blocks)
     for i in (1, 2, 3):
         assert f"Remote helper {i}" in wave[0].text
+
+    # a reviewer may not run it (bulk actions are for admins) and nothing opens
+    await h.slack.click(REVIEWERS[1], wave[0], ids.WAVE_DECLINE)
+    await h.settle()
+    assert h.slack.open_views_for(REVIEWERS[1]) == []
+    # "Decline these 3" opens the bulk decline modal for exactly those, flagged or not
+    await h.slack.click(ADMIN, wave[0], ids.WAVE_DECLINE)
+    modal = (await h.slack.wait_for(lambda: h.slack.open_views_for(ADMIN)))[0]
+    assert modal.view["callback_id"] == ids.BULK_MODAL
+    assert "3" in str(modal.view["blocks"])
+    picked = [{"value": "suspected_fraud"}]
+    answer = await h.slack.submit(
+        ADMIN, modal, {ids.BULK_REASONS[0]: {ids.BULK_REASONS[1]: {"selected_options": picked}}}
+    )
+    assert answer.status == 200
+    await h.settle()
+    for i in range(1, 4):  # wave_0 was declined by hand above; the others in one bulk run
+        request = await h.repo.find_request(Kind.JOB, f"wave_{i}")
+        assert request is not None and request.state is State.DECLINED, i
+        vias = [e.via.value for e in await h.repo.list_audit(request.id) if e.action == "declined"]
+        assert vias == ["bulk"], (i, vias)
