@@ -32,9 +32,15 @@ from bench.common import write_ready
 
 def updated_blocks(body: dict[str, Any]) -> list[dict[str, Any]]:
     user = body["user"]["id"]
-    blocks = [b for b in (body.get("message") or {}).get("blocks") or [] if b.get("type") != "actions"]
-    blocks.append({"type": "context", "elements": [
-        {"type": "mrkdwn", "text": f":white_check_mark: Approved by <@{user}>"}]})
+    blocks = [
+        b for b in (body.get("message") or {}).get("blocks") or [] if b.get("type") != "actions"
+    ]
+    blocks.append(
+        {
+            "type": "context",
+            "elements": [{"type": "mrkdwn", "text": f":white_check_mark: Approved by <@{user}>"}],
+        }
+    )
     return blocks
 
 
@@ -75,8 +81,10 @@ async def main() -> None:
         await ack()
         container = body["container"]
         await client.chat_update(
-            channel=container["channel_id"], ts=container["message_ts"],
-            text="Approved", blocks=updated_blocks(body),
+            channel=container["channel_id"],
+            ts=container["message_ts"],
+            text="Approved",
+            blocks=updated_blocks(body),
         )
 
     runner = web.AppRunner(app.web_app(path="/slack/events"))

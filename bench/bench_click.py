@@ -81,8 +81,12 @@ def main() -> int:
     parser.add_argument("--warmup", type=int, default=WARMUP)
     parser.add_argument("--pending", type=int, default=20_000, help="requests in the queue")
     parser.add_argument("--no-sqlite-floor", action="store_true")
-    parser.add_argument("--profile", type=Path, default=None,
-                        help="folder for a py-spy profile of jobgate at concurrency 50")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        default=None,
+        help="folder for a py-spy profile of jobgate at concurrency 50",
+    )
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
     levels = [int(x) for x in args.levels.split(",")]
@@ -104,34 +108,53 @@ def main() -> int:
         blocks_file.write_text(json.dumps(template))
         procs = []
         try:
-            slack = start("fake-slack", "bench.fake_slack_server",
-                          ["--cards", str(needed), "--blocks", str(blocks_file), "--no-validate"],
-                          folder)
+            slack = start(
+                "fake-slack",
+                "bench.fake_slack_server",
+                ["--cards", str(needed), "--blocks", str(blocks_file), "--no-validate"],
+                folder,
+            )
             procs.append(slack)
             cards = [(i + 1, ch, ts) for i, (ch, ts) in enumerate(slack.info["cards"])]
             conn = sqlite3.connect(db_path)
             with conn:
-                conn.executemany("UPDATE requests SET card_ts = ? WHERE id = ?",
-                                 [(ts, i) for i, _, ts in cards])
+                conn.executemany(
+                    "UPDATE requests SET card_ts = ? WHERE id = ?", [(ts, i) for i, _, ts in cards]
+                )
             conn.close()
             cards_file = folder / "cards.json"
             cards_file.write_text(json.dumps(cards))
-            print(f"seeded {seeded['pending']:,} pending requests ({needed:,} with cards to click) "
-                  f"in {time.perf_counter() - started:.1f} s")
+            print(
+                f"seeded {seeded['pending']:,} pending requests ({needed:,} with cards to click) "
+                f"in {time.perf_counter() - started:.1f} s"
+            )
             api = slack.info["api_url"]
-            bot = start("jobgate", "bench.serve_bot",
-                        ["--db", str(db_path), "--slack-url", api,
-                         "--webhook-url", slack.info["webhook_url"],
-                         "--webhook-secret", "whsec_" + "YmVuY2gtd2ViaG9vay1zZWNyZXQtMTIzNA=="],
-                        folder)
+            bot = start(
+                "jobgate",
+                "bench.serve_bot",
+                [
+                    "--db",
+                    str(db_path),
+                    "--slack-url",
+                    api,
+                    "--webhook-url",
+                    slack.info["webhook_url"],
+                    "--webhook-secret",
+                    "whsec_" + "YmVuY2gtd2ViaG9vay1zZWNyZXQtMTIzNA==",
+                ],
+                folder,
+            )
             procs.append(bot)
             bare = start("bare", "bench.bare_bolt", ["--slack-url", api], folder)
             procs.append(bare)
             targets = {"bare": bare, "jobgate": bot}
             if not args.no_sqlite_floor:
                 targets["bare+aiosqlite"] = start(
-                    "bare-sqlite", "bench.bare_bolt",
-                    ["--slack-url", api, "--sqlite", str(folder / "bare.db")], folder)
+                    "bare-sqlite",
+                    "bench.bare_bolt",
+                    ["--slack-url", api, "--sqlite", str(folder / "bare.db")],
+                    folder,
+                )
                 procs.append(targets["bare+aiosqlite"])
             server_pids = [p.pid for p in procs]
             offsets = defaultdict(int)
@@ -140,12 +163,29 @@ def main() -> int:
                 proc = targets[name]
                 offset = offsets[name] if name == "jobgate" else 0
                 offsets[name] += count
-                return run_json("bench.loadgen", [
-                    "clicks", "--url", proc.info["url"], "--cards", str(cards_file),
-                    "--offset", str(offset), "--count", str(count),
-                    "--concurrency", str(concurrency), "--blocks", str(blocks_file),
-                    "--response-root", slack.info["root_url"], "--limit-s", "120",
-                ], timeout=300)
+                return run_json(
+                    "bench.loadgen",
+                    [
+                        "clicks",
+                        "--url",
+                        proc.info["url"],
+                        "--cards",
+                        str(cards_file),
+                        "--offset",
+                        str(offset),
+                        "--count",
+                        str(count),
+                        "--concurrency",
+                        str(concurrency),
+                        "--blocks",
+                        str(blocks_file),
+                        "--response-root",
+                        slack.info["root_url"],
+                        "--limit-s",
+                        "120",
+                    ],
+                    timeout=300,
+                )
 
             for name in targets:
                 if args.warmup:
@@ -169,14 +209,20 @@ def main() -> int:
                         profile = spy.stop()
                     outcome["peak_rss_mib"] = peak_rss_mib(proc.pid)
                     sent = max(1, outcome["sent"])
-                    outcome["cpu_ms_per_click"] = (cpu_seconds(proc.pid) - cpu_before[0]) * 1000 / sent
+                    outcome["cpu_ms_per_click"] = (
+                        (cpu_seconds(proc.pid) - cpu_before[0]) * 1000 / sent
+                    )
                     outcome["slack_cpu_ms_per_click"] = (
-                        (cpu_seconds(slack.pid) - cpu_before[1]) * 1000 / sent)
+                        (cpu_seconds(slack.pid) - cpu_before[1]) * 1000 / sent
+                    )
                     rows[(level, name)] = outcome
                     lat = outcome["latency_ms"]
-                    print(f"  c={level:<4} {name:15} {outcome['rps']:8.0f}/s  p50 {lat['p50']:7.1f}"
-                          f"  p99 {lat['p99']:7.1f}  max {lat['max']:7.1f} ms  errors "
-                          f"{outcome['errors']}", flush=True)
+                    print(
+                        f"  c={level:<4} {name:15} {outcome['rps']:8.0f}/s  p50 {lat['p50']:7.1f}"
+                        f"  p99 {lat['p99']:7.1f}  max {lat['max']:7.1f} ms  errors "
+                        f"{outcome['errors']}",
+                        flush=True,
+                    )
             wait_idle(server_pids, busy=0.10, limit=4.0)
             stats = _get(slack.info["root_url"] + "bench/stats")
             conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
@@ -189,23 +235,52 @@ def main() -> int:
                 stop(proc)
 
     print()
-    headers = ["level", "app", "req/s", "p50 ms", "p95 ms", "p99 ms", "max ms", "errors",
-               ">1 s", "CPU ms/click", "Slack CPU ms/click", "peak RSS MiB"]
+    headers = [
+        "level",
+        "app",
+        "req/s",
+        "p50 ms",
+        "p95 ms",
+        "p99 ms",
+        "max ms",
+        "errors",
+        ">1 s",
+        "CPU ms/click",
+        "Slack CPU ms/click",
+        "peak RSS MiB",
+    ]
     lines = []
     for level in levels:
         for name in targets:
             o = rows[(level, name)]
             lat = o["latency_ms"]
-            lines.append([f"c={level}", name, o["rps"], lat["p50"], lat["p95"], lat["p99"],
-                          lat["max"], o["errors"], o["over_1s"], o["cpu_ms_per_click"],
-                          o["slack_cpu_ms_per_click"], o["peak_rss_mib"]])
+            lines.append(
+                [
+                    f"c={level}",
+                    name,
+                    o["rps"],
+                    lat["p50"],
+                    lat["p95"],
+                    lat["p99"],
+                    lat["max"],
+                    o["errors"],
+                    o["over_1s"],
+                    o["cpu_ms_per_click"],
+                    o["slack_cpu_ms_per_click"],
+                    o["peak_rss_mib"],
+                ]
+            )
     print(table(headers, lines))
     print()
     ratio_lines = []
     for level in levels:
         j, b = rows[(level, "jobgate")], rows[(level, "bare")]
-        line = [f"c={level}", j["rps"] / b["rps"], j["latency_ms"]["p50"] / b["latency_ms"]["p50"],
-                j["latency_ms"]["p99"] / b["latency_ms"]["p99"]]
+        line = [
+            f"c={level}",
+            j["rps"] / b["rps"],
+            j["latency_ms"]["p50"] / b["latency_ms"]["p50"],
+            j["latency_ms"]["p99"] / b["latency_ms"]["p99"],
+        ]
         if "bare+aiosqlite" in targets:
             s = rows[(level, "bare+aiosqlite")]
             line.append(j["latency_ms"]["p99"] / s["latency_ms"]["p99"])
@@ -214,10 +289,14 @@ def main() -> int:
     if "bare+aiosqlite" in targets:
         ratio_headers.append("p99 jobgate/(bare+aiosqlite)")
     print(table(ratio_headers, ratio_lines))
-    print(f"\nfake Slack calls: {dict(stats['calls'])}; 429s: {stats['rate_limited']}; "
-          f"webhooks received: {stats['webhooks']}")
-    print(f"jobgate decisions recorded: {approved:,} (clicks answered 200, warm-up included: "
-          f"{args.warmup + sum(rows[(lv, 'jobgate')]['statuses'].get('200', 0) for lv in levels):,})")
+    print(
+        f"\nfake Slack calls: {dict(stats['calls'])}; 429s: {stats['rate_limited']}; "
+        f"webhooks received: {stats['webhooks']}"
+    )
+    print(
+        f"jobgate decisions recorded: {approved:,} (clicks answered 200, warm-up included: "
+        f"{args.warmup + sum(rows[(lv, 'jobgate')]['statuses'].get('200', 0) for lv in levels):,})"
+    )
     if profile is not None:
         print_profile(profile, "the jobgate process at concurrency 50")
         results.details["profile"] = profile
@@ -225,22 +304,37 @@ def main() -> int:
     if 50 in levels:
         j, b = rows[(50, "jobgate")], rows[(50, "bare")]
         r = j["latency_ms"]["p99"] / b["latency_ms"]["p99"]
-        results.bars.append(Bar(
-            "click p99 at c=50 (jobgate/bare Bolt)", "ratio <= 1.0",
-            f"{fmt(j['latency_ms']['p99'])} ms", f"{fmt(b['latency_ms']['p99'])} ms",
-            f"{r:.2f}", r <= 1.0 and j["errors"] == 0))
+        results.bars.append(
+            Bar(
+                "click p99 at c=50 (jobgate/bare Bolt)",
+                "ratio <= 1.0",
+                f"{fmt(j['latency_ms']['p99'])} ms",
+                f"{fmt(b['latency_ms']['p99'])} ms",
+                f"{r:.2f}",
+                r <= 1.0 and j["errors"] == 0,
+            )
+        )
     top = max(levels)
     j = rows[(top, "jobgate")]
-    results.bars.append(Bar(
-        f"clicks at c={top}: errors, acks over 1 s", "0 and 0",
-        f"{j['errors']} errors, {j['over_1s']} over 1 s (max {fmt(j['latency_ms']['max'])} ms)",
-        f"bare: {rows[(top, 'bare')]['errors']} errors, max "
-        f"{fmt(rows[(top, 'bare')]['latency_ms']['max'])} ms",
-        "-", j["errors"] == 0 and j["over_1s"] == 0))
-    results.details.update({
-        "rows": {f"{lv}/{n}": o for (lv, n), o in rows.items()},
-        "seeded": seeded, "slack": stats, "approved": approved,
-    })
+    results.bars.append(
+        Bar(
+            f"clicks at c={top}: errors, acks over 1 s",
+            "0 and 0",
+            f"{j['errors']} errors, {j['over_1s']} over 1 s (max {fmt(j['latency_ms']['max'])} ms)",
+            f"bare: {rows[(top, 'bare')]['errors']} errors, max "
+            f"{fmt(rows[(top, 'bare')]['latency_ms']['max'])} ms",
+            "-",
+            j["errors"] == 0 and j["over_1s"] == 0,
+        )
+    )
+    results.details.update(
+        {
+            "rows": {f"{lv}/{n}": o for (lv, n), o in rows.items()},
+            "seeded": seeded,
+            "slack": stats,
+            "approved": approved,
+        }
+    )
     results.print_bars()
     results.write(args.json)
     return 0

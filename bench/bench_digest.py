@@ -42,18 +42,31 @@ def seed(path: Path, pending: int, employers: int = 2000) -> None:
     conn.executemany(
         "INSERT INTO employers (id, upstream_id, name, name_key, status, first_seen_at, updated_at)"
         " VALUES (?, ?, ?, ?, 'approved', ?, ?)",
-        [(i, f"emp_{i}", f"Employer {i}", f"employer {i}", stamp, stamp) for i in range(1, employers + 1)],
+        [
+            (i, f"emp_{i}", f"Employer {i}", f"employer {i}", stamp, stamp)
+            for i in range(1, employers + 1)
+        ],
     )
     rows = []
     for i in range(1, pending + 1):
         received = NOW - timedelta(minutes=rng.randrange(0, 60 * 24 * 30))
         state = "pending"
         risk = rng.choice([None] * 18 + ["medium", "high"])
-        rows.append((
-            i, "job", f"job_{i}", rng.randrange(1, employers + 1), state, f"Role {i}", "{}",
-            to_db(received), to_db(received), risk,
-            f"https://jobgate.slack.com/archives/C0REVIEW/p{i}",
-        ))
+        rows.append(
+            (
+                i,
+                "job",
+                f"job_{i}",
+                rng.randrange(1, employers + 1),
+                state,
+                f"Role {i}",
+                "{}",
+                to_db(received),
+                to_db(received),
+                risk,
+                f"https://jobgate.slack.com/archives/C0REVIEW/p{i}",
+            )
+        )
     conn.executemany(
         "INSERT INTO requests (id, kind, upstream_id, employer_id, state, title, payload,"
         " received_at, updated_at, risk_level, card_permalink) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -67,8 +80,12 @@ def seed(path: Path, pending: int, employers: int = 2000) -> None:
     conn.executemany(
         "INSERT INTO audit (request_id, employer_id, action, actor, via, at) VALUES (?, 1, ?, ?, 'button', ?)",
         [
-            (rng.randrange(1, pending), rng.choice(["approved", "declined", "on_hold"]),
-             f"UREV{rng.randrange(1, 8):04d}", to_db(yesterday + timedelta(minutes=rng.randrange(0, 600))))
+            (
+                rng.randrange(1, pending),
+                rng.choice(["approved", "declined", "on_hold"]),
+                f"UREV{rng.randrange(1, 8):04d}",
+                to_db(yesterday + timedelta(minutes=rng.randrange(0, 600))),
+            )
             for _ in range(3000)
         ],
     )
@@ -85,11 +102,19 @@ async def migrate(path: Path) -> None:
 async def measure(path: Path, runs: int) -> dict[str, list[float]]:
     db = await Database.open(path)
     repo = Repository(db)
-    timings: dict[str, list[float]] = {"baseline: SELECT COUNT(*) pending": [], "build_digest": [], "render_digest": []}
+    timings: dict[str, list[float]] = {
+        "baseline: SELECT COUNT(*) pending": [],
+        "build_digest": [],
+        "render_digest": [],
+    }
     try:
         for _ in range(runs):
             started = time.perf_counter()
-            await db.read_slow(lambda c: c.execute("SELECT COUNT(*) FROM requests WHERE state = 'pending'").fetchone())
+            await db.read_slow(
+                lambda c: c.execute(
+                    "SELECT COUNT(*) FROM requests WHERE state = 'pending'"
+                ).fetchone()
+            )
             timings["baseline: SELECT COUNT(*) pending"].append(time.perf_counter() - started)
             started = time.perf_counter()
             facts = await build_digest(repo, PLACE, NOW)
@@ -97,8 +122,10 @@ async def measure(path: Path, runs: int) -> dict[str, list[float]]:
             started = time.perf_counter()
             render_digest(facts)
             timings["render_digest"].append(time.perf_counter() - started)
-        print(f"  pending={facts.pending_total:,} over_sla={facts.over_sla:,} flagged={facts.flagged:,} "
-              f"holds={facts.holds_waiting:,} reviewers_yesterday={len(facts.yesterday)}")
+        print(
+            f"  pending={facts.pending_total:,} over_sla={facts.over_sla:,} flagged={facts.flagged:,} "
+            f"holds={facts.holds_waiting:,} reviewers_yesterday={len(facts.yesterday)}"
+        )
     finally:
         await db.close()
     return timings
@@ -120,9 +147,13 @@ def main() -> int:
     print(f"{'operation':40} {'median ms':>10} {'max ms':>9} {'× baseline':>11}")
     for name, values in timings.items():
         median = statistics.median(values)
-        print(f"{name:40} {median * 1000:10.1f} {max(values) * 1000:9.1f} {median / baseline:11.1f}")
+        print(
+            f"{name:40} {median * 1000:10.1f} {max(values) * 1000:9.1f} {median / baseline:11.1f}"
+        )
     bar = statistics.median(timings["build_digest"]) + statistics.median(timings["render_digest"])
-    print(f"digest for {args.pending:,} pending: {bar * 1000:.0f} ms (bar: 500 ms) -> {'MET' if bar < 0.5 else 'NOT MET'}")
+    print(
+        f"digest for {args.pending:,} pending: {bar * 1000:.0f} ms (bar: 500 ms) -> {'MET' if bar < 0.5 else 'NOT MET'}"
+    )
     return 0
 
 

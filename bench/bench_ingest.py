@@ -58,8 +58,17 @@ def floor_items_per_s(path: Path, items: int, employers: int, seed: int) -> dict
     employer_rows = sorted({(j["employer"]["id"], j["employer"]["name"]) for j in jobs})
     ids = {upstream: n for n, (upstream, _) in enumerate(employer_rows, start=1)}
     rows = [
-        ("job", j["id"], ids[j["employer"]["id"]], j["title"], j["location"], json.dumps(j),
-         stamp, stamp, stamp)
+        (
+            "job",
+            j["id"],
+            ids[j["employer"]["id"]],
+            j["title"],
+            j["location"],
+            json.dumps(j),
+            stamp,
+            stamp,
+            stamp,
+        )
         for j in jobs
     ]
     conn = sqlite3.connect(path, isolation_level=None)
@@ -70,8 +79,10 @@ def floor_items_per_s(path: Path, items: int, employers: int, seed: int) -> dict
     conn.executemany(
         "INSERT INTO employers (id, upstream_id, name, name_key, status, first_seen_at,"
         " updated_at) VALUES (?, ?, ?, ?, 'unreviewed', ?, ?)",
-        [(n, upstream, name, name.lower(), stamp, stamp)
-         for n, (upstream, name) in enumerate(employer_rows, start=1)],
+        [
+            (n, upstream, name, name.lower(), stamp, stamp)
+            for n, (upstream, name) in enumerate(employer_rows, start=1)
+        ],
     )
     conn.executemany(
         "INSERT INTO requests (kind, upstream_id, employer_id, state, title, location, payload,"
@@ -93,12 +104,23 @@ def main() -> int:
     parser.add_argument("--batch", type=int, default=1000)
     parser.add_argument("--batch-concurrency", type=int, default=2)
     parser.add_argument("--employers", type=int, default=500)
-    parser.add_argument("--array-limit-s", type=float, default=240.0,
-                        help="stop sending arrays after this (items stored are reported)")
-    parser.add_argument("--no-deliver", action="store_true",
-                        help="diagnosis: the bot without its screener and outbox deliverer")
-    parser.add_argument("--profile", type=Path, default=None,
-                        help="folder for py-spy profiles of the single c=50 and array phases")
+    parser.add_argument(
+        "--array-limit-s",
+        type=float,
+        default=240.0,
+        help="stop sending arrays after this (items stored are reported)",
+    )
+    parser.add_argument(
+        "--no-deliver",
+        action="store_true",
+        help="diagnosis: the bot without its screener and outbox deliverer",
+    )
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        default=None,
+        help="folder for py-spy profiles of the single c=50 and array phases",
+    )
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
     levels = [int(x) for x in args.levels.split(",")]
@@ -113,49 +135,117 @@ def main() -> int:
         try:
             slack = start("fake-slack", "bench.fake_slack_server", [], folder)
             procs.append(slack)
-            bot = start("jobgate", "bench.serve_bot", [
-                "--db", str(folder / "jobgate.db"), "--slack-url", slack.info["api_url"],
-                "--ingest-secret", INGEST_SECRET, "--webhook-url", slack.info["webhook_url"],
-                "--webhook-secret", WEBHOOK_SECRET,
-                *(["--no-deliver"] if args.no_deliver else [])], folder)
+            bot = start(
+                "jobgate",
+                "bench.serve_bot",
+                [
+                    "--db",
+                    str(folder / "jobgate.db"),
+                    "--slack-url",
+                    slack.info["api_url"],
+                    "--ingest-secret",
+                    INGEST_SECRET,
+                    "--webhook-url",
+                    slack.info["webhook_url"],
+                    "--webhook-secret",
+                    WEBHOOK_SECRET,
+                    *(["--no-deliver"] if args.no_deliver else []),
+                ],
+                folder,
+            )
             procs.append(bot)
             url = bot.info["url"]
 
-            def load(name: str, prefix: str, count: int, batch: int, concurrency: int,
-                     array: bool = False, profile: str | None = None) -> dict[str, Any]:
+            def load(
+                name: str,
+                prefix: str,
+                count: int,
+                batch: int,
+                concurrency: int,
+                array: bool = False,
+                profile: str | None = None,
+            ) -> dict[str, Any]:
                 wait_idle([bot.pid], busy=0.10, limit=4.0)
                 cpu = cpu_seconds(bot.pid)
                 extra = ["--array"] if array else []
-                spy = (Spy(bot.pid, args.profile / f"ingest_{profile}.txt")
-                       if args.profile is not None and profile else None)
-                outcome = run_json("bench.loadgen", [
-                    "jobs", "--url", url, "--ingest-secret", INGEST_SECRET, "--count", str(count),
-                    "--batch", str(batch), "--concurrency", str(concurrency), "--prefix", prefix,
-                    "--employers", str(args.employers),
-                    "--limit-s", str(args.array_limit_s if array else 240), *extra,
-                ], timeout=900)
+                spy = (
+                    Spy(bot.pid, args.profile / f"ingest_{profile}.txt")
+                    if args.profile is not None and profile
+                    else None
+                )
+                outcome = run_json(
+                    "bench.loadgen",
+                    [
+                        "jobs",
+                        "--url",
+                        url,
+                        "--ingest-secret",
+                        INGEST_SECRET,
+                        "--count",
+                        str(count),
+                        "--batch",
+                        str(batch),
+                        "--concurrency",
+                        str(concurrency),
+                        "--prefix",
+                        prefix,
+                        "--employers",
+                        str(args.employers),
+                        "--limit-s",
+                        str(args.array_limit_s if array else 240),
+                        *extra,
+                    ],
+                    timeout=900,
+                )
                 outcome["cpu_s"] = cpu_seconds(bot.pid) - cpu
                 if spy is not None:
                     profiles[name] = spy.stop()
                 outcomes[name] = outcome
                 lat = outcome["latency_ms"]
-                rows.append([name, outcome["sent"], outcome["items_ok"], outcome["rps"],
-                             outcome["items_per_s"], lat["p50"], lat["p99"], lat["max"],
-                             outcome["errors"], outcome["cpu_s"] * 1000 / max(1, outcome["items_ok"])])
-                print(f"  {name:24} {outcome['items_per_s']:9.0f} items/s  p99 {lat['p99']:7.1f} ms"
-                      f"  errors {outcome['errors']}", flush=True)
+                rows.append(
+                    [
+                        name,
+                        outcome["sent"],
+                        outcome["items_ok"],
+                        outcome["rps"],
+                        outcome["items_per_s"],
+                        lat["p50"],
+                        lat["p99"],
+                        lat["max"],
+                        outcome["errors"],
+                        outcome["cpu_s"] * 1000 / max(1, outcome["items_ok"]),
+                    ]
+                )
+                print(
+                    f"  {name:24} {outcome['items_per_s']:9.0f} items/s  p99 {lat['p99']:7.1f} ms"
+                    f"  errors {outcome['errors']}",
+                    flush=True,
+                )
                 return outcome
 
             load("warm-up", "warm", 100, 1, 10)
             rows.clear()
             for level in levels:
-                load(f"single, c={level}", f"s{level}", args.singles, 1, level,
-                     profile=f"single_c{level}" if level == 50 else None)
+                load(
+                    f"single, c={level}",
+                    f"s{level}",
+                    args.singles,
+                    1,
+                    level,
+                    profile=f"single_c{level}" if level == 50 else None,
+                )
             rss_before = rss_mib(bot.pid)
             reset_peak_rss(bot.pid)
             sampler = RssSampler(bot.pid)
-            load(f"array of {args.batch:,}, c={args.batch_concurrency}", "arr", args.batches,
-                 args.batch, args.batch_concurrency, array=True, profile="arrays")
+            load(
+                f"array of {args.batch:,}, c={args.batch_concurrency}",
+                "arr",
+                args.batches,
+                args.batch,
+                args.batch_concurrency,
+                array=True,
+                profile="arrays",
+            )
             samples = sampler.stop()
             rss_after = rss_mib(bot.pid)
             peak = peak_rss_mib(bot.pid)
@@ -164,7 +254,8 @@ def main() -> int:
             conn = sqlite3.connect(f"file:{folder / 'jobgate.db'}?mode=ro", uri=True)
             stored = conn.execute("SELECT COUNT(*) FROM requests WHERE kind = 'job'").fetchone()[0]
             unscreened = conn.execute(
-                "SELECT COUNT(*) FROM requests WHERE screening != 'done'").fetchone()[0]
+                "SELECT COUNT(*) FROM requests WHERE screening != 'done'"
+            ).fetchone()[0]
             conn.close()
         finally:
             for proc in reversed(procs):
@@ -173,17 +264,41 @@ def main() -> int:
         floor = floor_items_per_s(folder / "floor.db", array_items, args.employers, 5)
 
     print()
-    print(table(["phase", "calls", "items stored", "calls/s", "items/s", "p50 ms", "p99 ms",
-                 "max ms", "errors", "bot CPU ms/item"], rows))
-    print(f"\nfloor: raw sqlite3 executemany of {floor['items']:,} job rows in one transaction: "
-          f"{floor['seconds']:.2f} s = {floor['items_per_s']:,.0f} items/s")
-    print(f"jobs stored {stored:,}; still waiting for screening when the load ended: "
-          f"{unscreened:,} (the screener runs after the ingest, off the request path)")
-    print(f"bot RSS before the {array_items:,} array items {rss_before:.0f} MiB, after "
-          f"{rss_after:.0f} MiB, 2 s later {rss_settled:.0f} MiB, peak {peak:.0f} MiB")
+    print(
+        table(
+            [
+                "phase",
+                "calls",
+                "items stored",
+                "calls/s",
+                "items/s",
+                "p50 ms",
+                "p99 ms",
+                "max ms",
+                "errors",
+                "bot CPU ms/item",
+            ],
+            rows,
+        )
+    )
+    print(
+        f"\nfloor: raw sqlite3 executemany of {floor['items']:,} job rows in one transaction: "
+        f"{floor['seconds']:.2f} s = {floor['items_per_s']:,.0f} items/s"
+    )
+    print(
+        f"jobs stored {stored:,}; still waiting for screening when the load ended: "
+        f"{unscreened:,} (the screener runs after the ingest, off the request path)"
+    )
+    print(
+        f"bot RSS before the {array_items:,} array items {rss_before:.0f} MiB, after "
+        f"{rss_after:.0f} MiB, 2 s later {rss_settled:.0f} MiB, peak {peak:.0f} MiB"
+    )
     quarters = [samples[min(len(samples) - 1, len(samples) * q // 4)] for q in range(5)]
-    print("bot RSS during the array phase at 0/25/50/75/100% of its time: "
-          + " / ".join(f"{r:.0f}" for _, r in quarters) + " MiB")
+    print(
+        "bot RSS during the array phase at 0/25/50/75/100% of its time: "
+        + " / ".join(f"{r:.0f}" for _, r in quarters)
+        + " MiB"
+    )
     half_growth = quarters[4][1] - quarters[2][1]
     for name, profile in profiles.items():
         if profile:
@@ -191,24 +306,49 @@ def main() -> int:
 
     for level in levels:
         o = outcomes[f"single, c={level}"]
-        results.bars.append(Bar(
-            f"ingest single POST, c={level}", ">= 1,000/s", f"{fmt(o['items_per_s'])}/s",
-            f"{fmt(floor['items_per_s'])} rows/s", f"{o['items_per_s'] / floor['items_per_s']:.3f}",
-            o["items_per_s"] >= 1000 and o["errors"] == 0))
+        results.bars.append(
+            Bar(
+                f"ingest single POST, c={level}",
+                ">= 1,000/s",
+                f"{fmt(o['items_per_s'])}/s",
+                f"{fmt(floor['items_per_s'])} rows/s",
+                f"{o['items_per_s'] / floor['items_per_s']:.3f}",
+                o["items_per_s"] >= 1000 and o["errors"] == 0,
+            )
+        )
     o = outcomes[f"array of {args.batch:,}, c={args.batch_concurrency}"]
-    results.bars.append(Bar(
-        f"ingest arrays of {args.batch:,}", ">= 10,000 items/s", f"{fmt(o['items_per_s'])} items/s",
-        f"{fmt(floor['items_per_s'])} rows/s", f"{o['items_per_s'] / floor['items_per_s']:.3f}",
-        o["items_per_s"] >= 10_000 and o["errors"] == 0))
-    results.bars.append(Bar(
-        f"memory over {array_items:,} items", "flat",
-        f"RSS {rss_before:.0f} -> {rss_settled:.0f} MiB (peak {peak:.0f}); "
-        f"2nd half {half_growth:+.0f} MiB", "-", "-",
-        half_growth < 0.1 * quarters[2][1] + 10))
-    results.details.update({"outcomes": outcomes, "floor": floor, "stored": stored,
-                            "unscreened": unscreened, "rss": [rss_before, rss_after,
-                                                              rss_settled, peak],
-                            "rss_quarters": quarters, "profiles": profiles})
+    results.bars.append(
+        Bar(
+            f"ingest arrays of {args.batch:,}",
+            ">= 10,000 items/s",
+            f"{fmt(o['items_per_s'])} items/s",
+            f"{fmt(floor['items_per_s'])} rows/s",
+            f"{o['items_per_s'] / floor['items_per_s']:.3f}",
+            o["items_per_s"] >= 10_000 and o["errors"] == 0,
+        )
+    )
+    results.bars.append(
+        Bar(
+            f"memory over {array_items:,} items",
+            "flat",
+            f"RSS {rss_before:.0f} -> {rss_settled:.0f} MiB (peak {peak:.0f}); "
+            f"2nd half {half_growth:+.0f} MiB",
+            "-",
+            "-",
+            half_growth < 0.1 * quarters[2][1] + 10,
+        )
+    )
+    results.details.update(
+        {
+            "outcomes": outcomes,
+            "floor": floor,
+            "stored": stored,
+            "unscreened": unscreened,
+            "rss": [rss_before, rss_after, rss_settled, peak],
+            "rss_quarters": quarters,
+            "profiles": profiles,
+        }
+    )
     results.print_bars()
     results.write(args.json)
     return 0

@@ -57,22 +57,58 @@ def main() -> int:
         folder = Path(scratch)
         procs = []
         try:
-            slack = start("fake-slack", "bench.fake_slack_server",
-                          ["--post-limit", f"{k},{args.burst}"], folder)
+            slack = start(
+                "fake-slack",
+                "bench.fake_slack_server",
+                ["--post-limit", f"{k},{args.burst}"],
+                folder,
+            )
             procs.append(slack)
             db_path = folder / "jobgate.db"
-            bot = start("jobgate", "bench.serve_bot", [
-                "--db", str(db_path), "--slack-url", slack.info["api_url"],
-                "--ingest-secret", INGEST_SECRET, "--webhook-url", slack.info["webhook_url"],
-                "--webhook-secret", WEBHOOK_SECRET, "--pacing-scale", str(k)], folder)
+            bot = start(
+                "jobgate",
+                "bench.serve_bot",
+                [
+                    "--db",
+                    str(db_path),
+                    "--slack-url",
+                    slack.info["api_url"],
+                    "--ingest-secret",
+                    INGEST_SECRET,
+                    "--webhook-url",
+                    slack.info["webhook_url"],
+                    "--webhook-secret",
+                    WEBHOOK_SECRET,
+                    "--pacing-scale",
+                    str(k),
+                ],
+                folder,
+            )
             procs.append(bot)
             root = slack.info["root_url"]
             sent_at = time.monotonic()
-            outcome = run_json("bench.loadgen", [
-                "jobs", "--url", bot.info["url"], "--ingest-secret", INGEST_SECRET,
-                "--count", "1", "--batch", str(args.cards), "--array", "--concurrency", "1",
-                "--prefix", "pace", "--employers", "200",
-            ], timeout=120)
+            outcome = run_json(
+                "bench.loadgen",
+                [
+                    "jobs",
+                    "--url",
+                    bot.info["url"],
+                    "--ingest-secret",
+                    INGEST_SECRET,
+                    "--count",
+                    "1",
+                    "--batch",
+                    str(args.cards),
+                    "--array",
+                    "--concurrency",
+                    "1",
+                    "--prefix",
+                    "pace",
+                    "--employers",
+                    "200",
+                ],
+                timeout=120,
+            )
             accepted_s = time.monotonic() - sent_at
             posted = 0
             while time.monotonic() - sent_at < limit_s:
@@ -108,36 +144,73 @@ def main() -> int:
     equivalent = first + (last - first) * k
     floor_real = max(0.0, args.cards - args.burst)
     print()
-    print(table(["", "value"], [
-        ["cards (requests in one array POST)", args.cards],
-        ["POST answered after", f"{accepted_s:.2f} s ({outcome['errors']} errors)"],
-        ["scale K (fake limit and bot pacing)", f"{k:g}  (1 post/s/channel -> {k:g}/s)"],
-        ["first card posted after (screening; not scaled)", f"{first:.1f} s"],
-        ["last card posted after (scaled wall time)", f"{last:.1f} s"],
-        ["posting phase, scaled / floor", f"{last - first:.1f} s / {floor_s:.1f} s"],
-        ["equivalent real time", f"{equivalent / 60:.1f} min ({equivalent:,.0f} s)"],
-        ["floor at 1 post/s (burst then 1/s)", f"{floor_real / 60:.1f} min"],
-        ["chat.postMessage calls (ok / total)",
-         f"{stats['ok'].get('chat.postMessage', 0)} / {stats['calls'].get('chat.postMessage', 0)}"],
-        ["429 answers", rate_limited],
-        ["cards in the channel / distinct requests", f"{len(messages)} / {len(ids)}"],
-        ["lost / doubled", f"{lost} / {doubled}"],
-        ["requests with a card stored / dead outbox rows", f"{with_card} / {dead}"],
-    ]))
+    print(
+        table(
+            ["", "value"],
+            [
+                ["cards (requests in one array POST)", args.cards],
+                ["POST answered after", f"{accepted_s:.2f} s ({outcome['errors']} errors)"],
+                ["scale K (fake limit and bot pacing)", f"{k:g}  (1 post/s/channel -> {k:g}/s)"],
+                ["first card posted after (screening; not scaled)", f"{first:.1f} s"],
+                ["last card posted after (scaled wall time)", f"{last:.1f} s"],
+                ["posting phase, scaled / floor", f"{last - first:.1f} s / {floor_s:.1f} s"],
+                ["equivalent real time", f"{equivalent / 60:.1f} min ({equivalent:,.0f} s)"],
+                ["floor at 1 post/s (burst then 1/s)", f"{floor_real / 60:.1f} min"],
+                [
+                    "chat.postMessage calls (ok / total)",
+                    f"{stats['ok'].get('chat.postMessage', 0)} / {stats['calls'].get('chat.postMessage', 0)}",
+                ],
+                ["429 answers", rate_limited],
+                ["cards in the channel / distinct requests", f"{len(messages)} / {len(ids)}"],
+                ["lost / doubled", f"{lost} / {doubled}"],
+                ["requests with a card stored / dead outbox rows", f"{with_card} / {dead}"],
+            ],
+        )
+    )
     ratio = (last - first) / floor_s if floor_s else float("nan")
-    results.bars.append(Bar(
-        f"{args.cards:,} cards: time to post all (K={k:g})", "at the limit",
-        f"{last:.1f} s scaled = {equivalent / 60:.1f} min real",
-        f"{floor_s:.1f} s = {floor_real / 60:.1f} min", f"{ratio:.2f}", None))
-    results.bars.append(Bar(
-        f"{args.cards:,} cards: 429s", "a handful, no storm", f"{rate_limited} x 429",
-        "0", "-", rate_limited <= 5))
-    results.bars.append(Bar(
-        f"{args.cards:,} cards: lost / doubled", "0 / 0", f"{lost} / {doubled}", "-", "-",
-        lost == 0 and doubled == 0 and with_card == args.cards))
-    results.details.update({"stats": stats, "first_s": first, "last_s": last,
-                            "equivalent_s": equivalent, "lost": lost, "doubled": doubled,
-                            "with_card": with_card, "dead": dead, "accepted_s": accepted_s})
+    results.bars.append(
+        Bar(
+            f"{args.cards:,} cards: time to post all (K={k:g})",
+            "at the limit",
+            f"{last:.1f} s scaled = {equivalent / 60:.1f} min real",
+            f"{floor_s:.1f} s = {floor_real / 60:.1f} min",
+            f"{ratio:.2f}",
+            None,
+        )
+    )
+    results.bars.append(
+        Bar(
+            f"{args.cards:,} cards: 429s",
+            "a handful, no storm",
+            f"{rate_limited} x 429",
+            "0",
+            "-",
+            rate_limited <= 5,
+        )
+    )
+    results.bars.append(
+        Bar(
+            f"{args.cards:,} cards: lost / doubled",
+            "0 / 0",
+            f"{lost} / {doubled}",
+            "-",
+            "-",
+            lost == 0 and doubled == 0 and with_card == args.cards,
+        )
+    )
+    results.details.update(
+        {
+            "stats": stats,
+            "first_s": first,
+            "last_s": last,
+            "equivalent_s": equivalent,
+            "lost": lost,
+            "doubled": doubled,
+            "with_card": with_card,
+            "dead": dead,
+            "accepted_s": accepted_s,
+        }
+    )
     results.print_bars()
     results.write(args.json)
     return 0

@@ -52,7 +52,9 @@ def _count_pending(conn: Any) -> int:
     return int(conn.execute("SELECT COUNT(*) FROM requests WHERE state = 'pending'").fetchone()[0])
 
 
-async def measure(path: Path, args: argparse.Namespace) -> tuple[dict[str, list[float]], dict[str, Any]]:
+async def measure(
+    path: Path, args: argparse.Namespace
+) -> tuple[dict[str, list[float]], dict[str, Any]]:
     from bot.jobs import DigestPlace, build_digest  # after handlers (bot.jobs <-> handlers cycle)
 
     place = DigestPlace("C0REVIEW", ZoneInfo("America/New_York"), NOW.time())
@@ -64,12 +66,22 @@ async def measure(path: Path, args: argparse.Namespace) -> tuple[dict[str, list[
     try:
         # floors
         t["floor: SELECT COUNT(*) pending"] = await repeat(
-            lambda: db.read_slow(_count_pending), args.runs)
+            lambda: db.read_slow(_count_pending), args.runs
+        )
         ids = [rng.randrange(1, args.pending + 1) for _ in range(200)]
         pk = []
         for request_id in ids:
-            pk.append((await timed(lambda r=request_id: db.read(
-                lambda c: c.execute("SELECT * FROM requests WHERE id = ?", (r,)).fetchone())))[1])
+            pk.append(
+                (
+                    await timed(
+                        lambda r=request_id: db.read(
+                            lambda c: c.execute(
+                                "SELECT * FROM requests WHERE id = ?", (r,)
+                            ).fetchone()
+                        )
+                    )
+                )[1]
+            )
         t["floor: SELECT by primary key"] = pk
 
         # digest
@@ -115,22 +127,35 @@ async def measure(path: Path, args: argparse.Namespace) -> tuple[dict[str, list[
             employer = rng.randrange(1, args.employers + 1)
             item["employer"] = {"id": f"emp{employer}", "name": f"Employer {employer} Inc"}
             items.append(JobSubmission.model_validate(item))
-        await repo.ingest_submissions(Kind.JOB, items, webhook_id=None, endpoint="/api/v1/jobs",
-                                      respond=lambda results: None, now=NOW)  # type: ignore[arg-type,return-value]
+        await repo.ingest_submissions(
+            Kind.JOB,
+            items,
+            webhook_id=None,
+            endpoint="/api/v1/jobs",
+            respond=lambda results: None,
+            now=NOW,
+        )  # type: ignore[arg-type,return-value]
         inputs = await repo.list_pending_screening(args.new_jobs)
         dup = []
         for item in inputs:
-            dup.append((await timed(lambda i=item: repo.compute_local_screening(
-                [i], NOW, url_check=False)))[1])
+            dup.append(
+                (
+                    await timed(
+                        lambda i=item: repo.compute_local_screening([i], NOW, url_check=False)
+                    )
+                )[1]
+            )
         t["duplicate check of a new job"] = dup
         local = await repo.compute_local_screening(inputs, NOW, url_check=False)
         await repo.save_local_screening(local, NOW, url_check=False)
 
         # the screener's poll when nothing waits (every second, twice: 'pending' and 'urls')
         t["screener idle poll (list_pending_screening)"] = await repeat(
-            lambda: repo.list_pending_screening(200), args.runs)
+            lambda: repo.list_pending_screening(200), args.runs
+        )
         t["floor: count_unscreened (partial index)"] = await repeat(
-            repo.count_unscreened, args.runs)
+            repo.count_unscreened, args.runs
+        )
 
         # bulk decision over ~N requests, committed
         try:
@@ -142,8 +167,13 @@ async def measure(path: Path, args: argparse.Namespace) -> tuple[dict[str, list[
     return t, facts
 
 
-async def bulk(repo: Repository, db: Database, args: argparse.Namespace,
-               t: dict[str, list[float]], facts: dict[str, Any]) -> None:
+async def bulk(
+    repo: Repository,
+    db: Database,
+    args: argparse.Namespace,
+    t: dict[str, list[float]],
+    facts: dict[str, Any],
+) -> None:
     from bot.bulk import BulkAction, BulkOrder
     from bot.filters import parse_filter
 
@@ -163,27 +193,40 @@ async def bulk(repo: Repository, db: Database, args: argparse.Namespace,
     facts["bulk_filter"] = text
     facts["bulk_matched"] = preview.matched
     facts["bulk_eligible"] = preview.eligible
-    _, preview_s = await timed(lambda: repo.preview_bulk(
-        parse_filter(text), BulkAction.APPROVE, NOW, sample=10))
+    _, preview_s = await timed(
+        lambda: repo.preview_bulk(parse_filter(text), BulkAction.APPROVE, NOW, sample=10)
+    )
     t["bulk preview (counts + sample)"] = [preview_s]
 
     # floor: the same number of rows updated raw in one transaction, rolled back
     def raw_update(conn: Any) -> float:
-        ids = [r[0] for r in conn.execute(
-            "SELECT id FROM requests WHERE state = 'pending' AND kind = 'job'"
-            " ORDER BY received_at DESC LIMIT ?", (preview.eligible,))]
+        ids = [
+            r[0]
+            for r in conn.execute(
+                "SELECT id FROM requests WHERE state = 'pending' AND kind = 'job'"
+                " ORDER BY received_at DESC LIMIT ?",
+                (preview.eligible,),
+            )
+        ]
         started = time.perf_counter()
         conn.execute("SAVEPOINT floor")
         conn.executemany(
             "UPDATE requests SET state = 'approved', decided_at = ?, decided_by = 'UADMIN0001'"
-            " WHERE id = ?", [("2026-01-01T00:00:00.000000Z", i) for i in ids])
+            " WHERE id = ?",
+            [("2026-01-01T00:00:00.000000Z", i) for i in ids],
+        )
         conn.execute("ROLLBACK TO floor")
         conn.execute("RELEASE floor")
         return time.perf_counter() - started
 
     t["floor: raw UPDATE of as many rows"] = [await db.write(raw_update)]
-    order = BulkOrder(action=BulkAction.APPROVE, filter_text=text, actor="UADMIN0001",
-                      channel="C0REVIEW", confirmed=preview.eligible)
+    order = BulkOrder(
+        action=BulkAction.APPROVE,
+        filter_text=text,
+        actor="UADMIN0001",
+        channel="C0REVIEW",
+        confirmed=preview.eligible,
+    )
     result, took = await timed(lambda: repo.run_bulk(order, NOW))
     t["bulk decision, committed"] = [took]
     facts["bulk_result"] = type(result).__name__
@@ -205,8 +248,10 @@ def main() -> int:
         path = Path(scratch) / "jobgate.db"
         started = time.perf_counter()
         seeded = seed_queue(path, args.pending, employers=args.employers)
-        print(f"seeded {args.pending:,} pending requests ({seeded}) in "
-              f"{time.perf_counter() - started:.1f} s")
+        print(
+            f"seeded {args.pending:,} pending requests ({seeded}) in "
+            f"{time.perf_counter() - started:.1f} s"
+        )
         timings, facts = asyncio.run(measure(path, args))
     count_floor = statistics.median(timings["floor: SELECT COUNT(*) pending"])
     pk_floor = statistics.median(timings["floor: SELECT by primary key"])
@@ -214,11 +259,32 @@ def main() -> int:
     for name, values in timings.items():
         s = summary_ms(values)
         median = statistics.median(values)
-        rows.append([name, len(values), median * 1000, s["p99"], s["max"],
-                     median / count_floor, median / pk_floor])
+        rows.append(
+            [
+                name,
+                len(values),
+                median * 1000,
+                s["p99"],
+                s["max"],
+                median / count_floor,
+                median / pk_floor,
+            ]
+        )
     print()
-    print(table(["operation", "runs", "median ms", "p99 ms", "max ms", "x COUNT(*) floor",
-                 "x PK floor"], rows))
+    print(
+        table(
+            [
+                "operation",
+                "runs",
+                "median ms",
+                "p99 ms",
+                "max ms",
+                "x COUNT(*) floor",
+                "x PK floor",
+            ],
+            rows,
+        )
+    )
     print(f"\nfacts: {facts}")
 
     def med(name: str) -> float | None:
@@ -227,39 +293,89 @@ def main() -> int:
 
     digest = med("digest: build_digest + render_digest")
     assert digest is not None
-    results.bars.append(Bar(f"digest, {args.pending:,} pending", "< 500 ms",
-                            f"{digest * 1000:.0f} ms", f"{count_floor * 1000:.1f} ms (COUNT)",
-                            f"{digest / count_floor:.1f}", digest < 0.5))
+    results.bars.append(
+        Bar(
+            f"digest, {args.pending:,} pending",
+            "< 500 ms",
+            f"{digest * 1000:.0f} ms",
+            f"{count_floor * 1000:.1f} ms (COUNT)",
+            f"{digest / count_floor:.1f}",
+            digest < 0.5,
+        )
+    )
     search = med("saved search: count + first 20")
-    results.bars.append(Bar(
-        "saved search (count + page)", "(no bar)",
-        f"{search * 1000:.0f} ms" if search else f"not measured: {facts.get('search_missing')}",
-        f"{count_floor * 1000:.1f} ms (COUNT)", f"{search / count_floor:.1f}" if search else "-"))
+    results.bars.append(
+        Bar(
+            "saved search (count + page)",
+            "(no bar)",
+            f"{search * 1000:.0f} ms" if search else f"not measured: {facts.get('search_missing')}",
+            f"{count_floor * 1000:.1f} ms (COUNT)",
+            f"{search / count_floor:.1f}" if search else "-",
+        )
+    )
     snap = med("employer snapshot")
     assert snap is not None
-    results.bars.append(Bar("employer snapshot", "(no bar)", f"{snap * 1000:.1f} ms",
-                            f"{pk_floor * 1000:.2f} ms (PK)", f"{snap / pk_floor:.0f}"))
+    results.bars.append(
+        Bar(
+            "employer snapshot",
+            "(no bar)",
+            f"{snap * 1000:.1f} ms",
+            f"{pk_floor * 1000:.2f} ms (PK)",
+            f"{snap / pk_floor:.0f}",
+        )
+    )
     dup = med("duplicate check of a new job")
     assert dup is not None
-    results.bars.append(Bar("duplicate check, new job", "(no bar)", f"{dup * 1000:.1f} ms",
-                            f"{pk_floor * 1000:.2f} ms (PK)", f"{dup / pk_floor:.0f}"))
+    results.bars.append(
+        Bar(
+            "duplicate check, new job",
+            "(no bar)",
+            f"{dup * 1000:.1f} ms",
+            f"{pk_floor * 1000:.2f} ms (PK)",
+            f"{dup / pk_floor:.0f}",
+        )
+    )
     poll = med("screener idle poll (list_pending_screening)")
     unscreened = med("floor: count_unscreened (partial index)")
     assert poll is not None and unscreened is not None
-    results.bars.append(Bar("screener idle poll (2/s)", "(no bar)", f"{poll * 1000:.1f} ms",
-                            f"{unscreened * 1000:.2f} ms (index)", f"{poll / unscreened:.0f}"))
+    results.bars.append(
+        Bar(
+            "screener idle poll (2/s)",
+            "(no bar)",
+            f"{poll * 1000:.1f} ms",
+            f"{unscreened * 1000:.2f} ms (index)",
+            f"{poll / unscreened:.0f}",
+        )
+    )
     took = med("bulk decision, committed")
     floor = med("floor: raw UPDATE of as many rows")
     if took is not None and floor is not None:
-        results.bars.append(Bar(
-            f"bulk decision over {facts.get('bulk_decided', 0):,}", "< 2 s committed",
-            f"{took:.2f} s", f"{floor * 1000:.0f} ms (raw UPDATE)", f"{took / floor:.0f}",
-            took < 2.0 and facts.get("bulk_decided", 0) >= args.bulk))
+        results.bars.append(
+            Bar(
+                f"bulk decision over {facts.get('bulk_decided', 0):,}",
+                "< 2 s committed",
+                f"{took:.2f} s",
+                f"{floor * 1000:.0f} ms (raw UPDATE)",
+                f"{took / floor:.0f}",
+                took < 2.0 and facts.get("bulk_decided", 0) >= args.bulk,
+            )
+        )
     else:
-        results.bars.append(Bar("bulk decision", "< 2 s committed",
-                                f"not measured: {facts.get('bulk_missing')}", met=None))
-    results.details.update({"timings_ms": {k: [v * 1000 for v in vs] for k, vs in timings.items()},
-                            "facts": facts, "seeded": seeded})
+        results.bars.append(
+            Bar(
+                "bulk decision",
+                "< 2 s committed",
+                f"not measured: {facts.get('bulk_missing')}",
+                met=None,
+            )
+        )
+    results.details.update(
+        {
+            "timings_ms": {k: [v * 1000 for v in vs] for k, vs in timings.items()},
+            "facts": facts,
+            "seeded": seeded,
+        }
+    )
     results.print_bars()
     results.write(args.json)
     return 0

@@ -178,7 +178,9 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
 
-def wait_idle(pids: Sequence[int], *, busy: float = 0.05, window: float = 0.3, limit: float = 15.0) -> float:
+def wait_idle(
+    pids: Sequence[int], *, busy: float = 0.05, window: float = 0.3, limit: float = 15.0
+) -> float:
     """Wait until every process uses less than `busy` of a core over `window`; seconds waited."""
     started = time.monotonic()
     while time.monotonic() - started < limit:
@@ -273,8 +275,11 @@ class Results:
     def write(self, path: Path | None) -> None:
         if path is None:
             return
-        data = {"benchmark": self.benchmark, "bars": [asdict(b) for b in self.bars],
-                "details": self.details}
+        data = {
+            "benchmark": self.benchmark,
+            "bars": [asdict(b) for b in self.bars],
+            "details": self.details,
+        }
         path.write_text(json.dumps(data, indent=1, default=str))
 
     def print_bars(self) -> None:
@@ -309,8 +314,10 @@ def machine() -> dict[str, str]:
 
 def machine_line() -> str:
     m = machine()
-    return (f"{m['cores']} cores ({m['cpu']}), Python {m['python']}, SQLite {m['sqlite']}, "
-            f"Linux {m['kernel']}")
+    return (
+        f"{m['cores']} cores ({m['cpu']}), Python {m['python']}, SQLite {m['sqlite']}, "
+        f"Linux {m['kernel']}"
+    )
 
 
 # -- profiles ------------------------------------------------------------------------------
@@ -329,9 +336,25 @@ class Spy:
             print(f"(no profile: {exe} is not installed)")
             return
         self.popen = subprocess.Popen(
-            [str(exe), "record", "--pid", str(pid), "--rate", str(rate), "--format", "raw",
-             "--threads", "--nonblocking", "--output", str(output), "--duration", "600"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                str(exe),
+                "record",
+                "--pid",
+                str(pid),
+                "--rate",
+                str(rate),
+                "--format",
+                "raw",
+                "--threads",
+                "--nonblocking",
+                "--output",
+                str(output),
+                "--duration",
+                "600",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         time.sleep(1.0)
 
     def stop(self) -> dict[str, Any] | None:
@@ -382,10 +405,16 @@ def print_profile(profile: dict[str, Any], what: str) -> None:
     samples = profile["samples"] or 1
     print(f"\npy-spy of {what}: {profile['samples']:,} samples")
     print("threads: " + ", ".join(f"{t} {c / samples:.0%}" for t, c in profile["threads"]))
-    print(table(["top frames by self time", "self %"],
-                [[_short(f), f"{c / samples:.1%}"] for f, c in profile["self"][:20]]))
+    print(
+        table(
+            ["top frames by self time", "self %"],
+            [[_short(f), f"{c / samples:.1%}"] for f, c in profile["self"][:20]],
+        )
+    )
     print()
-    print(table(["top frames by total time", "total %"],
-                [[_short(f), f"{c / samples:.1%}"] for f, c in profile["total"][:30]]))
-
-
+    print(
+        table(
+            ["top frames by total time", "total %"],
+            [[_short(f), f"{c / samples:.1%}"] for f, c in profile["total"][:30]],
+        )
+    )

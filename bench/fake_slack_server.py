@@ -61,9 +61,17 @@ def card_blocks(template: list[dict[str, Any]] | None, index: int) -> list[dict[
         return template
     return [
         {"type": "section", "text": {"type": "mrkdwn", "text": f"*Card {index}*"}},
-        {"type": "actions", "elements": [
-            {"type": "button", "action_id": "jobgate_approve", "value": str(index),
-             "text": {"type": "plain_text", "text": "Approve"}}]},
+        {
+            "type": "actions",
+            "elements": [
+                {
+                    "type": "button",
+                    "action_id": "jobgate_approve",
+                    "value": str(index),
+                    "text": {"type": "plain_text", "text": "Approve"},
+                }
+            ],
+        },
     ]
 
 
@@ -75,8 +83,11 @@ async def main() -> None:
     parser.add_argument("--cards", type=int, default=0, help="card messages to post up front")
     parser.add_argument("--blocks", type=Path, default=None, help="JSON blocks for those cards")
     parser.add_argument("--no-validate", action="store_true")
-    parser.add_argument("--post-limit", default=None,
-                        help="chat.postMessage per channel: PER_SECOND,BURST (answers 429 beyond)")
+    parser.add_argument(
+        "--post-limit",
+        default=None,
+        help="chat.postMessage per channel: PER_SECOND,BURST (answers 429 beyond)",
+    )
     args = parser.parse_args()
 
     slack = FakeSlack(signing_secret=args.signing_secret, bot_token=args.token)
@@ -94,8 +105,12 @@ async def main() -> None:
     template = json.loads(args.blocks.read_text()) if args.blocks else None
     cards = []
     for i in range(1, args.cards + 1):
-        message = workspace.post(REVIEW_CHANNEL, text=f"card {i}", blocks=card_blocks(template, i),
-                                 bot_id=slack.api.bot_id)
+        message = workspace.post(
+            REVIEW_CHANNEL,
+            text=f"card {i}",
+            blocks=card_blocks(template, i),
+            bot_id=slack.api.bot_id,
+        )
         cards.append([REVIEW_CHANNEL, message.ts])
     webhooks = Counter()
 
@@ -108,19 +123,30 @@ async def main() -> None:
         calls = Counter(c.method for c in slack.api.calls)
         ok = Counter(c.method for c in slack.api.calls if c.ok)
         top = [m for m in workspace.top_level(REVIEW_CHANNEL) if m.bot_id]
-        return web.json_response({
-            "calls": calls, "ok": ok, "rate_limited": dict(slack.api.rate_limited),
-            "review_top_level": len(top), "webhooks": webhooks["received"],
-        })
+        return web.json_response(
+            {
+                "calls": calls,
+                "ok": ok,
+                "rate_limited": dict(slack.api.rate_limited),
+                "review_top_level": len(top),
+                "webhooks": webhooks["received"],
+            }
+        )
 
     async def messages(request: web.Request) -> web.Response:
         channel = request.query.get("channel", REVIEW_CHANNEL)
         top = [m for m in workspace.top_level(channel) if m.bot_id]
-        return web.json_response([
-            {"ts": m.ts, "text": m.text, "footer": json.dumps(m.blocks[-1:]) if m.blocks else "",
-             "marker": (m.blocks[0].get("block_id") if m.blocks else None)}
-            for m in top
-        ])
+        return web.json_response(
+            [
+                {
+                    "ts": m.ts,
+                    "text": m.text,
+                    "footer": json.dumps(m.blocks[-1:]) if m.blocks else "",
+                    "marker": (m.blocks[0].get("block_id") if m.blocks else None),
+                }
+                for m in top
+            ]
+        )
 
     async def post_times(request: web.Request) -> web.Response:
         """Loop time of every chat.postMessage answer (ok or not), in arrival order."""
@@ -130,8 +156,13 @@ async def main() -> None:
     original_record = slack.api._record
     loop = asyncio.get_running_loop()
 
-    def record(method: str, call_args: dict[str, Any], status: int, body: dict[str, Any],
-               headers: dict[str, str] | None = None) -> web.Response:
+    def record(
+        method: str,
+        call_args: dict[str, Any],
+        status: int,
+        body: dict[str, Any],
+        headers: dict[str, str] | None = None,
+    ) -> web.Response:
         if method == "chat.postMessage":
             times.append([loop.time(), status])
         return original_record(method, call_args, status, body, headers)
@@ -147,11 +178,17 @@ async def main() -> None:
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    write_ready(args.ready, {
-        "port": slack.port, "api_url": slack.api_url, "root_url": slack.root_url,
-        "webhook_url": f"{slack.root_url}webhooks/jobgate", "cards": cards,
-        "team_id": workspace.team_id,
-    })
+    write_ready(
+        args.ready,
+        {
+            "port": slack.port,
+            "api_url": slack.api_url,
+            "root_url": slack.root_url,
+            "webhook_url": f"{slack.root_url}webhooks/jobgate",
+            "cards": cards,
+            "team_id": workspace.team_id,
+        },
+    )
     await stop.wait()
     await slack.stop()
 

@@ -62,12 +62,22 @@ def _with_value(blocks: list[dict[str, Any]], old: str, new: str) -> list[dict[s
 
 
 def click_payload(
-    request_id: int, channel: str, ts: str, user: str, blocks: list[dict[str, Any]],
-    team: str, response_root: str,
+    request_id: int,
+    channel: str,
+    ts: str,
+    user: str,
+    blocks: list[dict[str, Any]],
+    team: str,
+    response_root: str,
 ) -> dict[str, Any]:
     action = next(
-        (e for b in blocks if b.get("type") == "actions" for e in b.get("elements", [])
-         if e.get("action_id") == "jobgate_approve"),
+        (
+            e
+            for b in blocks
+            if b.get("type") == "actions"
+            for e in b.get("elements", [])
+            if e.get("action_id") == "jobgate_approve"
+        ),
         {"value": str(request_id), "text": {"type": "plain_text", "text": "Approve"}},
     )
     block_id = next((b.get("block_id", "") for b in blocks if b.get("type") == "actions"), "")
@@ -76,27 +86,43 @@ def click_payload(
         "user": {"id": user, "username": user.lower(), "name": user.lower(), "team_id": team},
         "api_app_id": "A0JOBGATE",
         "token": "legacy-token",
-        "container": {"type": "message", "message_ts": ts, "channel_id": channel,
-                      "is_ephemeral": False},
+        "container": {
+            "type": "message",
+            "message_ts": ts,
+            "channel_id": channel,
+            "is_ephemeral": False,
+        },
         "trigger_id": f"{int(time.time())}.{request_id}.{uuid.uuid4().hex[:12]}",
         "team": {"id": team, "domain": "jobgate-sandbox"},
         "enterprise": None,
         "is_enterprise_install": False,
         "channel": {"id": channel, "name": "job-review"},
-        "message": {"type": "message", "ts": ts, "text": f"card {request_id}", "blocks": blocks,
-                    "bot_id": "BJOBGATE", "app_id": "A0JOBGATE", "team": team},
+        "message": {
+            "type": "message",
+            "ts": ts,
+            "text": f"card {request_id}",
+            "blocks": blocks,
+            "bot_id": "BJOBGATE",
+            "app_id": "A0JOBGATE",
+            "team": team,
+        },
         "state": {"values": {}},
         "response_url": f"{response_root}response/R{request_id:08d}?user={user}&channel={channel}",
-        "actions": [{
-            "action_id": "jobgate_approve", "block_id": block_id, "type": "button",
-            "value": str(request_id), "text": action.get("text"),
-            "action_ts": f"{time.time():.6f}",
-        }],
+        "actions": [
+            {
+                "action_id": "jobgate_approve",
+                "block_id": block_id,
+                "type": "button",
+                "value": str(request_id),
+                "text": action.get("text"),
+                "action_ts": f"{time.time():.6f}",
+            }
+        ],
     }
 
 
 def build_clicks(args: argparse.Namespace) -> list[Request]:
-    cards = json.loads(Path(args.cards).read_text())[args.offset: args.offset + args.count]
+    cards = json.loads(Path(args.cards).read_text())[args.offset : args.offset + args.count]
     if len(cards) < args.count:
         raise SystemExit(f"only {len(cards)} cards left at offset {args.offset}")
     template: list[dict[str, Any]] = (
@@ -106,8 +132,15 @@ def build_clicks(args: argparse.Namespace) -> list[Request]:
     users = [f"UREV{i:04d}" for i in range(1, 11)]
     for n, (request_id, channel, ts) in enumerate(cards):
         blocks = _with_value(template, args.template_id, str(request_id)) if template else []
-        payload = click_payload(int(request_id), channel, ts, users[n % len(users)], blocks,
-                                args.team, args.response_root)
+        payload = click_payload(
+            int(request_id),
+            channel,
+            ts,
+            users[n % len(users)],
+            blocks,
+            args.team,
+            args.response_root,
+        )
         body = urlencode({"payload": json.dumps(payload)})
         requests.append(("/slack/events", body.encode(), slack_headers(args.secret, body), 1))
     return requests
@@ -115,22 +148,49 @@ def build_clicks(args: argparse.Namespace) -> list[Request]:
 
 def job_item(rng: random.Random, upstream_id: str, employers: int) -> dict[str, Any]:
     employer = rng.randrange(1, employers + 1)
-    words = " ".join(rng.choice(("data", "team", "build", "learn", "analyze", "support", "design",
-                                 "report", "customer", "research", "student", "project"))
-                     for _ in range(40))
+    words = " ".join(
+        rng.choice(
+            (
+                "data",
+                "team",
+                "build",
+                "learn",
+                "analyze",
+                "support",
+                "design",
+                "report",
+                "customer",
+                "research",
+                "student",
+                "project",
+            )
+        )
+        for _ in range(40)
+    )
     return {
         "id": upstream_id,
         "employer": {"id": f"ingest_emp{employer}", "name": f"Ingest Employer {employer}"},
-        "title": rng.choice(("Data Analyst Intern", "Marketing Assistant", "Tutor", "QA Tester",
-                             "Research Assistant", "Web Developer")),
+        "title": rng.choice(
+            (
+                "Data Analyst Intern",
+                "Marketing Assistant",
+                "Tutor",
+                "QA Tester",
+                "Research Assistant",
+                "Web Developer",
+            )
+        ),
         "description": words,
         "location": rng.choice(("Austin, TX", "Remote", "Boston, MA")),
         "remote": False,
         "employment_type": "internship",
         "pay": {"min": 20, "max": 28, "currency": "USD", "period": "hour"},
         "apply_url": f"https://ingest{employer}.example/jobs/{upstream_id}",
-        "contact": {"id": f"c_ingest_{employer}", "name": "Pat Doe",
-                    "email": f"pat@ingest{employer}.example"},
+        "contact": {
+            "id": f"c_ingest_{employer}",
+            "name": "Pat Doe",
+            "email": f"pat@ingest{employer}.example",
+        },
         "requested_at": "2026-11-25T14:05:00Z",
     }
 
@@ -161,8 +221,9 @@ def build_jobs(args: argparse.Namespace) -> list[Request]:
     return requests
 
 
-async def fire(url: str, requests: list[Request], concurrency: int, limit_s: float,
-               expect: int = 200) -> dict[str, Any]:
+async def fire(
+    url: str, requests: list[Request], concurrency: int, limit_s: float, expect: int = 200
+) -> dict[str, Any]:
     latencies: list[float] = []
     statuses: dict[str, int] = {}
     errors: list[str] = []

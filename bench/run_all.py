@@ -29,8 +29,15 @@ FULL = {
     "bench.bench_pacing": ["--cards", "1000", "--scale", "20"],
 }
 QUICK = {
-    "bench.bench_click": ["--counts", "20,20,20,40", "--warmup", "10", "--pending", "300",
-                          "--no-sqlite-floor"],
+    "bench.bench_click": [
+        "--counts",
+        "20,20,20,40",
+        "--warmup",
+        "10",
+        "--pending",
+        "300",
+        "--no-sqlite-floor",
+    ],
     "bench.bench_ingest": ["--singles", "50", "--batches", "3", "--batch", "50"],
     "bench.bench_queue": ["--pending", "2000", "--bulk", "100", "--runs", "2", "--new-jobs", "10"],
     "bench.bench_pacing": ["--cards", "20", "--scale", "20"],
@@ -68,7 +75,9 @@ def main() -> int:
                 log.flush()
             if done.returncode != 0 or not out.exists():
                 failed.append(module)
-                print(f"   FAILED (exit {done.returncode}) after {took:.0f} s\n{done.stderr[-3000:]}")
+                print(
+                    f"   FAILED (exit {done.returncode}) after {took:.0f} s\n{done.stderr[-3000:]}"
+                )
                 continue
             data = json.loads(out.read_text())
             bars.extend(Bar(**bar) for bar in data["bars"])

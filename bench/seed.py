@@ -25,11 +25,26 @@ from storage.db import Database
 NOW = datetime.now(UTC).replace(microsecond=0)
 REVIEW_CHANNEL = "C0REVIEW"
 ROLES = (
-    "Data Analyst Intern", "Software Engineer Intern", "Marketing Assistant", "Research Assistant",
-    "Lab Technician", "Product Design Intern", "Accounting Associate", "Sales Development Rep",
-    "Customer Success Associate", "Mechanical Engineer", "Civil Engineering Co-op", "Tutor",
-    "Nurse Extern", "Paralegal", "Recruiting Coordinator", "Graphic Designer", "Editor",
-    "Operations Analyst", "QA Tester", "Web Developer",
+    "Data Analyst Intern",
+    "Software Engineer Intern",
+    "Marketing Assistant",
+    "Research Assistant",
+    "Lab Technician",
+    "Product Design Intern",
+    "Accounting Associate",
+    "Sales Development Rep",
+    "Customer Success Associate",
+    "Mechanical Engineer",
+    "Civil Engineering Co-op",
+    "Tutor",
+    "Nurse Extern",
+    "Paralegal",
+    "Recruiting Coordinator",
+    "Graphic Designer",
+    "Editor",
+    "Operations Analyst",
+    "QA Tester",
+    "Web Developer",
 )
 CITIES = ("Austin, TX", "Columbus, OH", "Boston, MA", "Remote", "Denver, CO", "Atlanta, GA")
 SYLLABLES = [c + v for c in "bcdfghklmnprstvz" for v in "aeiou"]
@@ -55,8 +70,13 @@ class Pool:
 
 
 def job_payload(
-    upstream_id: str, employer_upstream: str, employer_name: str, title: str, description: str,
-    location: str, requested_at: datetime,
+    upstream_id: str,
+    employer_upstream: str,
+    employer_name: str,
+    title: str,
+    description: str,
+    location: str,
+    requested_at: datetime,
 ) -> dict[str, Any]:
     """A job as the platform sends it (SPEC section 6), as in tests/harness.py."""
     return {
@@ -69,8 +89,11 @@ def job_payload(
         "employment_type": "internship",
         "pay": {"min": 20, "max": 30, "currency": "USD", "period": "hour"},
         "apply_url": f"https://{employer_upstream}.example/careers/{upstream_id}",
-        "contact": {"id": f"c_{employer_upstream}", "name": "Jane Roe",
-                    "email": f"jane@{employer_upstream}.example"},
+        "contact": {
+            "id": f"c_{employer_upstream}",
+            "name": "Jane Roe",
+            "email": f"jane@{employer_upstream}.example",
+        },
         "requested_at": requested_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
 
@@ -110,10 +133,18 @@ def seed_queue(
         "INSERT INTO employers (id, upstream_id, name, name_key, status, website, industry, size,"
         " location, first_seen_at, updated_at) VALUES (?, ?, ?, ?, 'approved', ?, ?, ?, ?, ?, ?)",
         [
-            (i, f"emp{i}", f"Employer {i} Inc", f"employer {i} inc", f"https://emp{i}.example",
-             rng.choice(("Software", "Health", "Finance", "Education", "Retail")),
-             rng.choice(("1-10", "11-50", "51-200", "201-1000")), rng.choice(CITIES),
-             stamp, stamp)
+            (
+                i,
+                f"emp{i}",
+                f"Employer {i} Inc",
+                f"employer {i} inc",
+                f"https://emp{i}.example",
+                rng.choice(("Software", "Health", "Finance", "Education", "Retail")),
+                rng.choice(("1-10", "11-50", "51-200", "201-1000")),
+                rng.choice(CITIES),
+                stamp,
+                stamp,
+            )
             for i in range(1, employers + 1)
         ],
     )
@@ -123,11 +154,23 @@ def seed_queue(
         " received_at, updated_at, decided_at, decided_by, decided_via)"
         " VALUES (?, 'employer', ?, ?, 'approved', ?, ?, ?, ?, ?, 'UREV0001', 'button')",
         [
-            (pending + i, f"emp{i}", i, f"Employer {i} Inc",
-             json.dumps({"id": f"emp{i}", "name": f"Employer {i} Inc",
-                         "website": f"https://emp{i}.example",
-                         "other_schools": {"approved": 3, "declined": 0}}),
-             to_db(NOW - timedelta(days=90)), stamp, to_db(NOW - timedelta(days=89)))
+            (
+                pending + i,
+                f"emp{i}",
+                i,
+                f"Employer {i} Inc",
+                json.dumps(
+                    {
+                        "id": f"emp{i}",
+                        "name": f"Employer {i} Inc",
+                        "website": f"https://emp{i}.example",
+                        "other_schools": {"approved": 3, "declined": 0},
+                    }
+                ),
+                to_db(NOW - timedelta(days=90)),
+                stamp,
+                to_db(NOW - timedelta(days=89)),
+            )
             for i in range(1, employers + 1)
         ],
     )
@@ -139,8 +182,17 @@ def seed_queue(
         received = NOW - timedelta(minutes=rng.randrange(1, 60 * 24 * 30))
         location = rng.choice(CITIES)
         upstream = f"{id_prefix}_{i}"
-        payload = json.dumps(job_payload(upstream, f"emp{employer}", f"Employer {employer} Inc",
-                                         title, description, location, received))
+        payload = json.dumps(
+            job_payload(
+                upstream,
+                f"emp{employer}",
+                f"Employer {employer} Inc",
+                title,
+                description,
+                location,
+                received,
+            )
+        )
         state, risk, flag, dup, card = "pending", None, None, None, (None, None)
         if i <= len(cards):
             card = cards[i - 1]
@@ -154,12 +206,28 @@ def seed_queue(
                 risk, risky = rng.choice(("medium", "high", "low")), risky + 1
             elif roll < 0.17 and i > 1:
                 dup, duplicates = rng.randrange(1, i), duplicates + 1
-        rows.append((
-            i, upstream, employer, state, title, payload, to_db(received), to_db(received),
-            risk, flag, dup, key, fp, location, card[0], card[1],
-            f"https://jobgate.slack.com/archives/{REVIEW_CHANNEL}/p{i}",
-            to_db(NOW + timedelta(days=5)) if state == "on_hold" else None,
-        ))
+        rows.append(
+            (
+                i,
+                upstream,
+                employer,
+                state,
+                title,
+                payload,
+                to_db(received),
+                to_db(received),
+                risk,
+                flag,
+                dup,
+                key,
+                fp,
+                location,
+                card[0],
+                card[1],
+                f"https://jobgate.slack.com/archives/{REVIEW_CHANNEL}/p{i}",
+                to_db(NOW + timedelta(days=5)) if state == "on_hold" else None,
+            )
+        )
     conn.executemany(
         "INSERT INTO requests (id, kind, upstream_id, employer_id, state, title, payload,"
         " received_at, updated_at, risk_level, flagged_by, duplicate_of, title_key, fingerprint,"
@@ -172,14 +240,25 @@ def seed_queue(
         "INSERT INTO audit (request_id, employer_id, action, actor, via, at)"
         " VALUES (?, ?, ?, ?, 'button', ?)",
         [
-            (rng.randrange(1, pending + 1), rng.randrange(1, employers + 1),
-             rng.choice(("approved", "declined", "on_hold")), f"UREV{rng.randrange(1, 8):04d}",
-             to_db(yesterday + timedelta(minutes=rng.randrange(0, 600))))
+            (
+                rng.randrange(1, pending + 1),
+                rng.randrange(1, employers + 1),
+                rng.choice(("approved", "declined", "on_hold")),
+                f"UREV{rng.randrange(1, 8):04d}",
+                to_db(yesterday + timedelta(minutes=rng.randrange(0, 600))),
+            )
             for _ in range(decided_history)
         ],
     )
     conn.execute("COMMIT")
     conn.execute("ANALYZE")
     conn.close()
-    return {"pending": pending, "employers": employers, "on_hold": held, "flagged": flagged,
-            "risky": risky, "duplicates": duplicates, "with_cards": len(cards)}
+    return {
+        "pending": pending,
+        "employers": employers,
+        "on_hold": held,
+        "flagged": flagged,
+        "risky": risky,
+        "duplicates": duplicates,
+        "with_cards": len(cards),
+    }

@@ -36,17 +36,26 @@ async def main() -> None:
     parser.add_argument("--ingest-secret", default=None)
     parser.add_argument("--webhook-url", default=None)
     parser.add_argument("--webhook-secret", default=None)
-    parser.add_argument("--pacing-scale", type=float, default=1.0,
-                        help="SlackPacing().scaled(K): K times Slack's real rates (pacing bench)")
+    parser.add_argument(
+        "--pacing-scale",
+        type=float,
+        default=1.0,
+        help="SlackPacing().scaled(K): K times Slack's real rates (pacing bench)",
+    )
     parser.add_argument("--no-deliver", action="store_true", help="no outbox deliverer/screener")
     parser.add_argument("--schedule", action="store_true", help="also start the scheduler")
-    parser.add_argument("--switch-interval", type=float,
-                        default=float(os.environ.get("BENCH_SWITCH_INTERVAL", "0") or 0),
-                        help="experiment: sys.setswitchinterval (s); 0 keeps Python's 0.005")
+    parser.add_argument(
+        "--switch-interval",
+        type=float,
+        default=float(os.environ.get("BENCH_SWITCH_INTERVAL", "0") or 0),
+        help="experiment: sys.setswitchinterval (s); 0 keeps Python's 0.005",
+    )
     args = parser.parse_args()
     if args.switch_interval:
         sys.setswitchinterval(args.switch_interval)
-    logging.basicConfig(level=logging.ERROR, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.basicConfig(
+        level=logging.ERROR, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
 
     values = {
         "SLACK_BOT_TOKEN": args.token,
@@ -71,8 +80,10 @@ async def main() -> None:
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    write_ready(args.ready, {"port": jobgate.port, "pid": os.getpid(),
-                             "url": f"http://127.0.0.1:{jobgate.port}"})
+    write_ready(
+        args.ready,
+        {"port": jobgate.port, "pid": os.getpid(), "url": f"http://127.0.0.1:{jobgate.port}"},
+    )
     await stop.wait()
     await jobgate.stop()
 

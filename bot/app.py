@@ -16,7 +16,6 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
-from handlers.registry import register_all
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.delivery import Deliverer, DeliveryPolicy
@@ -34,6 +33,7 @@ from bot.tasks import BackgroundTasks
 from bot.web_risk import WebRiskClient
 from handlers.inbound_api import SERVICES
 from handlers.inbound_api import routes as inbound_routes
+from handlers.registry import register_all
 from handlers.slack_http import MAX_SLACK_BODY, RepeatedDeliveries, slack_endpoint
 from storage.db import Database
 from storage.repository import Repository

@@ -13,16 +13,44 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 CASES = {
-    "click": (["-m", "bench.bench_click", "--counts", "5,5,10,20", "--warmup", "5",
-               "--pending", "100", "--no-sqlite-floor"], "p99 jobgate/bare"),
-    "ingest": (["-m", "bench.bench_ingest", "--singles", "20", "--batches", "2", "--batch", "20"],
-               "ingest arrays of 20"),
-    "queue": (["-m", "bench.bench_queue", "--pending", "600", "--employers", "50", "--bulk", "30",
-               "--runs", "2", "--new-jobs", "5"], "digest, 600 pending"),
+    "click": (
+        [
+            "-m",
+            "bench.bench_click",
+            "--counts",
+            "5,5,10,20",
+            "--warmup",
+            "5",
+            "--pending",
+            "100",
+            "--no-sqlite-floor",
+        ],
+        "p99 jobgate/bare",
+    ),
+    "ingest": (
+        ["-m", "bench.bench_ingest", "--singles", "20", "--batches", "2", "--batch", "20"],
+        "ingest arrays of 20",
+    ),
+    "queue": (
+        [
+            "-m",
+            "bench.bench_queue",
+            "--pending",
+            "600",
+            "--employers",
+            "50",
+            "--bulk",
+            "30",
+            "--runs",
+            "2",
+            "--new-jobs",
+            "5",
+        ],
+        "digest, 600 pending",
+    ),
     "pacing": (["-m", "bench.bench_pacing", "--cards", "8", "--scale", "50"], "lost / doubled"),
     "digest": (["bench/bench_digest.py", "--pending", "500", "--runs", "2"], "digest for 500"),
-    "duplicates": (["bench/bench_duplicates.py", "--jobs", "300", "--new", "20"],
-                   "per new job"),
+    "duplicates": (["bench/bench_duplicates.py", "--jobs", "300", "--new", "20"], "per new job"),
     "run_all": (["-m", "bench.run_all", "--quick", "--only", "queue"], "SPEC 8 bars"),
 }
 

@@ -135,15 +135,25 @@ async def test_digest_command_posts_once_prints_and_forces(tmp_path: Path) -> No
     slack.workspace.add_channel("C0REVIEW", "job-review")
     try:
         (tmp_path / "jobs.json").write_text(json.dumps([job(f"job_{i}") for i in range(3)]))
-        env = {"SLACK_BOT_TOKEN": slack.bot_token, "SLACK_SIGNING_SECRET": "s", "SLACK_API_URL": slack.api_url,
-               "JOBGATE_REVIEW_CHANNEL": "C0REVIEW"}
-        await asyncio.to_thread(jobgate, "import", "jobs.json", "--no-progress", cwd=tmp_path, env=env)
+        env = {
+            "SLACK_BOT_TOKEN": slack.bot_token,
+            "SLACK_SIGNING_SECRET": "s",
+            "SLACK_API_URL": slack.api_url,
+            "JOBGATE_REVIEW_CHANNEL": "C0REVIEW",
+        }
+        await asyncio.to_thread(
+            jobgate, "import", "jobs.json", "--no-progress", cwd=tmp_path, env=env
+        )
         printed = await asyncio.to_thread(jobgate, "digest", "--print", cwd=tmp_path, env=env)
         assert printed.returncode == 0 and "Pending: 3 jobs" in printed.stdout
         first = await asyncio.to_thread(jobgate, "digest", cwd=tmp_path, env=env)
         assert first.returncode == 0 and "posted the digest" in first.stdout
         second = await asyncio.to_thread(jobgate, "digest", cwd=tmp_path, env=env)
-        assert second.returncode == 1 and "already handled" in second.stdout and "--force" in second.stdout
+        assert (
+            second.returncode == 1
+            and "already handled" in second.stdout
+            and "--force" in second.stdout
+        )
         forced = await asyncio.to_thread(jobgate, "digest", "--force", cwd=tmp_path, env=env)
         assert forced.returncode == 0 and "--force" in forced.stdout
         digests = [m for m in slack.bot_messages("C0REVIEW") if m.text.startswith("Daily digest")]

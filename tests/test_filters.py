@@ -174,7 +174,8 @@ def filters(draw: st.DrawFn) -> Filter:
         "duplicate": draw(choices),
         "trusted": draw(choices),
         "ids": draw(
-            st.none() | st.lists(st.integers(1, 10**6), min_size=1, max_size=5, unique=True).map(tuple)
+            st.none()
+            | st.lists(st.integers(1, 10**6), min_size=1, max_size=5, unique=True).map(tuple)
         ),
         "words": tuple(draw(st.lists(texts, max_size=4))),
     }
