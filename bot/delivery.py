@@ -27,7 +27,7 @@ from handlers.blocks.cards import render_card
 from handlers.blocks.reports import render_report_card
 from handlers.blocks.threads import render_thread_reply
 from handlers.ids import outbox_marker
-from storage.outbox import OutboxItem
+from storage.outbox import OutboxItem, card_lane
 from storage.repository import Repository
 
 log = logging.getLogger(__name__)
@@ -65,6 +65,8 @@ class DeliveryPolicy:
     # are done (and at the end), so it costs a sliver of the chat.update budget
     progress_check_s: float = 2.0
     progress_every_cards: int = 25
+    # after a lost answer, pages of 200 messages looked through for the earlier post
+    search_pages: int = 10
 
 
 @dataclass
@@ -108,6 +110,8 @@ class Deliverer:
         self.health = DeliveryHealth()
         self._wake = asyncio.Event()
         self._stopping = False
+        # items whose look-up for an earlier post has started and not finished (this try)
+        self._looking: set[int] = set()
         self._slack_in_flight: set[asyncio.Task[None]] = set()
         self._webhook_in_flight: set[asyncio.Task[None]] = set()
         self._next_wake: datetime | None = None
@@ -267,11 +271,26 @@ class Deliverer:
             await self._slack_failed(item, exc)
         except aiohttp.ClientConnectorError as exc:  # nothing reached Slack
             await self._note_slack_error(f"cannot connect to Slack: {exc}")
+            log.warning(
+                "cannot connect to Slack for outbox item %s (%s): %s; will retry",
+                item.id,
+                item.kind,
+                exc,
+            )
             await self._retry(item, f"cannot connect: {type(exc).__name__}")
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             # the request may have reached Slack: the next try looks before posting again
             await self._note_slack_error(f"lost answer from Slack: {type(exc).__name__}")
+            log.warning(
+                "lost answer from Slack for outbox item %s (%s): %s; will look before posting "
+                "again",
+                item.id,
+                item.kind,
+                type(exc).__name__,
+            )
             await self._retry(item, f"{UNCERTAIN}{type(exc).__name__}")
+        finally:
+            self._looking.discard(item.id)
 
     async def _deliver_card(self, item: OutboxItem) -> None:
         request_id = int(item.payload["request_id"])
@@ -292,17 +311,30 @@ class Deliverer:
             except SlackApiError as exc:
                 if exc.response.get("error") == "message_not_found":
                     # someone deleted the card: post it again rather than lose it
-                    await self._repo.forget_card(request_id)
-                    await self._retry(item, "card was deleted; posting it again", at_least_s=0)
+                    if item.lane == card_lane(request_id):
+                        await self._repo.forget_card(request_id)
+                        await self._retry(item, "card was deleted; posting it again", at_least_s=0)
+                    else:
+                        await self._repo.forget_card(request_id, repost_at=now)
+                        await self._repo.settle_delivered(item, self._clock.now())
                     return
                 raise
             self._metrics.slack_calls.labels("chat.update", "ok").inc()
             await self._repo.settle_delivered(item, self._clock.now())
             return
+        if item.lane != card_lane(request_id):
+            # a refresh never posts: the card lane's own item posts the card (and may have
+            # done so already, its answer lost in a crash); refresh once it is known
+            await self._retry(item, "waiting for the card to be posted", at_least_s=1)
+            return
         channel = self._review_channel
         found = await self._find_earlier_post(item, channel, thread_ts=None)
         if found:
-            await self._repo.settle_delivered(item, now, card=(request_id, channel, found))
+            # posted with the state of its first try; refreshes since were folded into this
+            # item, so bring the card up to date with one more item in its lane
+            await self._repo.settle_delivered(
+                item, now, card=(request_id, channel, found), refresh_card=True
+            )
             await self._remember_permalink(request_id, channel, found)
             return
         if await self._paced(item, "chat.postMessage", channel):
@@ -347,7 +379,9 @@ class Deliverer:
             if await self._paced(item, "chat.postMessage", channel):
                 return
             answer = await self._slack.chat_postMessage(
-                channel=channel, unfurl_links=False, unfurl_media=False,
+                channel=channel,
+                unfurl_links=False,
+                unfurl_media=False,
                 **_marked(message, item.message_id),
             )
             found = str(answer["ts"])
@@ -475,25 +509,41 @@ class Deliverer:
         )
         if not earlier_unsettled:
             return None
+        # until this look-up completes, any failure keeps the item uncertain (see _retry)
+        self._looking.add(item.id)
         oldest = (item.first_attempt_at or item.created_at) - timedelta(minutes=2)
         marker = outbox_marker(item.message_id)
-        if thread_ts:
-            answer = await self._slack.conversations_replies(
-                channel=channel, ts=thread_ts, oldest=f"{oldest.timestamp():.6f}", limit=200
-            )
-        else:
-            answer = await self._slack.conversations_history(
-                channel=channel, oldest=f"{oldest.timestamp():.6f}", limit=200
-            )
-        for message in answer.get("messages") or []:
-            blocks = message.get("blocks") or []
-            if blocks and blocks[0].get("block_id") == marker:
-                log.info(
-                    "outbox item %s was already posted (ts %s); not posting again",
-                    item.message_id,
-                    message.get("ts"),
+        since = f"{oldest.timestamp():.6f}"
+        cursor: str | None = None
+        for _ in range(self.policy.search_pages):
+            if thread_ts:
+                answer = await self._slack.conversations_replies(
+                    channel=channel, ts=thread_ts, oldest=since, limit=200, cursor=cursor
                 )
-                return str(message["ts"])
+            else:
+                answer = await self._slack.conversations_history(
+                    channel=channel, oldest=since, limit=200, cursor=cursor
+                )
+            for message in answer.get("messages") or []:
+                blocks = message.get("blocks") or []
+                if blocks and blocks[0].get("block_id") == marker:
+                    self._looking.discard(item.id)
+                    log.info(
+                        "outbox item %s was already posted (ts %s); not posting again",
+                        item.message_id,
+                        message.get("ts"),
+                    )
+                    return str(message["ts"])
+            cursor = (answer.get("response_metadata") or {}).get("next_cursor")
+            if not (answer.get("has_more") and cursor):
+                self._looking.discard(item.id)
+                return None
+        log.warning(
+            "outbox item %s: gave up looking for an earlier post after %d pages; posting again",
+            item.message_id,
+            self.policy.search_pages,
+        )
+        self._looking.discard(item.id)
         return None
 
     async def _paced(self, item: OutboxItem, method: str, channel: str | None) -> bool:
@@ -541,6 +591,9 @@ class Deliverer:
     async def _retry(
         self, item: OutboxItem, error: str, *, at_least_s: float | None = None
     ) -> None:
+        if item.id in self._looking and not error.startswith(UNCERTAIN):
+            # the look-up for an earlier post did not finish: the next try must look again
+            error = f"{UNCERTAIN}{error}"
         now = self._clock.now()
         if now - item.created_at > self.policy.give_up_after:
             log.error(

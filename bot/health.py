@@ -49,6 +49,12 @@ async def health_report(
             to_db(health.last_slack_error_at) if health.last_slack_error_at else None
         )
         slack["rate_limited"] = health.rate_limited
+    failures = services.slack_failures
+    slack["interactive_failures"] = failures.count
+    slack["last_interactive_error"] = failures.last_error
+    slack["last_interactive_error_at"] = (
+        to_db(failures.last_error_at) if failures.last_error_at else None
+    )
     report["webhook"] = webhook
     report["slack"] = slack
     report["scheduler"] = scheduler_state() if scheduler_state else {"running": False}

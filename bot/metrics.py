@@ -10,7 +10,7 @@ class Metrics:
         self.registry = CollectorRegistry()
         self.slack_calls = Counter(
             "jobgate_slack_calls",
-            "Slack Web API calls made by the outbox",
+            "Slack Web API calls by the outbox, and failed calls made while someone waits",
             ["method", "result"],
             registry=self.registry,
         )

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from bot.clock import Clock
@@ -17,6 +18,21 @@ if TYPE_CHECKING:
 
 
 @dataclass
+class SlackFailures:
+    """Web API calls that failed while someone waited (views.open, chat.postEphemeral,
+    views.publish, …): the outbox keeps its own; /healthz shows both."""
+
+    count: int = 0
+    last_error: str | None = None
+    last_error_at: datetime | None = None
+
+    def record(self, method: str, error: str, at: datetime) -> None:
+        self.count += 1
+        self.last_error = f"{method}: {error}"
+        self.last_error_at = at
+
+
+@dataclass
 class Services:
     settings: Settings
     repo: Repository
@@ -25,3 +41,4 @@ class Services:
     tasks: BackgroundTasks
     metrics: Metrics
     deliverer: Deliverer | None = None
+    slack_failures: SlackFailures = field(default_factory=SlackFailures)

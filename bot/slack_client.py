@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
 import aiohttp
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import (
@@ -23,6 +26,16 @@ def interactive_retry_handlers() -> list[AsyncRetryHandler]:
     ]
 
 
+class TimedWebClient(AsyncWebClient):
+    """slack_sdk applies `timeout` only to sessions it creates itself; on a shared session a
+    hung call would wait for aiohttp's 5 minutes (and outlive the outbox's lease). Each call,
+    retries included, ends with TimeoutError after `timeout` seconds."""
+
+    async def api_call(self, *args: Any, **kwargs: Any) -> Any:
+        async with asyncio.timeout(self.timeout):
+            return await super().api_call(*args, **kwargs)
+
+
 def create_slack_client(
     token: str,
     base_url: str,
@@ -32,7 +45,7 @@ def create_slack_client(
 ) -> AsyncWebClient:
     """The outbox client retries nothing itself: the outbox reschedules, honours Retry-After
     without holding a worker, and checks whether a post whose answer was lost landed."""
-    return AsyncWebClient(
+    return TimedWebClient(
         token=token,
         base_url=base_url,
         session=session,
@@ -44,4 +57,6 @@ def create_slack_client(
 def create_http_session() -> aiohttp.ClientSession:
     """One connection pool for Slack and the platform, so calls reuse TCP connections."""
     connector = aiohttp.TCPConnector(limit=100, limit_per_host=50, keepalive_timeout=30)
-    return aiohttp.ClientSession(connector=connector, trust_env=False)
+    # the ceiling for calls that bring no timeout of their own (Bolt's per-request client)
+    ceiling = aiohttp.ClientTimeout(total=max(OUTBOX_TIMEOUT_S, INTERACTIVE_TIMEOUT_S))
+    return aiohttp.ClientSession(connector=connector, trust_env=False, timeout=ceiling)

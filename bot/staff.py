@@ -50,7 +50,7 @@ class StaffDirectory:
             try:
                 answer = await self._client.auth_test()
                 self._team_id = str(answer["team_id"])
-            except SlackApiError as exc:
+            except (SlackApiError, TimeoutError, OSError, aiohttp.ClientError) as exc:
                 log.warning("auth.test failed, cannot check the workspace of clicks: %s", exc)
         return self._team_id
 

@@ -9,7 +9,6 @@ from typing import Any
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.async_context import AsyncBoltContext
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.models import ReviewRequest, State, Via
@@ -17,7 +16,14 @@ from bot.policy import Blocker, Role
 from bot.services import Services
 from handlers import ids
 from handlers.blocks.modals import approve_both_modal, decline_modal, hold_modal
-from handlers.interaction import Click, check_allowed, parse_click, reply_privately, services_of
+from handlers.interaction import (
+    Click,
+    SlackCall,
+    check_allowed,
+    parse_click,
+    reply_privately,
+    services_of,
+)
 from handlers.mrkdwn import mention, untrusted, when
 from storage.decisions import Decided, DecisionCommand, NotDecided, Reverted
 
@@ -73,13 +79,13 @@ def _metadata(click: Click) -> str:
     )
 
 
-async def _open_view(client: AsyncWebClient, trigger_id: str | None, view: dict[str, Any]) -> None:
+async def _open_view(
+    services: Services, client: AsyncWebClient, trigger_id: str | None, view: dict[str, Any]
+) -> None:
     if not trigger_id:
         return
-    try:
+    with SlackCall(services, "views.open", "open a modal"):
         await client.views_open(trigger_id=trigger_id, view=view)
-    except SlackApiError as exc:
-        log.warning("could not open a modal: %s", exc.response.get("error"))
 
 
 async def _allowed(
@@ -127,10 +133,13 @@ async def _explain(
         view = approve_both_modal(
             result.request, settings.default_roles, json.loads(_metadata(click))
         )
-        services.tasks.spawn(_open_view(client, click.trigger_id, view), name="open-approve-both")
+        services.tasks.spawn(
+            _open_view(services, client, click.trigger_id, view), name="open-approve-both"
+        )
         return
     services.tasks.spawn(
         reply_privately(
+            services,
             client,
             channel=click.channel,
             user=click.user_id,
@@ -149,6 +158,7 @@ async def _open_request(
     if request.state not in (State.PENDING, State.ON_HOLD):
         services.tasks.spawn(
             reply_privately(
+                services,
                 client,
                 channel=click.channel,
                 user=click.user_id,
@@ -175,7 +185,7 @@ async def decline_clicked(
         return
     reasons = await services.repo.list_decline_reasons()
     view = decline_modal(request, reasons, json.loads(_metadata(click)))
-    services.tasks.spawn(_open_view(client, click.trigger_id, view), name="open-decline")
+    services.tasks.spawn(_open_view(services, client, click.trigger_id, view), name="open-decline")
 
 
 async def hold_clicked(
@@ -195,7 +205,7 @@ async def hold_clicked(
     view = hold_modal(
         request, json.loads(_metadata(click)), follow_up_days=settings.hold_follow_up_days
     )
-    services.tasks.spawn(_open_view(client, click.trigger_id, view), name="open-hold")
+    services.tasks.spawn(_open_view(services, client, click.trigger_id, view), name="open-hold")
 
 
 async def undo_clicked(
@@ -219,6 +229,7 @@ async def undo_clicked(
     if not isinstance(result, Reverted):
         services.tasks.spawn(
             reply_privately(
+                services,
                 client,
                 channel=click.channel,
                 user=click.user_id,

@@ -11,7 +11,6 @@ from pydantic import ValidationError
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.async_context import AsyncBoltContext
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.models import Via
@@ -22,7 +21,7 @@ from handlers import ids
 from handlers.blocks.admin import reason_edit_modal, reasons_listing, settings_listing
 from handlers.command_access import allowed, is_admin, reply, rest_after
 from handlers.commands import Invocation, subcommand
-from handlers.interaction import check_allowed, reply_privately, services_of
+from handlers.interaction import SlackCall, check_allowed, reply_privately, services_of
 from handlers.mrkdwn import escape, untrusted
 
 log = logging.getLogger(__name__)
@@ -73,12 +72,11 @@ async def _open_editor(invocation: Invocation, code: str) -> None:
         )
         return
     metadata = {"code": reason.code, "channel": invocation.channel_id}
-    try:
+    with SlackCall(invocation.services, "views.open", "open the reason editor") as call:
         await invocation.client.views_open(
             trigger_id=invocation.trigger_id or "", view=reason_edit_modal(reason, metadata)
         )
-    except SlackApiError as exc:
-        log.warning("could not open the reason editor: %s", exc.response.get("error"))
+    if call.failed:
         await reply(invocation, "Slack did not open the form; run the command again.")
 
 
@@ -195,6 +193,7 @@ async def reason_edit_submitted(
         return
     await ack()
     await reply_privately(
+        services,
         client,
         channel=metadata.get("channel"),
         user=actor.user_id,

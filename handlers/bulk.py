@@ -11,7 +11,6 @@ from typing import Any
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.async_context import AsyncBoltContext
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.bulk import MAX_BULK, SAMPLE_SIZE, BulkAction, BulkOrder, bulk_states
@@ -24,7 +23,7 @@ from handlers.blocks.bulk import PAST, bulk_modal, left_out_lines
 from handlers.blocks.modals import notice_modal
 from handlers.blocks.queue import code, count_of
 from handlers.commands import Invocation, subcommand
-from handlers.interaction import check_allowed, refusal_text, services_of
+from handlers.interaction import SlackCall, check_allowed, refusal_text, services_of
 from handlers.searches import allowed, resolve, say
 from storage.bulk import BulkNotRun
 from storage.decisions import UnknownReason
@@ -75,7 +74,7 @@ async def wave_request_ids(services: Services, value: str) -> list[int]:
 async def wave_decline_clicked(
     ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient
 ) -> None:
-    """"Decline these N": the bulk decline modal for exactly the wave's requests."""
+    """ "Decline these N": the bulk decline modal for exactly the wave's requests."""
     await ack()
     services = services_of(context)
     user = body.get("user") or {}
@@ -118,10 +117,8 @@ async def wave_decline_clicked(
     trigger = body.get("trigger_id")
     if not trigger:
         return
-    try:
+    with SlackCall(services, "views.open", "open the wave's decline modal"):
         await client.views_open(trigger_id=trigger, view=view)
-    except SlackApiError as exc:
-        log.warning("could not open the wave's decline modal: %s", exc.response.get("error"))
 
 
 @subcommand(
@@ -173,10 +170,9 @@ async def bulk(invocation: Invocation) -> None:
     view = bulk_modal(
         action, resolved.text, preview, reasons, metadata, now=now, search_name=resolved.search_name
     )
-    try:
+    with SlackCall(services, "views.open", "open the bulk modal") as call:
         await invocation.client.views_open(trigger_id=invocation.trigger_id or "", view=view)
-    except SlackApiError as exc:
-        log.warning("could not open the bulk modal: %s", exc.response.get("error"))
+    if call.failed:
         await say(invocation, "Slack did not open the confirmation in time; run the command again.")
 
 

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from slack_sdk.errors import SlackApiError
-
 from bot.models import EmployerRecord, Via
 from bot.policy import Actor, Role
 from handlers.blocks.snapshot import snapshot_modal
 from handlers.commands import Invocation, subcommand
-from handlers.interaction import refusal_text
+from handlers.interaction import SlackCall, refusal_text
 from handlers.mrkdwn import untrusted
 
 
@@ -84,12 +82,12 @@ async def employer(invocation: Invocation) -> None:
     snap = await invocation.services.repo.employer_snapshot(found.id)
     if snap is None or not invocation.trigger_id:
         return
-    try:
+    with SlackCall(invocation.services, "views.open", "open the snapshot") as call:
         await invocation.client.views_open(
             trigger_id=invocation.trigger_id, view=snapshot_modal(snap)
         )
-    except SlackApiError as exc:
+    if call.failed:
         await invocation.respond(
-            text=f"I could not open the snapshot ({exc.response.get('error')}); try again.",
+            text=f"I could not open the snapshot ({call.failed}); try again.",
             response_type="ephemeral",
         )

@@ -81,6 +81,7 @@ async def mentioned(
     )
     if request is None:
         await reply_privately(
+            services,
             client,
             channel=channel,
             user=user,
@@ -110,6 +111,7 @@ async def mentioned(
         await post_history(services, request.id)
         return
     await reply_privately(
+        services,
         client,
         channel=channel,
         user=user,

@@ -13,7 +13,6 @@ from pydantic import ValidationError
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.async_context import AsyncBoltContext
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.digest import business_days_before
@@ -33,7 +32,7 @@ from handlers import ids
 from handlers.admin_commands import reason_edit_submitted
 from handlers.blocks import home as blocks
 from handlers.blocks.admin import reason_edit_modal
-from handlers.interaction import check_allowed, refusal_text, services_of
+from handlers.interaction import SlackCall, check_allowed, refusal_text, services_of
 
 log = logging.getLogger(__name__)
 
@@ -100,12 +99,8 @@ async def build_home(services: Services, actor: Actor) -> dict[str, Any]:
 async def publish_home(services: Services, client: AsyncWebClient, actor: Actor) -> None:
     """views.publish the Home for `actor`; a failure is logged (the next opening retries)."""
     view = await build_home(services, actor)
-    try:
+    with SlackCall(services, "views.publish", f"publish the Home of {actor.user_id}"):
         await client.views_publish(user_id=actor.user_id, view=view)
-    except SlackApiError as exc:
-        log.warning(
-            "could not publish the Home of %s: %s", actor.user_id, exc.response.get("error")
-        )
 
 
 async def home_opened(
@@ -137,19 +132,17 @@ async def _refused(
     )
 
 
-async def _tell(client: AsyncWebClient, user: str, text: str) -> None:
+async def _tell(services: Services, client: AsyncWebClient, user: str, text: str) -> None:
     """A direct message (the Home has no channel for a private reply)."""
-    try:
+    with SlackCall(services, "chat.postMessage", f"message {user}"):
         await client.chat_postMessage(channel=user, text=text)
-    except SlackApiError as exc:
-        log.warning("could not message %s: %s", user, exc.response.get("error"))
 
 
-async def _open(client: AsyncWebClient, click: HomeClick, view: dict[str, Any]) -> None:
-    try:
+async def _open(
+    services: Services, client: AsyncWebClient, click: HomeClick, view: dict[str, Any]
+) -> None:
+    with SlackCall(services, "views.open", "open a Home modal"):
         await client.views_open(trigger_id=click.trigger_id or "", view=view)
-    except SlackApiError as exc:
-        log.warning("could not open a Home modal: %s", exc.response.get("error"))
 
 
 async def home_action(
@@ -172,7 +165,7 @@ async def home_action(
     verb = click.action_id.removeprefix(blocks.HOME_PREFIX).replace("_", " ")
     refusal = await _refused(services, client, click.actor, f"home: {verb}")
     if refusal is not None:
-        await _tell(client, click.actor.user_id, refusal_text(refusal, Role.ADMIN))
+        await _tell(services, client, click.actor.user_id, refusal_text(refusal, Role.ADMIN))
         services.tasks.spawn(publish_home(services, client, click.actor), name="home-publish")
         return
     services.tasks.spawn(handler(services, client, click), name=f"home-{click.action_id}")
@@ -183,7 +176,7 @@ async def edit_setting(services: Services, client: AsyncWebClient, click: HomeCl
         settings = await services.repo.get_workspace_settings()
         config = services.settings
         modal = blocks.setting_modal(click.value, settings, config.digest_time, config.timezone)
-        await _open(client, click, modal)
+        await _open(services, client, click, modal)
 
 
 async def stop_trusting(services: Services, client: AsyncWebClient, click: HomeClick) -> None:
@@ -196,7 +189,7 @@ async def stop_trusting(services: Services, client: AsyncWebClient, click: HomeC
             now=services.clock.now(),
         )
         if why_not:
-            await _tell(client, click.actor.user_id, f"Nothing changed: {why_not}.")
+            await _tell(services, client, click.actor.user_id, f"Nothing changed: {why_not}.")
     await publish_home(services, client, click.actor)
 
 
@@ -204,15 +197,15 @@ async def edit_reason(services: Services, client: AsyncWebClient, click: HomeCli
     reason = await services.repo.get_decline_reason(click.value)
     if reason is not None:
         view = reason_edit_modal(reason, {"code": reason.code})
-        await _open(client, click, {**view, "callback_id": blocks.REASON_EDIT_MODAL})
+        await _open(services, client, click, {**view, "callback_id": blocks.REASON_EDIT_MODAL})
 
 
 async def add_reason(services: Services, client: AsyncWebClient, click: HomeClick) -> None:
-    await _open(client, click, blocks.reason_add_modal())
+    await _open(services, client, click, blocks.reason_add_modal())
 
 
 async def new_label(services: Services, client: AsyncWebClient, click: HomeClick) -> None:
-    await _open(client, click, blocks.label_new_modal())
+    await _open(services, client, click, blocks.label_new_modal())
 
 
 async def retire_or_restore(services: Services, client: AsyncWebClient, click: HomeClick) -> None:
@@ -229,7 +222,7 @@ async def retire_or_restore(services: Services, client: AsyncWebClient, click: H
         else:
             await repo.restore_label(click.value, actor=user, via=Via.HOME, now=now)
     except VocabularyError as exc:
-        await _tell(client, user, f"Nothing changed: {exc}")
+        await _tell(services, client, user, f"Nothing changed: {exc}")
     await publish_home(services, client, click.actor)
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
+from types import TracebackType
 from typing import Any
 
+import aiohttp
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -16,6 +18,55 @@ from bot.policy import Actor, Refusal, Role
 from bot.services import Services
 
 log = logging.getLogger(__name__)
+
+# what a Web API call can raise: Slack's error answer, or a timeout or lost connection
+SLACK_FAILURES = (SlackApiError, aiohttp.ClientError, TimeoutError, OSError)
+
+
+def describe_failure(exc: BaseException) -> str:
+    """Slack's error code (`internal_error`, `expired_trigger_id`), or the transport
+    failure's name (`TimeoutError`, `ServerDisconnectedError`)."""
+    if isinstance(exc, SlackApiError):
+        return str(exc.response.get("error") or f"HTTP {exc.response.status_code}")
+    return type(exc).__name__
+
+
+class SlackCall:
+    """`with SlackCall(services, "views.open", "open the decline form") as call:` around a
+    Web API call made while someone waits: a failure is logged once as a warning, counted
+    for /healthz and /metrics, and swallowed (`call.failed` says what it was), so the
+    handler can tell the person instead of dying in a background task."""
+
+    def __init__(
+        self, services: Services, method: str, what: str, *, expected: tuple[str, ...] = ()
+    ) -> None:
+        self.services = services
+        self.method = method
+        self.what = what
+        self.expected = expected  # Slack errors that are an answer, not a failure
+        self.failed: str | None = None
+
+    def __enter__(self) -> SlackCall:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> bool:
+        if exc is None or not isinstance(exc, SLACK_FAILURES):
+            return False
+        self.failed = describe_failure(exc)
+        if self.failed in self.expected:
+            log.info("did not %s (%s: %s)", self.what, self.method, self.failed)
+            return True
+        services = self.services
+        services.slack_failures.record(self.method, self.failed, services.clock.now())
+        services.metrics.slack_calls.labels(self.method, self.failed).inc()
+        log.warning("could not %s (%s: %s)", self.what, self.method, self.failed)
+        return True
+
 
 REFUSAL_TEXT = {
     Refusal.NOT_ALLOWED: (
@@ -138,16 +189,14 @@ def parse_submission(body: dict[str, Any]) -> Submission | None:
 
 
 async def reply_privately(
-    client: AsyncWebClient, *, channel: str | None, user: str, text: str
+    services: Services, client: AsyncWebClient, *, channel: str | None, user: str, text: str
 ) -> None:
     """An ephemeral message only `user` sees; failures are logged, never raised."""
     if not channel:
         log.info("no channel to answer %s privately: %s", user, text)
         return
-    try:
+    with SlackCall(services, "chat.postEphemeral", f"answer {user} privately"):
         await client.chat_postEphemeral(channel=channel, user=user, text=text)
-    except SlackApiError as exc:
-        log.warning("could not answer %s privately: %s", user, exc.response.get("error"))
 
 
 async def check_allowed(
@@ -180,7 +229,7 @@ async def check_allowed(
     if answer_privately:
         text = refusal_text(refusal, needs)
         services.tasks.spawn(
-            reply_privately(client, channel=channel, user=actor.user_id, text=text),
+            reply_privately(services, client, channel=channel, user=actor.user_id, text=text),
             name="reply-refusal",
         )
     return refusal

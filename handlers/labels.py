@@ -10,7 +10,6 @@ from typing import Any
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.async_context import AsyncBoltContext
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.models import Via
@@ -25,6 +24,7 @@ from handlers.commands import Invocation, subcommand
 from handlers.employer_commands import pick_employer
 from handlers.interaction import (
     Click,
+    SlackCall,
     check_allowed,
     parse_submission,
     reply_privately,
@@ -70,10 +70,8 @@ async def labels_chosen(services: Services, client: AsyncWebClient, click: Click
             "contact_id": choices.contact.id if choices.contact else None,
         }
         view = label_modal(choices, metadata)
-    try:
+    with SlackCall(services, "views.open", "open the label modal"):
         await client.views_open(trigger_id=click.trigger_id, view=view)
-    except SlackApiError as exc:
-        log.warning("could not open the label modal: %s", exc.response.get("error"))
 
 
 def _ids(values: list[str]) -> list[int]:
@@ -140,7 +138,7 @@ async def label_modal_submitted(
     if changes:
         text = ":label: " + " ".join(changes) + " The cards show it."
         await reply_privately(
-            client, channel=submission.channel, user=submission.user_id, text=text
+            services, client, channel=submission.channel, user=submission.user_id, text=text
         )
 
 

@@ -9,7 +9,6 @@ from typing import Any
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.async_context import AsyncBoltContext
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.history import timeline
@@ -22,6 +21,7 @@ from handlers.blocks.modals import flag_modal
 from handlers.blocks.snapshot import snapshot_modal
 from handlers.interaction import (
     Click,
+    SlackCall,
     check_allowed,
     parse_click,
     parse_submission,
@@ -83,13 +83,13 @@ async def menu_chosen(
         services.tasks.spawn(action(services, client, click), name=f"menu-{verb}")
 
 
-async def _open(client: AsyncWebClient, trigger_id: str | None, view: dict[str, Any]) -> None:
+async def _open(
+    services: Services, client: AsyncWebClient, trigger_id: str | None, view: dict[str, Any]
+) -> None:
     if not trigger_id:
         return
-    try:
+    with SlackCall(services, "views.open", "open a modal"):
         await client.views_open(trigger_id=trigger_id, view=view)
-    except SlackApiError as exc:
-        log.warning("could not open a modal: %s", exc.response.get("error"))
 
 
 @menu_verb(ids.VERB_ASSIGN, Role.REVIEWER)
@@ -100,6 +100,7 @@ async def assign_chosen(services: Services, client: AsyncWebClient, click: Click
     )
     if previous:
         await reply_privately(
+            services,
             client,
             channel=click.channel,
             user=click.user_id,
@@ -115,7 +116,7 @@ async def employer_history_chosen(services: Services, client: AsyncWebClient, cl
         return
     snap = await services.repo.employer_snapshot(request.employer.id)
     if snap is not None:
-        await _open(client, click.trigger_id, snapshot_modal(snap))
+        await _open(services, client, click.trigger_id, snapshot_modal(snap))
 
 
 @menu_verb(ids.VERB_HISTORY, Role.REVIEWER)
@@ -127,7 +128,7 @@ async def history_chosen(services: Services, client: AsyncWebClient, click: Clic
     entries = timeline(
         await services.repo.list_audit(request.id), await services.repo.list_notes(request.id)
     )
-    await _open(client, click.trigger_id, history_modal(request, entries))
+    await _open(services, client, click.trigger_id, history_modal(request, entries))
 
 
 @menu_verb(ids.VERB_FLAG, Role.REVIEWER)
@@ -137,7 +138,7 @@ async def flag_chosen(services: Services, client: AsyncWebClient, click: Click) 
     if request is None:
         return
     metadata = {"request_id": click.request_id, "channel": click.channel, "ts": click.message_ts}
-    await _open(client, click.trigger_id, flag_modal(request, metadata))
+    await _open(services, client, click.trigger_id, flag_modal(request, metadata))
 
 
 async def flag_submitted(
@@ -195,7 +196,7 @@ async def _set_trust(
         text = f":star: *{name}* is now trusted: its clean jobs will be approved automatically."
     else:
         text = f"*{name}* is no longer trusted: its jobs wait for a reviewer again."
-    await reply_privately(client, channel=click.channel, user=click.user_id, text=text)
+    await reply_privately(services, client, channel=click.channel, user=click.user_id, text=text)
 
 
 @menu_verb(ids.VERB_TRUST, Role.ADMIN)

@@ -11,7 +11,6 @@ from pydantic import ValidationError
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.async_context import AsyncBoltContext
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.policy import Actor, Role
@@ -20,7 +19,7 @@ from handlers import ids
 from handlers.blocks.post import post_modal
 from handlers.commands import Invocation, subcommand
 from handlers.employer_commands import pick_employer
-from handlers.interaction import check_allowed, refusal_text, services_of
+from handlers.interaction import SlackCall, check_allowed, refusal_text, services_of
 
 log = logging.getLogger(__name__)
 
@@ -80,14 +79,14 @@ async def post(invocation: Invocation) -> None:
             response_type="ephemeral",
         )
         return
-    try:
+    with SlackCall(invocation.services, "views.open", "open the posting form") as call:
         await invocation.client.views_open(
             trigger_id=invocation.trigger_id or "",
             view=post_modal(employers, preselected=preselected),
         )
-    except SlackApiError as exc:
+    if call.failed:
         await invocation.respond(
-            text=f"I could not open the form ({exc.response.get('error')}).",
+            text=f"I could not open the form ({call.failed}).",
             response_type="ephemeral",
         )
 

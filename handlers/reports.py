@@ -10,7 +10,6 @@ from typing import Any
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.async_context import AsyncBoltContext
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.models import Kind
@@ -20,6 +19,7 @@ from handlers import ids
 from handlers.blocks.reports import report_modal
 from handlers.interaction import (
     Click,
+    SlackCall,
     check_allowed,
     parse_submission,
     reply_privately,
@@ -50,10 +50,8 @@ async def _open_form(
     noun = "the job" if request.kind is Kind.JOB else "the employer"
     subject = f"{noun} *{untrusted(request.title, 150)}*"
     metadata = json.dumps({"request_id": request_id, "channel": channel})
-    try:
+    with SlackCall(services, "views.open", "open the report form"):
         await client.views_open(trigger_id=trigger_id, view=report_modal(subject, metadata))
-    except SlackApiError as exc:
-        log.warning("could not open the report form: %s", exc.response.get("error"))
 
 
 @menu_verb(ids.VERB_REPORT, Role.REVIEWER)
@@ -97,6 +95,7 @@ async def report_shortcut(
     if request is None:
         services.tasks.spawn(
             reply_privately(
+                services,
                 client,
                 channel=channel,
                 user=actor.user_id,

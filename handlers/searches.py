@@ -10,7 +10,6 @@ from typing import Any
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.async_context import AsyncBoltContext
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.filters import QUOTES, SYNTAX, Filter, FilterError, format_filter, parse_filter
@@ -20,7 +19,7 @@ from bot.searches import name_problem, split_name
 from handlers import ids
 from handlers.blocks.queue import QUEUE_LINES, code, queue_answer, saved_search_list
 from handlers.commands import Invocation, subcommand
-from handlers.interaction import check_allowed, refusal_text, services_of
+from handlers.interaction import SlackCall, check_allowed, refusal_text, services_of
 from handlers.mrkdwn import escape, untrusted
 from storage.searches import TooManySearches
 
@@ -132,10 +131,8 @@ async def open_queue_clicked(
     count = await services.repo.count_matching(pending, now)
     items = await services.repo.list_matching(pending, now, limit=QUEUE_LINES) if count else []
     answer = queue_answer(format_filter(pending), count, items, now)
-    try:
+    with SlackCall(services, "chat.postEphemeral", f"show the queue to {actor.user_id}"):
         await client.chat_postEphemeral(channel=channel, user=actor.user_id, **answer)
-    except SlackApiError as exc:
-        log.warning("could not show the queue to %s: %s", actor.user_id, exc.response.get("error"))
 
 
 @subcommand(

@@ -9,7 +9,6 @@ from typing import Any
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.async_context import AsyncBoltContext
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.models import State, Via
@@ -19,7 +18,7 @@ from handlers import ids
 from handlers.actions import blocker_text
 from handlers.blocks.modals import decline_modal, hold_modal, notice_modal
 from handlers.blocks.reports import render_wave_message
-from handlers.interaction import Submission, check_allowed, parse_submission, services_of
+from handlers.interaction import SlackCall, Submission, check_allowed, parse_submission, services_of
 from storage.decisions import Decided, DecisionCommand, UnknownReason
 from storage.outbox import card_lane
 
@@ -214,13 +213,13 @@ async def approve_both_submitted(
     )
 
 
-async def _update_view(client: AsyncWebClient, body: dict[str, Any], view: dict[str, Any]) -> None:
+async def _update_view(
+    services: Services, client: AsyncWebClient, body: dict[str, Any], view: dict[str, Any]
+) -> None:
     current = body.get("view") or {}
-    try:
+    # hash_conflict: the person typed meanwhile; their text wins (not a failure)
+    with SlackCall(services, "views.update", "refresh a modal", expected=("hash_conflict",)):
         await client.views_update(view_id=current.get("id"), hash=current.get("hash"), view=view)
-    except SlackApiError as exc:
-        # hash_conflict: the person typed meanwhile; their text wins
-        log.info("modal not refreshed: %s", exc.response.get("error"))
 
 
 async def reasons_changed(
@@ -242,7 +241,9 @@ async def reasons_changed(
         str(o.get("value")) for o in action.get("selected_options") or [] if isinstance(o, dict)
     ]
     reasons = await services.repo.list_decline_reasons()
-    await _update_view(client, body, decline_modal(request, reasons, metadata, selected=codes))
+    await _update_view(
+        services, client, body, decline_modal(request, reasons, metadata, selected=codes)
+    )
 
 
 async def hold_template_chosen(
@@ -262,6 +263,7 @@ async def hold_template_chosen(
         return
     settings = await services.repo.get_workspace_settings()
     await _update_view(
+        services,
         client,
         body,
         hold_modal(

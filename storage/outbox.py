@@ -204,9 +204,17 @@ def outbox_summary(conn: sqlite3.Connection, now: datetime) -> dict[str, Any]:
 
 
 def next_due_at(conn: sqlite3.Connection, kinds: tuple[str, ...]) -> datetime | None:
+    """When the next item is due: only lane heads count (a later item waits for its head,
+    however early it is due). A leased head counts as due: it is being sent right now."""
     marks = ",".join("?" for _ in kinds)
     row = conn.execute(
-        f"SELECT MIN(next_attempt_at) FROM outbox WHERE state = 'pending' AND kind IN ({marks})",
+        f"""
+        SELECT MIN(o.next_attempt_at)
+        FROM outbox o
+        WHERE o.state = 'pending' AND o.kind IN ({marks})
+          AND NOT EXISTS (SELECT 1 FROM outbox p
+                          WHERE p.lane = o.lane AND p.state = 'pending' AND p.id < o.id)
+        """,
         kinds,
     ).fetchone()
     return from_db(row[0]) if row and row[0] else None

@@ -230,15 +230,28 @@ class Repository(VocabularyRepository, SearchRepository):
         now: datetime,
         *,
         card: tuple[int, str, str] | None = None,
+        refresh_card: bool = False,
     ) -> None:
-        """Mark delivered; for a first card post, remember where the card is."""
+        """Mark delivered; for a first card post, remember where the card is. With
+        `refresh_card` (a card found after a lost answer, posted with the state of then),
+        queue an update of it in its lane."""
 
         def unit(conn: sqlite3.Connection) -> None:
             outbox.mark_delivered(conn, item.id, now)
             if card is not None:
                 requests.set_card(conn, *card)
+                if refresh_card:
+                    outbox.enqueue(
+                        conn,
+                        lane=outbox.card_lane(card[0]),
+                        kind="card",
+                        payload={"request_id": card[0]},
+                        now=now,
+                    )
 
         await self.db.write(unit)
+        if refresh_card:
+            self._outbox_written()
 
     async def settle_retry(self, item: OutboxItem, next_at: datetime, error: str) -> None:
         await self.db.write(lambda conn: outbox.mark_retry(conn, item.id, next_at, error))
@@ -271,14 +284,27 @@ class Repository(VocabularyRepository, SearchRepository):
         """Not sent yet because of pacing: try again later without counting an attempt."""
         await self.db.write(lambda conn: outbox.mark_deferred(conn, item.id, next_at))
 
-    async def forget_card(self, request_id: int) -> None:
-        """The card message is gone from Slack: the next card item posts a new one."""
-        await self.db.write(
-            lambda conn: conn.execute(
+    async def forget_card(self, request_id: int, *, repost_at: datetime | None = None) -> None:
+        """The card message is gone from Slack: the next card item posts a new one. With
+        `repost_at`, queue that item in the card lane (for a caller that cannot post itself)."""
+
+        def unit(conn: sqlite3.Connection) -> None:
+            conn.execute(
                 "UPDATE requests SET card_channel = NULL, card_ts = NULL WHERE id = ?",
                 (request_id,),
             )
-        )
+            if repost_at is not None:
+                outbox.enqueue(
+                    conn,
+                    lane=outbox.card_lane(request_id),
+                    kind="card",
+                    payload={"request_id": request_id},
+                    now=repost_at,
+                )
+
+        await self.db.write(unit)
+        if repost_at is not None:
+            self._outbox_written()
 
     # -- screening -------------------------------------------------------------------------
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -168,5 +168,26 @@ async def test_upsert_by_upstream_id_never_duplicates(tmp_path: Path) -> None:
         assert count == 1
         request = await repo.find_request(Kind.JOB, "job_456")
         assert request is not None and request.version == 2 and request.title == "B"
+    finally:
+        await repo.db.close()
+
+
+async def test_the_next_due_item_is_a_lane_head(tmp_path: Path) -> None:
+    """drain() sleeps until next_outbox_due: an item behind a retrying head is not due."""
+    repo = await open_repo(tmp_path / "jobgate.db")
+    try:
+        now = datetime(2026, 11, 16, 12, 0, tzinfo=UTC)
+        await repo.enqueue_message(lane="webhook:1", kind="webhook", payload={}, now=now)
+        (head,) = await repo.claim_outbox_items(
+            now=now, owner="a", lease=timedelta(seconds=90), limit=5, kinds=("webhook",)
+        )
+        await repo.enqueue_message(lane="webhook:1", kind="webhook", payload={}, now=now)
+        # the head retries in an hour: the item behind it is due then, not now
+        await repo.defer_outbox_item(head, now + timedelta(hours=1))
+        await repo.release_outbox_leases("a")
+        assert await repo.next_outbox_due(("webhook",)) == now + timedelta(hours=1)
+        # another lane's item is due at once
+        await repo.enqueue_message(lane="webhook:2", kind="webhook", payload={}, now=now)
+        assert await repo.next_outbox_due(("webhook",)) == now
     finally:
         await repo.db.close()

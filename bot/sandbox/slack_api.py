@@ -350,13 +350,12 @@ class SlackApi:
         if channel not in self.workspace.channels:
             return {"ok": False, "error": "channel_not_found"}
         oldest = float(args.get("oldest") or 0)
-        limit = int(args.get("limit") or 100)
         found = [
             m.as_slack()
             for m in reversed(self.workspace.top_level(channel))
             if float(m.ts) > oldest
         ]
-        return {"ok": True, "messages": found[:limit], "has_more": len(found) > limit}
+        return _page(found, args)
 
     def m_conversations_replies(self, args: dict[str, Any]) -> dict[str, Any]:
         channel, ts = str(args["channel"]), str(args["ts"])
@@ -367,8 +366,7 @@ class SlackApi:
         replies = [
             m.as_slack() for m in self.workspace.replies(channel, ts) if float(m.ts) > oldest
         ]
-        limit = int(args.get("limit") or 100)
-        return {"ok": True, "messages": [parent.as_slack(), *replies][:limit], "has_more": False}
+        return _page([parent.as_slack(), *replies], args)
 
     def m_conversations_open(self, args: dict[str, Any]) -> dict[str, Any]:
         users = args.get("users")
@@ -480,3 +478,19 @@ class SlackApi:
         self.workspace.home[user] = view
         view_id = self.workspace.home_ids.setdefault(user, self.workspace.new_id("V"))
         return {"ok": True, "view": {"id": view_id, **view}}
+
+
+def _page(messages: list[dict[str, Any]], args: dict[str, Any]) -> dict[str, Any]:
+    """One page of a conversations.* answer, with Slack's cursor pagination: `has_more` and
+    `response_metadata.next_cursor` (an opaque string; empty on the last page)."""
+    limit = max(1, min(int(args.get("limit") or 100), 999))
+    cursor = str(args.get("cursor") or "")
+    start = int(cursor.removeprefix("offset:")) if cursor.startswith("offset:") else 0
+    page = messages[start : start + limit]
+    more = start + limit < len(messages)
+    return {
+        "ok": True,
+        "messages": page,
+        "has_more": more,
+        "response_metadata": {"next_cursor": f"offset:{start + limit}" if more else ""},
+    }
