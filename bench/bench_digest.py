@@ -22,11 +22,11 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.clock import to_db  # noqa: E402
-from bot.jobs import DigestPlace, build_digest  # noqa: E402
-from handlers.blocks.digest import render_digest  # noqa: E402
-from storage.db import Database  # noqa: E402
-from storage.repository import Repository  # noqa: E402
+from bot.clock import to_db
+from bot.jobs import DigestPlace, build_digest
+from handlers.blocks.digest import render_digest
+from storage.db import Database
+from storage.repository import Repository
 
 NOW = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)
 PLACE = DigestPlace("C0REVIEW", ZoneInfo("America/New_York"), datetime.min.time())

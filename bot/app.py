@@ -207,7 +207,14 @@ async def create_jobgate(
         else settings.slack_signing_secret.get_secret_value()
     )
     app.add_routes(
-        [web.post("/slack/events", slack_endpoint(bolt, metrics, repeated, signing_secret))]
+        [
+            web.post(
+                "/slack/events",
+                slack_endpoint(
+                    bolt, metrics, repeated, signing_secret, handled_events=repo, clock=clock
+                ),
+            )
+        ]
     )
     app.add_routes(inbound_routes())
     app.add_routes(

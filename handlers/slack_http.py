@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
+import re
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
+from typing import Protocol
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
@@ -14,6 +18,7 @@ from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.signature import SignatureVerifier
 
+from bot.clock import Clock, SystemClock
 from bot.metrics import Metrics
 
 log = logging.getLogger(__name__)
@@ -23,6 +28,28 @@ MAX_SLACK_BODY = 1024 * 1024
 # to recognise a retry or a replay of the same signed body.
 REPEAT_MEMORY_S = 6 * 60
 REPEAT_MEMORY_MAX = 50_000
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")
+
+
+class HandledEvents(Protocol):
+    """Event ids handled before, kept in the database: Slack retries an event for up to an
+    hour, across a restart of jobgate (the memory above does not survive one)."""
+
+    async def slack_event_seen(self, event_id: str) -> bool: ...
+
+    async def remember_slack_event(self, event_id: str, now: datetime) -> None: ...
+
+
+def event_id_of(body: str) -> str | None:
+    """The `event_id` of an Events API delivery (JSON); None for clicks, commands, etc."""
+    if not body.startswith("{"):
+        return None
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        return None
+    event_id = parsed.get("event_id") if isinstance(parsed, dict) else None
+    return event_id if isinstance(event_id, str) and event_id else None
 
 
 class RepeatedDeliveries:
@@ -63,18 +90,23 @@ def slack_endpoint(
     metrics: Metrics,
     repeated: RepeatedDeliveries,
     signing_secret: str | None,
+    handled_events: HandledEvents | None = None,
+    clock: Clock | None = None,
 ) -> Callable[[web.Request], Awaitable[web.Response]]:
     """Checks Bolt would get wrong or not do (a non-numeric timestamp is a 500 in Bolt; a body
     seen before is handled again), then Bolt. Bolt verifies the signature once more itself."""
     verifier = SignatureVerifier(signing_secret) if signing_secret else None
+    clock = clock or SystemClock()
 
     async def handle(request: web.Request) -> web.Response:
         started = time.perf_counter()
         if request.content_length is not None and request.content_length > MAX_SLACK_BODY:
             return web.json_response({"error": "body too large"}, status=413)
-        timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
-        if verifier is not None and not timestamp.strip().isdigit():
-            # Bolt would fail on int() here and answer 500; a bad timestamp is a bad signature
+        timestamp = request.headers.get("X-Slack-Request-Timestamp", "").strip()
+        signature = request.headers.get("X-Slack-Signature", "")
+        if verifier is not None and not (_TIMESTAMP.fullmatch(timestamp) and signature.isascii()):
+            # int() fails on '²' or 5,000 digits, compare_digest on non-ASCII: both would be
+            # a 500 in Bolt; a malformed header is a bad signature
             return web.json_response({"error": "invalid request signature"}, status=401)
         try:
             raw = await request.read()
@@ -84,9 +116,21 @@ def slack_endpoint(
         except UnicodeDecodeError:
             return web.json_response({"error": "body is not UTF-8"}, status=400)
         plain_headers = dict(request.headers)
-        if verifier is not None and not verifier.is_valid_request(body, plain_headers):
+        try:
+            valid = verifier is None or verifier.is_valid_request(body, plain_headers)
+        except (ValueError, TypeError):
+            valid = False
+        if not valid:
             return web.json_response({"error": "invalid request signature"}, status=401)
         key = repeated.first_time(body)
+        event_id = event_id_of(body) if handled_events is not None else None
+        if (
+            key is not None
+            and event_id
+            and handled_events is not None
+            and await handled_events.slack_event_seen(event_id)
+        ):
+            key = None
         if key is None:
             retry = request.headers.get("X-Slack-Retry-Num", "-")
             log.info("skipped a repeated Slack delivery (retry %s)", retry)
@@ -100,6 +144,9 @@ def slack_endpoint(
             raise
         if bolt_response.status >= 500:
             repeated.forget(key)
+        elif event_id and handled_events is not None:
+            # after the handling, not before: a crash in between gets Slack's retry handled
+            await handled_events.remember_slack_event(event_id, clock.now())
         metrics.ack_seconds.observe(time.perf_counter() - started)
         return await to_aiohttp_response(bolt_response)
 

@@ -38,6 +38,26 @@ def store_answer(
     )
 
 
+SLACK_EVENT_PREFIX = "slack-event:"
+
+
+def slack_event_seen(conn: sqlite3.Connection, event_id: str) -> bool:
+    """Whether a Slack event (by its `event_id`) was handled before, in any process."""
+    row = conn.execute(
+        "SELECT 1 FROM inbound_deliveries WHERE webhook_id = ?", (SLACK_EVENT_PREFIX + event_id,)
+    ).fetchone()
+    return row is not None
+
+
+def remember_slack_event(conn: sqlite3.Connection, event_id: str, now: datetime) -> None:
+    conn.execute(
+        "INSERT OR IGNORE INTO inbound_deliveries"
+        " (webhook_id, endpoint, status, response, received_at) VALUES (?, 'slack:event', 200,"
+        " '{}', ?)",
+        (SLACK_EVENT_PREFIX + event_id, to_db(now)),
+    )
+
+
 def forget_old_answers(conn: sqlite3.Connection, now: datetime, keep: timedelta) -> int:
     """Ids older than `keep` are far outside the signature window and can go."""
     return conn.execute(

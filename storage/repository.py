@@ -110,6 +110,13 @@ class Repository(VocabularyRepository, SearchRepository):
                 callback()
         return answer
 
+    async def slack_event_seen(self, event_id: str) -> bool:
+        return await self.db.read(lambda conn: deliveries.slack_event_seen(conn, event_id))
+
+    async def remember_slack_event(self, event_id: str, now: datetime) -> None:
+        """Handled: a retry of this event, even after a restart, changes nothing."""
+        await self.db.write(lambda conn: deliveries.remember_slack_event(conn, event_id, now))
+
     async def find_inbound_answer(self, webhook_id: str) -> StoredAnswer | None:
         return await self.db.read(lambda conn: deliveries.find_answer(conn, webhook_id))
 

@@ -33,7 +33,6 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.clock import to_db
 from bot.sandbox.fake_platform import FakePlatform
 from bot.sandbox.fake_slack import BotAnswer, FakeSlack
 from bot.sandbox.workspace import Message, OpenView
@@ -558,7 +557,7 @@ async def test_kill_9_at_random_moments_loses_and_doubles_nothing(tmp_path: Path
         driver.up.set()
         loop = asyncio.get_running_loop()
         deadline = loop.time() + 60
-        while (driver.unacked or any(r.busy for r in driver.requests.values())) and (
+        while (driver.unacked or any(r.busy for r in driver.requests.values())) and (  # noqa: ASYNC110
             loop.time() < deadline
         ):
             await asyncio.sleep(0.05)

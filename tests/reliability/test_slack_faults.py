@@ -26,7 +26,6 @@ from bot.sandbox.slack_api import Fault
 from handlers import ids
 from tests.harness import (
     ADMIN,
-    REVIEW_CHANNEL,
     REVIEWERS,
     Harness,
     employer,
@@ -343,6 +342,7 @@ INTERACTIVE_FAULTS: dict[str, Callable[[], Fault]] = {
     **{k: v for k, v in FAULTS.items() if k != "429"},
     "429": lambda: Fault(status=429, retry_after=1, error="ratelimited"),
 }
+
 
 def interactive_params() -> list[object]:
     return [
