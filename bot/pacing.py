@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,9 @@ class TokenBucket:
     tokens: float = field(default=-1.0)
     stamp: datetime | None = None
     blocked_until: datetime | None = None
+    # the latest moment promised to a caller told to wait: the next one waits one slot more,
+    # so a queue of deferred sends wakes one per token instead of all at once
+    promised: datetime | None = None
 
     def reserve(self, now: datetime) -> float:
         """Take a token now (returns 0) or say how many seconds until one is free."""
@@ -52,7 +55,11 @@ class TokenBucket:
         if self.tokens >= 1.0:
             self.tokens -= 1.0
             return 0.0
-        return (1.0 - self.tokens) / self.rate
+        wait = (1.0 - self.tokens) / self.rate
+        if self.promised is not None and self.promised > now:
+            wait = max(wait, (self.promised - now).total_seconds() + 1.0 / self.rate)
+        self.promised = now + timedelta(seconds=wait)
+        return wait
 
 
 class Pacer:

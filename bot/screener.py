@@ -16,8 +16,12 @@ from storage.screening import LocalScreening, ScreeningInput, UrlScreening
 
 log = logging.getLogger(__name__)
 
-BATCH = 200
+BATCH = 100
 IDLE_POLL_S = 1.0
+# While requests keep arriving, screening takes at most 1 / (1 + YIELD) of the time, so the
+# acknowledgements of a flood are not slowed by it (cards wait for Slack's ~1 post/s anyway).
+YIELD = 3.0
+MAX_PAUSE_S = 1.0
 
 
 def url_signals(verdicts: list[UrlVerdict]) -> tuple[Signal, ...]:
@@ -62,12 +66,17 @@ class Screener:
         """Screen until stopped; wakes when requests are stored, polls otherwise."""
         while not self._stopping:
             self._wake.clear()
+            loop = asyncio.get_running_loop()
+            started = loop.time()
             try:
                 busy = await self.screen_batch()
             except Exception:
                 log.exception("screening failed; retrying shortly")
                 busy = 0
             if busy:
+                if self._wake.is_set():  # more arrived meanwhile: a flood, give way to it
+                    pause = min(MAX_PAUSE_S, (loop.time() - started) * YIELD)
+                    await asyncio.sleep(pause)
                 continue
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), IDLE_POLL_S)
