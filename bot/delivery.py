@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import heapq
 import logging
 import random
 import uuid
@@ -50,6 +51,7 @@ PERMANENT_SLACK_ERRORS = frozenset(
     }
 )
 UNCERTAIN = "uncertain: "
+MAX_WAKES = 10_000  # beyond this many deferred moments, the idle poll finds the rest
 
 
 @dataclass(frozen=True)
@@ -114,7 +116,8 @@ class Deliverer:
         self._looking: set[int] = set()
         self._slack_in_flight: set[asyncio.Task[None]] = set()
         self._webhook_in_flight: set[asyncio.Task[None]] = set()
-        self._next_wake: datetime | None = None
+        # moments items were deferred to (pacing, retries): the loop wakes at each of them
+        self._wakes: list[datetime] = []
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -142,10 +145,12 @@ class Deliverer:
             except Exception:
                 log.exception("the outbox deliverer could not claim work; retrying shortly")
             timeout = self.policy.idle_poll_s
-            if self._next_wake is not None:
-                until = (self._next_wake - self._clock.now()).total_seconds()
+            now = self._clock.now()
+            while self._wakes and self._wakes[0] <= now:
+                heapq.heappop(self._wakes)
+            if self._wakes:
+                until = (self._wakes[0] - now).total_seconds()
                 timeout = max(0.01, min(timeout, until))
-                self._next_wake = None
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout)
 
@@ -619,8 +624,8 @@ class Deliverer:
         return float(ceiling * (0.5 + self._rng.random() / 2))
 
     def _schedule_wake(self, moment: datetime) -> None:
-        if self._next_wake is None or moment < self._next_wake:
-            self._next_wake = moment
+        if len(self._wakes) < MAX_WAKES:
+            heapq.heappush(self._wakes, moment)
 
 
 def _marked(message: dict[str, Any], message_id: str) -> dict[str, Any]:
