@@ -37,7 +37,8 @@ class FrozenClock:
 def to_db(moment: datetime) -> str:
     """Fixed-width UTC text that sorts in time order and that SQLite's julianday() reads."""
     utc = moment.astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    # %Y does not pad years before 1000 on every platform; the width is what sorts
+    return f"{utc.year:04d}" + utc.strftime("-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
 
 
 def from_db(text: str) -> datetime:

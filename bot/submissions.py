@@ -7,7 +7,7 @@ with the path of the field it concerns, so the platform can fix all of them at o
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
@@ -62,7 +62,39 @@ Url = Annotated[
 Email = Annotated[
     str, StringConstraints(strip_whitespace=True, max_length=320), AfterValidator(_email)
 ]
-Instant = datetime
+
+
+def _instant(value: datetime) -> datetime:
+    """A moment jobgate can store and compare: it converts to UTC and lies in 1970–9999."""
+    try:
+        utc = value.astimezone(UTC) if value.tzinfo is not None else value
+    except OverflowError:
+        raise ValueError("is out of range") from None
+    if not 1970 <= utc.year <= 9999:
+        raise ValueError("must be between 1970 and 9999")
+    return value
+
+
+Instant = Annotated[datetime, AfterValidator(_instant)]
+
+
+def _surrogate_at(value: Any, path: tuple[int | str, ...]) -> tuple[int | str, ...] | None:
+    """Where a lone UTF-16 surrogate hides in a JSON value (it cannot be stored as UTF-8)."""
+    if isinstance(value, str):
+        return path if any("\ud800" <= ch <= "\udfff" for ch in value) else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(key, str) and _surrogate_at(key, ()) is not None:
+                return (*path, "(a key)")
+            found = _surrogate_at(item, (*path, key))
+            if found is not None:
+                return found
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _surrogate_at(item, (*path, index))
+            if found is not None:
+                return found
+    return None
 
 
 class _Incoming(BaseModel):
@@ -191,6 +223,14 @@ def parse_batch(
         prefix: tuple[int | str, ...] = (index,) if was_array else ()
         if not isinstance(item, dict):
             problems.append(FieldProblem(field=_path(prefix), problem="must be a JSON object"))
+            continue
+        hidden = _surrogate_at(item, prefix)
+        if hidden is not None:
+            problems.append(
+                FieldProblem(
+                    field=_path(hidden), problem="contains an unpaired surrogate (\\ud800–\\udfff)"
+                )
+            )
             continue
         try:
             submission = adapter.validate_python(item)

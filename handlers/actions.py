@@ -218,13 +218,17 @@ async def undo_clicked(
         await ack()
         return
     is_admin = await services.staff.is_admin(click.actor)
-    result = await services.repo.revert_decision(
-        click.request_id,
-        actor=click.user_id,
-        via=Via.BUTTON,
-        is_admin=is_admin,
-        now=services.clock.now(),
-    )
+    try:
+        result = await services.repo.revert_decision(
+            click.request_id,
+            actor=click.user_id,
+            via=Via.BUTTON,
+            is_admin=is_admin,
+            now=services.clock.now(),
+        )
+    except LookupError:  # a stale or forged card: there is nothing to undo
+        await ack()
+        return
     await ack()
     if not isinstance(result, Reverted):
         services.tasks.spawn(

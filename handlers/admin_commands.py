@@ -152,7 +152,13 @@ async def reason_edit_submitted(
     """The reason's new label and message: validated, stored, audited with before and after."""
     services = services_of(context)
     view = body.get("view") or {}
-    metadata = json.loads(view.get("private_metadata") or "{}")
+    try:
+        metadata = json.loads(view.get("private_metadata") or "{}")
+    except ValueError:
+        metadata = None
+    if not isinstance(metadata, dict):  # not a modal jobgate opened
+        await ack()
+        return
     values = (view.get("state") or {}).get("values") or {}
     user = body.get("user") or {}
     team = user.get("team_id") or (body.get("team") or {}).get("id")

@@ -23,7 +23,7 @@ from handlers.blocks.bulk import PAST, bulk_modal, left_out_lines
 from handlers.blocks.modals import notice_modal
 from handlers.blocks.queue import code, count_of
 from handlers.commands import Invocation, subcommand
-from handlers.interaction import SlackCall, check_allowed, refusal_text, services_of
+from handlers.interaction import SlackCall, check_allowed, parse_id, refusal_text, services_of
 from handlers.searches import allowed, resolve, say
 from storage.bulk import BulkNotRun
 from storage.decisions import UnknownReason
@@ -58,14 +58,22 @@ def wave_filter_text(request_ids: list[int]) -> str:
     return f"state:pending,on_hold risk:any flagged:any duplicate:any id:{named}"
 
 
+def _is_id(text: str) -> bool:
+    try:
+        parse_id(text)
+    except ValueError:
+        return False
+    return True
+
+
 async def wave_request_ids(services: Services, value: str) -> list[int]:
     """The button's value: `report:<id>` (the wave on a report card, kept with the report)
     or `ids:1,2,3` (the wave listed in a card's thread)."""
     kind, _, rest = value.partition(":")
     if kind == "ids":
-        return [int(p) for p in rest.split(",") if p.strip().isdigit()]
-    if kind == "report" and rest.isdigit():
-        report = await services.repo.get_report(int(rest))
+        return [parse_id(p) for p in rest.split(",") if _is_id(p)]
+    if kind == "report" and _is_id(rest):
+        report = await services.repo.get_report(parse_id(rest))
         if report is not None:
             return [int(w["request_id"]) for w in report.wave if "request_id" in w]
     return []

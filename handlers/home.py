@@ -32,7 +32,8 @@ from handlers import ids
 from handlers.admin_commands import reason_edit_submitted
 from handlers.blocks import home as blocks
 from handlers.blocks.admin import reason_edit_modal
-from handlers.interaction import SlackCall, check_allowed, refusal_text, services_of
+from handlers.interaction import SlackCall, check_allowed, parse_id, refusal_text, services_of
+from handlers.mrkdwn import escape
 
 log = logging.getLogger(__name__)
 
@@ -180,9 +181,13 @@ async def edit_setting(services: Services, client: AsyncWebClient, click: HomeCl
 
 
 async def stop_trusting(services: Services, client: AsyncWebClient, click: HomeClick) -> None:
-    if click.value.isdigit():
+    try:
+        employer_id = parse_id(click.value)
+    except ValueError:
+        employer_id = None
+    if employer_id is not None:
         why_not = await services.repo.set_employer_trusted(
-            int(click.value),
+            employer_id,
             trusted=False,
             actor=click.actor.user_id,
             via=Via.HOME,
@@ -222,7 +227,7 @@ async def retire_or_restore(services: Services, client: AsyncWebClient, click: H
         else:
             await repo.restore_label(click.value, actor=user, via=Via.HOME, now=now)
     except VocabularyError as exc:
-        await _tell(services, client, user, f"Nothing changed: {exc}")
+        await _tell(services, client, user, f"Nothing changed: {escape(str(exc))}")
     await publish_home(services, client, click.actor)
 
 

@@ -97,7 +97,7 @@ async def _ingest(request: web.Request, kind: Kind) -> web.Response:
     # a repeated webhook-id is answered from the write transaction itself (one round trip)
     try:
         document = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except (ValueError, RecursionError) as exc:  # bad JSON, huge numbers, deep nesting
         services.metrics.inbound_rejected.labels("400").inc()
         return _error(
             400,
@@ -164,7 +164,7 @@ async def post_reports(request: web.Request) -> web.Response:
         )
     try:
         document = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except (ValueError, RecursionError) as exc:  # bad JSON, huge numbers, deep nesting
         return _error(
             400,
             "invalid_json",

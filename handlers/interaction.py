@@ -23,6 +23,21 @@ log = logging.getLogger(__name__)
 SLACK_FAILURES = (SlackApiError, aiohttp.ClientError, TimeoutError, OSError)
 
 
+MAX_ID = 2**63 - 1  # SQLite's INTEGER
+
+
+def parse_id(value: object) -> int:
+    """A row id from a payload (button value, metadata): ASCII digits, 1 to 2⁶³−1; anything
+    else (`²`, 5,000 digits, text) raises ValueError, so a forged id is simply not found."""
+    text = str(value).strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > 19:
+        raise ValueError(f"not an id: {text[:20]!r}")
+    number = int(text)
+    if not 0 < number <= MAX_ID:
+        raise ValueError(f"not an id: {text[:20]!r}")
+    return number
+
+
 def describe_failure(exc: BaseException) -> str:
     """Slack's error code (`internal_error`, `expired_trigger_id`), or the transport
     failure's name (`TimeoutError`, `ServerDisconnectedError`)."""
@@ -115,7 +130,7 @@ def parse_click(body: dict[str, Any]) -> Click | None:
     """The click's facts, or None for a payload that is not one of our card buttons."""
     try:
         action = body["actions"][0]
-        request_id = int(
+        request_id = parse_id(
             str(action.get("value") or action.get("selected_option", {}).get("value", "")).split(
                 ":"
             )[-1]
@@ -173,7 +188,7 @@ def parse_submission(body: dict[str, Any]) -> Submission | None:
     try:
         view = body["view"]
         metadata = json.loads(view.get("private_metadata") or "{}")
-        request_id = int(metadata["request_id"])
+        request_id = parse_id(metadata["request_id"])
         user_id = str(body["user"]["id"])
         values = view.get("state", {}).get("values", {}) or {}
     except (KeyError, TypeError, ValueError, json.JSONDecodeError):

@@ -75,7 +75,9 @@ async def labels_chosen(services: Services, client: AsyncWebClient, click: Click
 
 
 def _ids(values: list[str]) -> list[int]:
-    return [int(value) for value in values if value.isdigit()]
+    return [
+        int(value) for value in values if value.isascii() and value.isdigit() and len(value) < 19
+    ]
 
 
 def _offered(view: dict[str, Any]) -> list[int]:

@@ -16,6 +16,7 @@ from bot.models import Kind
 from bot.policy import Actor, Role
 from bot.services import Services
 from handlers import ids
+from handlers.blocks.modals import notice_modal
 from handlers.blocks.reports import report_modal
 from handlers.interaction import (
     Click,
@@ -153,11 +154,18 @@ async def report_submitted(
     if errors:
         await ack(response_action="errors", errors=errors)
         return
-    await services.repo.file_report(
-        submission.request_id,
-        actor=submission.user_id,
-        category=category,
-        details=details,
-        now=services.clock.now(),
-    )
+    try:
+        await services.repo.file_report(
+            submission.request_id,
+            actor=submission.user_id,
+            category=category,
+            details=details,
+            now=services.clock.now(),
+        )
+    except LookupError:
+        await ack(
+            response_action="update",
+            view=notice_modal("Nothing changed", "That request no longer exists here."),
+        )
+        return
     await ack()

@@ -18,7 +18,14 @@ from handlers import ids
 from handlers.actions import blocker_text
 from handlers.blocks.modals import decline_modal, hold_modal, notice_modal
 from handlers.blocks.reports import render_wave_message
-from handlers.interaction import SlackCall, Submission, check_allowed, parse_submission, services_of
+from handlers.interaction import (
+    SlackCall,
+    Submission,
+    check_allowed,
+    parse_id,
+    parse_submission,
+    services_of,
+)
 from storage.decisions import Decided, DecisionCommand, UnknownReason
 from storage.outbox import card_lane
 
@@ -203,7 +210,14 @@ async def approve_both_submitted(
             ),
         )
         return
-    result = await services.repo.record_decision(command, services.clock.now())
+    try:
+        result = await services.repo.record_decision(command, services.clock.now())
+    except LookupError:
+        await ack(
+            response_action="update",
+            view=notice_modal("Nothing changed", "That request no longer exists here."),
+        )
+        return
     if isinstance(result, Decided):
         await ack()
         return
@@ -231,7 +245,7 @@ async def reasons_changed(
     view = body.get("view") or {}
     try:
         metadata = json.loads(view.get("private_metadata") or "{}")
-        request = await services.repo.get_request(int(metadata["request_id"]))
+        request = await services.repo.get_request(parse_id(metadata["request_id"]))
         action = body["actions"][0]
     except (KeyError, IndexError, TypeError, ValueError):
         return
@@ -255,8 +269,8 @@ async def hold_template_chosen(
     view = body.get("view") or {}
     try:
         metadata = json.loads(view.get("private_metadata") or "{}")
-        request = await services.repo.get_request(int(metadata["request_id"]))
-        index = int(body["actions"][0]["selected_option"]["value"])
+        request = await services.repo.get_request(parse_id(metadata["request_id"]))
+        index = int(body["actions"][0]["selected_option"]["value"])  # range-checked by the modal
     except (KeyError, IndexError, TypeError, ValueError):
         return
     if request is None:

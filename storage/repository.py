@@ -173,18 +173,31 @@ class Repository(VocabularyRepository, SearchRepository):
         now: datetime,
         details: dict[str, Any] | None = None,
     ) -> int:
-        """An attempt that was not allowed or came too late: recorded, nothing else changes."""
-        return await self.db.write(
-            lambda conn: audit.insert_audit(
+        """An attempt that was not allowed or came too late: recorded, nothing else changes.
+        A click on a request that does not exist (a stale or forged card) keeps the claimed
+        id in the details only."""
+
+        def unit(conn: sqlite3.Connection) -> int:
+            known = request_id
+            extra: dict[str, Any] = {}
+            if (
+                request_id is not None
+                and not conn.execute(
+                    "SELECT 1 FROM requests WHERE id = ?", (request_id,)
+                ).fetchone()
+            ):
+                known, extra = None, {"claimed_request_id": request_id}
+            return audit.insert_audit(
                 conn,
-                request_id=request_id,
+                request_id=known,
                 action="refused",
                 actor=actor,
                 via=via,
                 at=now,
-                details={"attempted": attempted, "why": why, **(details or {})},
+                details={"attempted": attempted, "why": why, **extra, **(details or {})},
             )
-        )
+
+        return await self.db.write(unit)
 
     # -- settings --------------------------------------------------------------------------
 

@@ -90,7 +90,7 @@ def render_report_card(report: ReportRecord) -> dict[str, Any]:
         )
     )
     return {
-        "text": f"Report ({report.category}): {report.subject_type} {untrusted(report.subject_id, 100)}",
+        "text": f"Report ({untrusted(report.category, 64)}): {report.subject_type} {untrusted(report.subject_id, 100)}",
         "blocks": blocks,
     }
 
