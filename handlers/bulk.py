@@ -22,9 +22,17 @@ from handlers import ids
 from handlers.blocks.bulk import PAST, bulk_modal, left_out_lines
 from handlers.blocks.modals import notice_modal
 from handlers.blocks.queue import code, count_of
+from handlers.command_access import allowed
 from handlers.commands import Invocation, subcommand
-from handlers.interaction import SlackCall, check_allowed, parse_id, refusal_text, services_of
-from handlers.searches import allowed, resolve, say
+from handlers.interaction import (
+    SlackCall,
+    check_allowed,
+    clicker_allowed,
+    parse_id,
+    refusal_text,
+    services_of,
+)
+from handlers.searches import resolve, say
 from storage.bulk import BulkNotRun
 from storage.decisions import UnknownReason
 
@@ -85,19 +93,10 @@ async def wave_decline_clicked(
     """ "Decline these N": the bulk decline modal for exactly the wave's requests."""
     await ack()
     services = services_of(context)
-    user = body.get("user") or {}
     channel = (body.get("channel") or {}).get("id")
-    actor = Actor(str(user.get("id")), user.get("team_id") or (body.get("team") or {}).get("id"))
-    refusal = await check_allowed(
-        services,
-        client,
-        actor=actor,
-        needs=Role.ADMIN,
-        attempted="bulk decline (wave)",
-        request_id=None,
-        channel=channel,
-    )
-    if refusal is not None:
+    if not await clicker_allowed(
+        services, client, body, needs=Role.ADMIN, attempted="bulk decline (wave)"
+    ):
         return
     action_value = str(((body.get("actions") or [{}])[0]).get("value") or "")
     request_ids = (await wave_request_ids(services, action_value))[:MAX_WAVE]

@@ -250,6 +250,31 @@ async def check_allowed(
     return refusal
 
 
+async def clicker_allowed(
+    services: Services,
+    client: AsyncWebClient,
+    body: dict[str, Any],
+    *,
+    needs: Role,
+    attempted: str,
+) -> Actor | None:
+    """Who clicked a message button (not a card's), if they hold `needs`; otherwise the
+    refusal is recorded and answered privately, and None is returned."""
+    user = body.get("user") or {}
+    channel = (body.get("channel") or {}).get("id")
+    actor = Actor(str(user.get("id")), user.get("team_id") or (body.get("team") or {}).get("id"))
+    refusal = await check_allowed(
+        services,
+        client,
+        actor=actor,
+        needs=needs,
+        attempted=attempted,
+        request_id=None,
+        channel=channel,
+    )
+    return actor if refusal is None else None
+
+
 def refusal_text(refusal: Refusal, needs: Role) -> str:
     env = "ADMINS" if needs is Role.ADMIN else "REVIEWERS"
     return REFUSAL_TEXT[refusal].format(role=needs.value, env=env)

@@ -13,13 +13,17 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.filters import QUOTES, SYNTAX, Filter, FilterError, format_filter, parse_filter
-from bot.models import Via
-from bot.policy import Actor, Role
+from bot.policy import Role
 from bot.searches import name_problem, split_name
 from handlers import ids
 from handlers.blocks.queue import QUEUE_LINES, code, queue_answer, saved_search_list
+from handlers.command_access import allowed
 from handlers.commands import Invocation, subcommand
-from handlers.interaction import SlackCall, check_allowed, refusal_text, services_of
+from handlers.interaction import (
+    SlackCall,
+    clicker_allowed,
+    services_of,
+)
 from handlers.mrkdwn import escape, untrusted
 from storage.searches import TooManySearches
 
@@ -58,26 +62,6 @@ async def say(invocation: Invocation, text: str) -> None:
     await invocation.respond(text=text, response_type="ephemeral")
 
 
-async def allowed(invocation: Invocation, needs: Role, attempted: str) -> bool:
-    """Deny by default: a refusal is recorded and answered privately."""
-    services = invocation.services
-    refusal = await services.staff.check(Actor(invocation.user_id, invocation.team_id), needs)
-    if refusal is None:
-        return True
-    services.metrics.refusals.labels(refusal.value).inc()
-    await services.repo.record_refusal(
-        request_id=None,
-        actor=invocation.user_id,
-        attempted=attempted,
-        why=refusal.value,
-        via=Via.COMMAND,
-        now=services.clock.now(),
-        details={"team_id": invocation.team_id},
-    )
-    await say(invocation, refusal_text(refusal, needs))
-    return False
-
-
 async def resolve(invocation: Invocation, text: str) -> Resolved | None:
     """A saved search's name (case ignored) or a filter; None after explaining a bad one."""
     text = command_text(text).strip()
@@ -113,19 +97,9 @@ async def open_queue_clicked(
     person who clicked (as `/jobgate queue` would)."""
     await ack()
     services = services_of(context)
-    user = body.get("user") or {}
     channel = (body.get("channel") or {}).get("id")
-    actor = Actor(str(user.get("id")), user.get("team_id") or (body.get("team") or {}).get("id"))
-    refusal = await check_allowed(
-        services,
-        client,
-        actor=actor,
-        needs=Role.REVIEWER,
-        attempted="queue",
-        request_id=None,
-        channel=channel,
-    )
-    if refusal is not None or not channel:
+    actor = await clicker_allowed(services, client, body, needs=Role.REVIEWER, attempted="queue")
+    if actor is None or not channel:
         return
     pending, now = Filter(), services.clock.now()
     count = await services.repo.count_matching(pending, now)
