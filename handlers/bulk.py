@@ -22,7 +22,7 @@ from handlers import ids
 from handlers.blocks.bulk import PAST, bulk_modal, left_out_lines
 from handlers.blocks.modals import notice_modal
 from handlers.blocks.queue import code, count_of
-from handlers.command_access import allowed
+from handlers.command_access import allowed, reply
 from handlers.commands import Invocation, subcommand
 from handlers.interaction import (
     SlackCall,
@@ -32,7 +32,7 @@ from handlers.interaction import (
     refusal_text,
     services_of,
 )
-from handlers.searches import resolve, say
+from handlers.searches import resolve
 from storage.bulk import BulkNotRun
 from storage.decisions import UnknownReason
 
@@ -137,19 +137,19 @@ async def bulk(invocation: Invocation) -> None:
     """Check, preview, and open the confirmation modal."""
     verb, _, rest = invocation.text.strip().partition(" ")
     if verb.lower() not in ("approve", "decline"):
-        await say(invocation, USAGE)
+        await reply(invocation, USAGE)
         return
     action = BulkAction(verb.lower())
     if not await allowed(invocation, Role.ADMIN, f"bulk {action.value}"):
         return
     if not rest.strip():
-        await say(invocation, f"Say which requests. {USAGE}")
+        await reply(invocation, f"Say which requests. {USAGE}")
         return
     resolved = await resolve(invocation, rest)
     if resolved is None:
         return
     if not bulk_states(resolved.filter):
-        await say(
+        await reply(
             invocation, "A bulk run decides pending or held requests; this filter names neither."
         )
         return
@@ -157,14 +157,14 @@ async def bulk(invocation: Invocation) -> None:
     preview = await services.repo.preview_bulk(resolved.filter, action, now, sample=SAMPLE_SIZE)
     if preview.eligible == 0:
         lines = "\n".join(left_out_lines(preview))
-        await say(
+        await reply(
             invocation,
             f"Nothing to {action.value}: no open request matching {code(resolved.text)} can be "
             f"{PAST[action]} in bulk" + (f".\n{lines}" if lines else "."),
         )
         return
     if preview.eligible > MAX_BULK:
-        await say(invocation, too_many_text(preview.eligible))
+        await reply(invocation, too_many_text(preview.eligible))
         return
     reasons = await services.repo.list_decline_reasons() if action is BulkAction.DECLINE else []
     metadata = {
@@ -180,7 +180,9 @@ async def bulk(invocation: Invocation) -> None:
     with SlackCall(services, "views.open", "open the bulk modal") as call:
         await invocation.client.views_open(trigger_id=invocation.trigger_id or "", view=view)
     if call.failed:
-        await say(invocation, "Slack did not open the confirmation in time; run the command again.")
+        await reply(
+            invocation, "Slack did not open the confirmation in time; run the command again."
+        )
 
 
 @dataclass(frozen=True)

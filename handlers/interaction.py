@@ -250,6 +250,23 @@ async def check_allowed(
     return refusal
 
 
+async def submitter_refused(
+    services: Services, client: AsyncWebClient, submission: Submission, attempted: str
+) -> Refusal | None:
+    """A reviewer's modal, checked again on submission: the refusal is recorded and returned
+    (the caller answers in the modal itself, so nothing is posted privately)."""
+    return await check_allowed(
+        services,
+        client,
+        actor=submission.actor,
+        needs=Role.REVIEWER,
+        attempted=attempted,
+        request_id=submission.request_id,
+        channel=submission.channel,
+        answer_privately=False,
+    )
+
+
 async def clicker_allowed(
     services: Services,
     client: AsyncWebClient,

@@ -25,10 +25,10 @@ from handlers.employer_commands import pick_employer
 from handlers.interaction import (
     Click,
     SlackCall,
-    check_allowed,
     parse_submission,
     reply_privately,
     services_of,
+    submitter_refused,
 )
 from handlers.menus import menu_verb
 from handlers.mrkdwn import untrusted
@@ -99,16 +99,7 @@ async def label_modal_submitted(
         await ack()
         return
     services = services_of(context)
-    refusal = await check_allowed(
-        services,
-        client,
-        actor=submission.actor,
-        needs=Role.REVIEWER,
-        attempted="label",
-        request_id=submission.request_id,
-        channel=submission.channel,
-        answer_privately=False,
-    )
+    refusal = await submitter_refused(services, client, submission, "label")
     if refusal is not None:
         await ack(
             response_action="errors",

@@ -27,6 +27,7 @@ from handlers.interaction import (
     parse_submission,
     reply_privately,
     services_of,
+    submitter_refused,
 )
 from handlers.mrkdwn import untrusted
 
@@ -150,16 +151,7 @@ async def flag_submitted(
         await ack()
         return
     services = services_of(context)
-    refusal = await check_allowed(
-        services,
-        client,
-        actor=submission.actor,
-        needs=Role.REVIEWER,
-        attempted="flag",
-        request_id=submission.request_id,
-        channel=submission.channel,
-        answer_privately=False,
-    )
+    refusal = await submitter_refused(services, client, submission, "flag")
     if refusal is not None:
         await ack(
             response_action="errors",

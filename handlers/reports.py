@@ -25,6 +25,7 @@ from handlers.interaction import (
     parse_submission,
     reply_privately,
     services_of,
+    submitter_refused,
 )
 from handlers.menus import menu_verb
 from handlers.mrkdwn import untrusted
@@ -126,16 +127,7 @@ async def report_submitted(
         await ack()
         return
     services = services_of(context)
-    refusal = await check_allowed(
-        services,
-        client,
-        actor=submission.actor,
-        needs=Role.REVIEWER,
-        attempted="report",
-        request_id=submission.request_id,
-        channel=submission.channel,
-        answer_privately=False,
-    )
+    refusal = await submitter_refused(services, client, submission, "report")
     if refusal is not None:
         await ack(
             response_action="errors",

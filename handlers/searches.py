@@ -17,7 +17,7 @@ from bot.policy import Role
 from bot.searches import name_problem, split_name
 from handlers import ids
 from handlers.blocks.queue import QUEUE_LINES, code, queue_answer, saved_search_list
-from handlers.command_access import allowed
+from handlers.command_access import allowed, reply
 from handlers.commands import Invocation, subcommand
 from handlers.interaction import (
     SlackCall,
@@ -58,10 +58,6 @@ def filter_error_text(exc: FilterError) -> str:
     return f":warning: I can't read that filter. {escape(str(exc))}\n{SYNTAX}"
 
 
-async def say(invocation: Invocation, text: str) -> None:
-    await invocation.respond(text=text, response_type="ephemeral")
-
-
 async def resolve(invocation: Invocation, text: str) -> Resolved | None:
     """A saved search's name (case ignored) or a filter; None after explaining a bad one."""
     text = command_text(text).strip()
@@ -73,7 +69,7 @@ async def resolve(invocation: Invocation, text: str) -> Resolved | None:
                 found = parse_filter(saved.filter_text)
             except FilterError as exc:
                 shown = untrusted(saved.name, 60)
-                await say(
+                await reply(
                     invocation, f"The saved search *{shown}* no longer reads: {escape(str(exc))}"
                 )
                 return None
@@ -81,7 +77,7 @@ async def resolve(invocation: Invocation, text: str) -> Resolved | None:
     try:
         parsed = parse_filter(text)
     except FilterError as exc:
-        await say(invocation, filter_error_text(exc))
+        await reply(invocation, filter_error_text(exc))
         return None
     return Resolved(parsed, format_filter(parsed))
 
@@ -133,7 +129,7 @@ async def search(invocation: Invocation) -> None:
     verb, _, rest = command_text(invocation.text).strip().partition(" ")
     verb = verb.lower()
     if verb not in ("save", "list", "delete", "digest"):
-        await say(invocation, SEARCH_USAGE)
+        await reply(invocation, SEARCH_USAGE)
         return
     needs = Role.ADMIN if verb == "digest" else Role.REVIEWER
     if not await allowed(invocation, needs, f"search {verb}"):
@@ -152,10 +148,10 @@ async def _save(invocation: Invocation, rest: str) -> None:
     name, filter_text = split_name(rest)
     problem = name_problem(name)
     if problem is not None:
-        await say(invocation, f"{problem}\n{SEARCH_USAGE}")
+        await reply(invocation, f"{problem}\n{SEARCH_USAGE}")
         return
     if not filter_text:
-        await say(
+        await reply(
             invocation,
             "Give the filter after the name, e.g. "
             "`/jobgate search save austin-jobs kind:job location:austin`.",
@@ -164,7 +160,7 @@ async def _save(invocation: Invocation, rest: str) -> None:
     try:
         parsed = parse_filter(filter_text)
     except FilterError as exc:
-        await say(invocation, filter_error_text(exc))
+        await reply(invocation, filter_error_text(exc))
         return
     services, now = invocation.services, invocation.services.clock.now()
     try:
@@ -172,7 +168,7 @@ async def _save(invocation: Invocation, rest: str) -> None:
             name, format_filter(parsed), actor=invocation.user_id, now=now
         )
     except TooManySearches as exc:
-        await say(invocation, f"Nothing saved: {exc}. Delete one first.")
+        await reply(invocation, f"Nothing saved: {exc}. Delete one first.")
         return
     count = await services.repo.count_matching(parsed, now)
     shown = untrusted(saved.name, 60)
@@ -180,7 +176,7 @@ async def _save(invocation: Invocation, rest: str) -> None:
     if before is not None and before != saved.filter_text:
         text += f" It replaced {code(before)}."
     text += f" Use it with `/jobgate queue {shown}`."
-    await say(invocation, text)
+    await reply(invocation, text)
 
 
 async def _list(invocation: Invocation) -> None:
@@ -192,14 +188,14 @@ async def _list(invocation: Invocation) -> None:
 
 async def _delete(invocation: Invocation, name: str) -> None:
     if not name:
-        await say(invocation, "Name the saved search to delete: `/jobgate search delete <name>`.")
+        await reply(invocation, "Name the saved search to delete: `/jobgate search delete <name>`.")
         return
     services = invocation.services
     deleted = await services.repo.delete_search(
         name, actor=invocation.user_id, now=services.clock.now()
     )
     shown = untrusted(name, 60)
-    await say(
+    await reply(
         invocation,
         f"Deleted the saved search *{shown}*."
         if deleted
@@ -211,7 +207,7 @@ async def _digest(invocation: Invocation, rest: str) -> None:
     head, _, switch = rest.strip().rpartition(" ")
     name = " ".join(head.strip(QUOTES + " ").split())
     if switch.lower() not in ("on", "off") or not name:
-        await say(invocation, "Usage: `/jobgate search digest <name> on|off`.")
+        await reply(invocation, "Usage: `/jobgate search digest <name> on|off`.")
         return
     services = invocation.services
     on = switch.lower() == "on"
@@ -220,7 +216,7 @@ async def _digest(invocation: Invocation, rest: str) -> None:
     )
     shown = untrusted(name, 60)
     if found is None:
-        await say(invocation, f"No saved search is called *{shown}*.")
+        await reply(invocation, f"No saved search is called *{shown}*.")
         return
     where = "is now listed in" if on else "is no longer listed in"
-    await say(invocation, f"*{untrusted(found.name, 60)}* {where} the daily digest.")
+    await reply(invocation, f"*{untrusted(found.name, 60)}* {where} the daily digest.")

@@ -12,7 +12,7 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.models import State, Via
-from bot.policy import Role, compose_employer_message
+from bot.policy import compose_employer_message
 from bot.services import Services
 from handlers import ids
 from handlers.actions import blocker_text
@@ -21,10 +21,10 @@ from handlers.blocks.reports import render_wave_message
 from handlers.interaction import (
     SlackCall,
     Submission,
-    check_allowed,
     parse_id,
     parse_submission,
     services_of,
+    submitter_refused,
 )
 from storage.decisions import Decided, DecisionCommand, UnknownReason
 from storage.outbox import card_lane
@@ -54,16 +54,7 @@ async def _decide(
     error_block: str,
 ) -> None:
     services = services_of(context)
-    refusal = await check_allowed(
-        services,
-        client,
-        actor=submission.actor,
-        needs=Role.REVIEWER,
-        attempted=command.outcome.value,
-        request_id=submission.request_id,
-        channel=submission.channel,
-        answer_privately=False,
-    )
+    refusal = await submitter_refused(services, client, submission, command.outcome.value)
     if refusal is not None:
         await ack(
             response_action="errors",
@@ -192,16 +183,7 @@ async def approve_both_submitted(
         approve_employer_too=True,
     )
     services = services_of(context)
-    refusal = await check_allowed(
-        services,
-        client,
-        actor=submission.actor,
-        needs=Role.REVIEWER,
-        attempted="approve",
-        request_id=submission.request_id,
-        channel=submission.channel,
-        answer_privately=False,
-    )
+    refusal = await submitter_refused(services, client, submission, "approve")
     if refusal is not None:
         await ack(
             response_action="update",

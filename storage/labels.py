@@ -16,7 +16,6 @@ from storage import outbox
 from storage.audit import insert_audit
 from storage.contacts import Contact, get_contact
 from storage.employers import get_employer
-from storage.outbox import card_lane
 
 Owner = Literal["employer", "contact"]
 _TABLES: dict[Owner, tuple[str, str]] = {
@@ -255,13 +254,7 @@ def refresh_cards(
         (*employers, *contacts),
     ).fetchall()
     for (request_id,) in rows:
-        outbox.enqueue(
-            conn,
-            lane=card_lane(request_id),
-            kind="card",
-            payload={"request_id": request_id},
-            now=now,
-        )
+        outbox.enqueue_card(conn, request_id, now)
 
 
 def refresh_decided_card(conn: sqlite3.Connection, request_id: int, now: datetime) -> None:
@@ -272,13 +265,7 @@ def refresh_decided_card(conn: sqlite3.Connection, request_id: int, now: datetim
         (request_id,),
     ).fetchone()
     if row is not None:
-        outbox.enqueue(
-            conn,
-            lane=card_lane(request_id),
-            kind="card",
-            payload={"request_id": request_id},
-            now=now,
-        )
+        outbox.enqueue_card(conn, request_id, now)
 
 
 def load_label_choices(conn: sqlite3.Connection, request_id: int) -> LabelChoices | None:

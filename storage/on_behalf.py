@@ -14,7 +14,7 @@ from bot.platform_events import envelope
 from bot.submissions import JobSubmission
 from storage import outbox
 from storage.audit import insert_audit
-from storage.outbox import card_lane, webhook_lane
+from storage.outbox import webhook_lane
 
 
 def post_on_behalf(
@@ -69,9 +69,7 @@ def post_on_behalf(
         },
     )
     outbox.enqueue(conn, lane=webhook_lane(request_id), kind="webhook", payload=event, now=now)
-    outbox.enqueue(
-        conn, lane=card_lane(request_id), kind="card", payload={"request_id": request_id}, now=now
-    )
+    outbox.enqueue_card(conn, request_id, now)
     return request_id
 
 

@@ -70,6 +70,13 @@ def enqueue(
     return message_id
 
 
+def enqueue_card(conn: sqlite3.Connection, request_id: int, now: datetime) -> str:
+    """Post or refresh a request's card, in its card lane (rendered when it is sent)."""
+    return enqueue(
+        conn, lane=card_lane(request_id), kind="card", payload={"request_id": request_id}, now=now
+    )
+
+
 def claim_due(
     conn: sqlite3.Connection,
     *,

@@ -261,13 +261,7 @@ class Repository(VocabularyRepository, SearchRepository):
             if card is not None:
                 requests.set_card(conn, *card)
                 if refresh_card:
-                    outbox.enqueue(
-                        conn,
-                        lane=outbox.card_lane(card[0]),
-                        kind="card",
-                        payload={"request_id": card[0]},
-                        now=now,
-                    )
+                    outbox.enqueue_card(conn, card[0], now)
 
         await self.db.write(unit)
         if refresh_card:
@@ -314,13 +308,7 @@ class Repository(VocabularyRepository, SearchRepository):
                 (request_id,),
             )
             if repost_at is not None:
-                outbox.enqueue(
-                    conn,
-                    lane=outbox.card_lane(request_id),
-                    kind="card",
-                    payload={"request_id": request_id},
-                    now=repost_at,
-                )
+                outbox.enqueue_card(conn, request_id, repost_at)
 
         await self.db.write(unit)
         if repost_at is not None:

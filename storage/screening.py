@@ -181,13 +181,7 @@ def save_local_screening(
     if not awaits_auto:
         if not url_check:
             _settle_auto_approval(conn, request.id, now, url_check_failed=False)
-        outbox.enqueue(
-            conn,
-            lane=card_lane(request.id),
-            kind="card",
-            payload={"request_id": request.id},
-            now=now,
-        )
+        outbox.enqueue_card(conn, request.id, now)
     return True
 
 
@@ -204,9 +198,7 @@ def save_url_screening(conn: sqlite3.Connection, result: UrlScreening, now: date
         (json.dumps(result.checks), request.id),
     )
     _settle_auto_approval(conn, request.id, now, url_check_failed=bool(result.checks.get("failed")))
-    outbox.enqueue(
-        conn, lane=card_lane(request.id), kind="card", payload={"request_id": request.id}, now=now
-    )
+    outbox.enqueue_card(conn, request.id, now)
     return True
 
 
@@ -357,13 +349,7 @@ def set_trusted(
         " AND state IN ('pending', 'on_hold')",
         (employer_id,),
     ).fetchall():
-        outbox.enqueue(
-            conn,
-            lane=card_lane(request_id),
-            kind="card",
-            payload={"request_id": request_id},
-            now=now,
-        )
+        outbox.enqueue_card(conn, request_id, now)
     return None
 
 
