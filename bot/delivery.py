@@ -299,29 +299,36 @@ class Deliverer:
 
     async def _deliver_card(self, item: OutboxItem) -> None:
         request_id = int(item.payload["request_id"])
-        facts = await self._repo.load_card_facts(request_id)
-        if facts is None:
+        location = await self._repo.get_card_location(request_id)
+        if location is None:
             await self._repo.settle_dead(item, f"request {request_id} no longer exists")
             return
-        now = self._clock.now()
-        request = facts.request
-        # paced before rendering: a deferred card is rendered again when it is sent
-        if request.card_ts and request.card_channel:
-            if await self._paced(item, "chat.update", request.card_channel):
+        card_channel, card_ts = location
+        # paced before the card is built: a deferred item costs one small read, and the card
+        # is rendered from the state of the moment it is sent
+        if card_channel and card_ts:
+            if await self._paced(item, "chat.update", card_channel):
                 return
+            facts = await self._repo.load_card_facts(request_id)
+            if facts is None:
+                await self._repo.settle_dead(item, f"request {request_id} no longer exists")
+                return
+            now = self._clock.now()
             try:
                 await self._slack.chat_update(
-                    channel=request.card_channel, ts=request.card_ts, **render_card(facts, now)
+                    channel=card_channel, ts=card_ts, **render_card(facts, now)
                 )
             except SlackApiError as exc:
                 if exc.response.get("error") == "message_not_found":
-                    # someone deleted the card: post it again rather than lose it
+                    # someone deleted the card. Only the card lane forgets it and posts it
+                    # again (as its head, so the lane's thread replies follow the new card);
+                    # a refresh hands the discovery to the card lane
                     if item.lane == card_lane(request_id):
                         await self._repo.forget_card(request_id)
                         await self._retry(item, "card was deleted; posting it again", at_least_s=0)
                     else:
-                        await self._repo.forget_card(request_id, repost_at=now)
-                        await self._repo.settle_delivered(item, self._clock.now())
+                        await self._repo.refresh_card(request_id, now)
+                        await self._repo.settle_delivered(item, now)
                     return
                 raise
             self._metrics.slack_calls.labels("chat.update", "ok").inc()
@@ -333,6 +340,7 @@ class Deliverer:
             await self._retry(item, "waiting for the card to be posted", at_least_s=1)
             return
         channel = self._review_channel
+        now = self._clock.now()
         found = await self._find_earlier_post(item, channel, thread_ts=None)
         if found:
             # posted with the state of its first try; refreshes since were folded into this
@@ -344,11 +352,15 @@ class Deliverer:
             return
         if await self._paced(item, "chat.postMessage", channel):
             return
+        facts = await self._repo.load_card_facts(request_id)
+        if facts is None:
+            await self._repo.settle_dead(item, f"request {request_id} no longer exists")
+            return
         answer = await self._slack.chat_postMessage(
             channel=channel,
             unfurl_links=False,
             unfurl_media=False,
-            **_marked(render_card(facts, now), item.message_id),
+            **_marked(render_card(facts, self._clock.now()), item.message_id),
         )
         self._metrics.slack_calls.labels("chat.postMessage", "ok").inc()
         posted = (str(answer["channel"]), str(answer["ts"]))

@@ -71,6 +71,17 @@ def _duplicate(
     )
 
 
+def card_location(
+    conn: sqlite3.Connection, request_id: int
+) -> tuple[str | None, str | None] | None:
+    """(channel, ts) of the request's card, both None before it is posted; None if no such
+    request. Cheap: the deliverer asks it before pacing, and builds the card only to send it."""
+    row = conn.execute(
+        "SELECT card_channel, card_ts FROM requests WHERE id = ?", (request_id,)
+    ).fetchone()
+    return (row["card_channel"], row["card_ts"]) if row else None
+
+
 def load_card_facts(conn: sqlite3.Connection, request_id: int) -> CardFacts | None:
     request = get_request(conn, request_id)
     if request is None:

@@ -291,6 +291,9 @@ class Repository(VocabularyRepository, SearchRepository):
         self._outbox_written()
         return message_id
 
+    async def get_card_location(self, request_id: int) -> tuple[str | None, str | None] | None:
+        return await self.db.read(lambda conn: cards.card_location(conn, request_id))
+
     async def load_card_facts(self, request_id: int) -> CardFacts | None:
         return await self.db.read(lambda conn: cards.load_card_facts(conn, request_id))
 
@@ -298,21 +301,19 @@ class Repository(VocabularyRepository, SearchRepository):
         """Not sent yet because of pacing: try again later without counting an attempt."""
         await self.db.write(lambda conn: outbox.mark_deferred(conn, item.id, next_at))
 
-    async def forget_card(self, request_id: int, *, repost_at: datetime | None = None) -> None:
-        """The card message is gone from Slack: the next card item posts a new one. With
-        `repost_at`, queue that item in the card lane (for a caller that cannot post itself)."""
-
-        def unit(conn: sqlite3.Connection) -> None:
-            conn.execute(
+    async def forget_card(self, request_id: int) -> None:
+        """The card message is gone from Slack: the card lane's item posts a new one."""
+        await self.db.write(
+            lambda conn: conn.execute(
                 "UPDATE requests SET card_channel = NULL, card_ts = NULL WHERE id = ?",
                 (request_id,),
             )
-            if repost_at is not None:
-                outbox.enqueue_card(conn, request_id, repost_at)
+        )
 
-        await self.db.write(unit)
-        if repost_at is not None:
-            self._outbox_written()
+    async def refresh_card(self, request_id: int, now: datetime) -> None:
+        """Queue an update of the card in its own lane (after what is already there)."""
+        await self.db.write(lambda conn: outbox.enqueue_card(conn, request_id, now))
+        self._outbox_written()
 
     # -- screening -------------------------------------------------------------------------
 

@@ -83,3 +83,22 @@ async def test_410_disables_the_endpoint_and_keeps_the_events(tmp_path: Path) ->
         assert report["status"] == "degraded"
     finally:
         await stop_harness(h)
+
+
+async def test_a_deleted_card_is_posted_again_at_the_next_change(harness: Harness) -> None:
+    """Someone deletes the card in Slack: the next update finds it gone and a new card, with
+    the current state, takes its place (and the database points at it)."""
+    h = harness
+    await h.platform.send_employers(employer())
+    card = await h.card("emp_123")
+    card.deleted = True
+    await h.slack.click(ADMIN, card, ids.APPROVE)  # the click still carries the old card
+    await h.settle()
+    cards = [m for m in h.slack.bot_messages(REVIEW_CHANNEL) if "Employer request" in m.text]
+    assert len(cards) == 1 and cards[0].ts != card.ts
+    assert cards[0].text.endswith("(Approved)")
+    request = await h.repo.find_request(Kind.EMPLOYER, "emp_123")
+    assert request is not None and (request.card_channel, request.card_ts) == (
+        REVIEW_CHANNEL,
+        cards[0].ts,
+    )

@@ -9,7 +9,15 @@ from pathlib import Path
 from bot.clock import ShiftedClock
 from bot.models import Kind, State
 from handlers import ids
-from tests.harness import ADMIN, REVIEWERS, employer, job, start_harness, stop_harness
+from tests.harness import (
+    ADMIN,
+    REVIEW_CHANNEL,
+    REVIEWERS,
+    employer,
+    job,
+    start_harness,
+    stop_harness,
+)
 
 
 def buttons(message) -> list[str]:  # type: ignore[no-untyped-def]
@@ -63,5 +71,28 @@ async def test_undo_within_the_window_and_not_after(tmp_path: Path) -> None:
         assert "undo window (10 minutes) has ended" in late[0].text
         b = await h.repo.find_request(Kind.JOB, "job_b")
         assert b is not None and b.state is State.APPROVED
+    finally:
+        await stop_harness(h)
+
+
+async def test_a_card_deleted_before_its_undo_window_ends_comes_back_without_undo(
+    tmp_path: Path,
+) -> None:
+    """The window's end refreshes the card from its own lane; finding it deleted, it hands
+    the card to the card lane, which posts it again, once, without the Undo button."""
+    clock = ShiftedClock(datetime(2026, 11, 25, 15, 0, tzinfo=UTC))
+    h = await start_harness(tmp_path, clock=clock)
+    try:
+        await h.platform.send_employers(employer())
+        card = await h.card("emp_123")
+        await h.slack.click(ADMIN, card, ids.APPROVE)
+        await h.settle()
+        assert buttons(h.card_now(card)) == ["Undo"]
+        h.card_now(card).deleted = True
+        clock.advance(timedelta(minutes=11))
+        await h.settle()
+        cards = [m for m in h.slack.bot_messages(REVIEW_CHANNEL) if "Employer" in m.text]
+        assert len(cards) == 1 and cards[0].ts != card.ts
+        assert cards[0].text.endswith("(Approved)") and buttons(cards[0]) == []
     finally:
         await stop_harness(h)
