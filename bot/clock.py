@@ -36,9 +36,9 @@ class FrozenClock:
 
 def to_db(moment: datetime) -> str:
     """Fixed-width UTC text that sorts in time order and that SQLite's julianday() reads."""
-    utc = moment.astimezone(UTC)
-    # %Y does not pad years before 1000 on every platform; the width is what sorts
-    return f"{utc.year:04d}" + utc.strftime("-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    # isoformat always pads the year to four digits: the width is what sorts
+    utc = moment if moment.tzinfo is UTC else moment.astimezone(UTC)
+    return utc.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
 
 
 def from_db(text: str) -> datetime:

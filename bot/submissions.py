@@ -6,6 +6,7 @@ with the path of the field it concerns, so the platform can fix all of them at o
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, TypeVar
@@ -16,7 +17,6 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
-    TypeAdapter,
     ValidationError,
     model_validator,
 )
@@ -25,6 +25,8 @@ MAX_ITEMS_PER_CALL = 1000
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _URL = re.compile(r"^https?://[^\s/?#<>|\"'`]+(?:[/?#][^\s<>|\"`]*)?$", re.IGNORECASE)
+# a lone UTF-16 surrogate: json.loads lets "\\ud800" through, but it cannot be stored as UTF-8
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _EMAIL = re.compile(r"^[^@\s<>|,;:\"]+@[^@\s<>|,;:\"]+\.[^@\s<>|,;:\"]+$")
 
 
@@ -66,6 +68,8 @@ Email = Annotated[
 
 def _instant(value: datetime) -> datetime:
     """A moment jobgate can store and compare: it converts to UTC and lies in 1970–9999."""
+    if 1971 <= value.year <= 9998:  # no UTC offset (under a day) can move it out of range
+        return value
     try:
         utc = value.astimezone(UTC) if value.tzinfo is not None else value
     except OverflowError:
@@ -78,10 +82,35 @@ def _instant(value: datetime) -> datetime:
 Instant = Annotated[datetime, AfterValidator(_instant)]
 
 
+# how a lone surrogate can be written in UTF-8 JSON: an escape, or the bytes that json.loads
+# lets through with "surrogatepass"
+_ESCAPED_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")
+_RAW_SURROGATE = re.compile(rb"\xed[\xa0-\xbf]")
+
+
+def source_may_hold_surrogate(source: bytes) -> bool:
+    """False when the raw JSON surely holds no lone surrogate: a scan of the bytes in C
+    instead of a walk over every string of every item. Conservative: an escaped pair (how
+    json.dumps writes an emoji) or another encoding than UTF-8 still gets the walk."""
+    if json.detect_encoding(source) not in ("utf-8", "utf-8-sig"):
+        return True
+    if b"\\u" in source and _ESCAPED_SURROGATE.search(source):
+        return True
+    return b"\xed" in source and _RAW_SURROGATE.search(source) is not None
+
+
+def _may_hold_surrogate(value: Any) -> bool:
+    """A quick test in C for the common case (none); `_surrogate_at` then says where."""
+    try:
+        return _SURROGATE.search(json.dumps(value, ensure_ascii=False)) is not None
+    except (RecursionError, ValueError):
+        return True
+
+
 def _surrogate_at(value: Any, path: tuple[int | str, ...]) -> tuple[int | str, ...] | None:
     """Where a lone UTF-16 surrogate hides in a JSON value (it cannot be stored as UTF-8)."""
     if isinstance(value, str):
-        return path if any("\ud800" <= ch <= "\udfff" for ch in value) else None
+        return path if _SURROGATE.search(value) else None
     if isinstance(value, dict):
         for key, item in value.items():
             if isinstance(key, str) and _surrogate_at(key, ()) is not None:
@@ -193,9 +222,10 @@ Incoming = TypeVar("Incoming", bound=_Identified)
 
 
 def parse_batch(
-    body: Any, model: type[Incoming]
+    body: Any, model: type[Incoming], *, source: bytes | None = None
 ) -> tuple[list[Incoming], bool, list[FieldProblem]]:
-    """One object or an array of up to 1,000: (items, was_array, problems)."""
+    """One object or an array of up to 1,000: (items, was_array, problems). `source`, the
+    raw JSON `body` was decoded from, lets the search for lone surrogates be skipped."""
     if isinstance(body, dict):
         items, was_array = [body], False
     elif isinstance(body, list):
@@ -215,16 +245,16 @@ def parse_batch(
             )
     else:
         return [], False, [FieldProblem(field="(body)", problem="must be a JSON object or array")]
+    scan = source is None or source_may_hold_surrogate(source)
     parsed: list[Incoming] = []
     problems: list[FieldProblem] = []
     seen: dict[str, int] = {}
-    adapter: TypeAdapter[Incoming] = TypeAdapter(model)
     for index, item in enumerate(items):
         prefix: tuple[int | str, ...] = (index,) if was_array else ()
         if not isinstance(item, dict):
             problems.append(FieldProblem(field=_path(prefix), problem="must be a JSON object"))
             continue
-        hidden = _surrogate_at(item, prefix)
+        hidden = _surrogate_at(item, prefix) if scan and _may_hold_surrogate(item) else None
         if hidden is not None:
             problems.append(
                 FieldProblem(
@@ -233,7 +263,7 @@ def parse_batch(
             )
             continue
         try:
-            submission = adapter.validate_python(item)
+            submission = model.model_validate(item)
         except ValidationError as exc:
             problems.extend(problems_of(exc, prefix))
             continue
@@ -273,11 +303,11 @@ class ReportSubmission(_Identified):
 
 
 def parse_requests(
-    body: Any, *, employers: bool
+    body: Any, *, employers: bool, source: bytes | None = None
 ) -> tuple[list[EmployerSubmission | JobSubmission], bool, list[FieldProblem]]:
     """`parse_batch` for employer or job requests."""
     if employers:
-        found_employers, was_array, problems = parse_batch(body, EmployerSubmission)
+        found_employers, was_array, problems = parse_batch(body, EmployerSubmission, source=source)
         return list(found_employers), was_array, problems
-    found_jobs, was_array, problems = parse_batch(body, JobSubmission)
+    found_jobs, was_array, problems = parse_batch(body, JobSubmission, source=source)
     return list(found_jobs), was_array, problems

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -105,7 +106,9 @@ async def _ingest(request: web.Request, kind: Kind) -> web.Response:
             "the body is not valid JSON",
             [FieldProblem(field="(body)", problem=str(exc))],
         )
-    items, was_array, problems = parse_requests(document, employers=kind is Kind.EMPLOYER)
+    items, was_array, problems = parse_requests(
+        document, employers=kind is Kind.EMPLOYER, source=body
+    )
     if problems:
         services.metrics.inbound_rejected.labels("400").inc()
         return _error(
@@ -133,8 +136,8 @@ async def _ingest(request: web.Request, kind: Kind) -> web.Response:
         respond=respond,
         now=services.clock.now(),
     )
-    for result in answer.results:
-        services.metrics.ingested.labels(kind.value, result.outcome).inc()
+    for outcome, count in Counter(result.outcome for result in answer.results).items():
+        services.metrics.ingested.labels(kind.value, outcome).inc(count)
     headers = {"Idempotent-Replayed": "true"} if answer.replayed else {}
     return web.json_response(answer.answer.body, status=answer.answer.status, headers=headers)
 
@@ -171,7 +174,7 @@ async def post_reports(request: web.Request) -> web.Response:
             "the body is not valid JSON",
             [FieldProblem(field="(body)", problem=str(exc))],
         )
-    items, was_array, problems = parse_batch(document, ReportSubmission)
+    items, was_array, problems = parse_batch(document, ReportSubmission, source=body)
     if problems:
         services.metrics.inbound_rejected.labels("400").inc()
         return _error(

@@ -220,7 +220,7 @@ def _columns(
         title, apply_domain = submission.name, None
     else:
         title, apply_domain = submission.title, url_domain(submission.apply_url)
-    return title, submission.location, apply_domain, json.dumps(submission.model_dump(mode="json"))
+    return title, submission.location, apply_domain, submission.model_dump_json()
 
 
 def _insert_new(

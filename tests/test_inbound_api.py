@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.models import Kind
+from bot.submissions import source_may_hold_surrogate
 from tests.harness import REVIEW_CHANNEL, Harness, employer, job
 
 
@@ -157,3 +158,29 @@ async def test_the_inbound_api_is_off_without_a_secret(tmp_path) -> None:  # typ
         assert "JOBGATE_INGEST_SECRET" in answer.body["message"]
     finally:
         await stop_harness(h)
+
+
+@pytest.mark.parametrize("written", [b'"\\ud83d"', b'"x\\uDC00y"'], ids=["high", "low-upper-case"])
+async def test_a_lone_surrogate_is_a_400_naming_its_field(harness: Harness, written: bytes) -> None:
+    # the body's bytes are scanned before its items are walked: the walk must still happen
+    items = [job("job_455"), job(location="placeholder")]
+    body = json.dumps(items).encode().replace(b'"placeholder"', written)
+    answer = await harness.platform.send_jobs(None, raw=body)
+    assert answer.status == 400, answer.body
+    assert [p["field"] for p in answer.body["problems"]] == ["[1].location"]
+    await nothing_stored(harness)
+    assert await harness.repo.find_request(Kind.JOB, "job_455") is None
+
+
+def test_the_byte_scan_clears_only_bodies_that_cannot_hold_a_lone_surrogate() -> None:
+    assert not source_may_hold_surrogate(json.dumps([job(title="Café \u2028")]).encode())
+    assert not source_may_hold_surrogate('["Café 😀"]'.encode())  # UTF-8 as it is
+    assert not source_may_hold_surrogate(b'["\\ud7ff \\ue000"]')  # just outside the range
+    assert source_may_hold_surrogate(b'["\\ud800"]')
+    assert source_may_hold_surrogate('["\\udfff"]'.encode())
+    assert source_may_hold_surrogate(b'["\xed\xa0\x80"]')  # what "surrogatepass" lets through
+    # conservative: a pair (an escaped emoji), an escaped backslash or another encoding all
+    # get the full walk, which is what tells a pair from a lone half
+    assert source_may_hold_surrogate(json.dumps(["😀"]).encode())
+    assert source_may_hold_surrogate(b'["\\\\ud800"]')
+    assert source_may_hold_surrogate('["x"]'.encode("utf-16"))
