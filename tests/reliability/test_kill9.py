@@ -455,6 +455,9 @@ class Driver:
             await action(request)
         finally:
             request.busy = False
+        # an action that found nothing to click yet (no card, no Undo button) returns without
+        # awaiting anything: yield, or this loop starves the fakes and the kill timer
+        await asyncio.sleep(0)
 
     async def run(self) -> None:
         while not self.stopping:
