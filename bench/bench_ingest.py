@@ -116,6 +116,11 @@ def main() -> int:
         help="diagnosis: the bot without its screener and outbox deliverer",
     )
     parser.add_argument(
+        "--screen-in-thread",
+        action="store_true",
+        help="A/B: screening on a thread of the bot instead of its worker process",
+    )
+    parser.add_argument(
         "--profile",
         type=Path,
         default=None,
@@ -150,6 +155,7 @@ def main() -> int:
                     "--webhook-secret",
                     WEBHOOK_SECRET,
                     *(["--no-deliver"] if args.no_deliver else []),
+                    *(["--screen-in-thread"] if args.screen_in_thread else []),
                 ],
                 folder,
             )

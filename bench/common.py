@@ -172,10 +172,25 @@ class RssSampler:
         return self.samples or [(0.0, 0.0)]
 
 
-def cpu_seconds(pid: int) -> float:
+def _stat_fields(pid: int | str) -> list[str]:
     with open(f"/proc/{pid}/stat") as stat:
-        fields = stat.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+        return stat.read().rsplit(")", 1)[1].split()
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time of a process and of its live children (jobgate's screening worker)."""
+    fields = _stat_fields(pid)
+    total = int(fields[11]) + int(fields[12])
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            child = _stat_fields(entry.name)
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue
+        if child[1] == str(pid):
+            total += int(child[11]) + int(child[12])
+    return total / CLK_TCK
 
 
 def wait_idle(

@@ -43,6 +43,11 @@ async def main() -> None:
         help="SlackPacing().scaled(K): K times Slack's real rates (pacing bench)",
     )
     parser.add_argument("--no-deliver", action="store_true", help="no outbox deliverer/screener")
+    parser.add_argument(
+        "--screen-in-thread",
+        action="store_true",
+        help="screening on a thread of the bot (as before), not in its worker process",
+    )
     parser.add_argument("--schedule", action="store_true", help="also start the scheduler")
     parser.add_argument(
         "--switch-interval",
@@ -74,7 +79,12 @@ async def main() -> None:
     }
     settings = Settings.from_mapping({k: v for k, v in values.items() if v is not None})
     pacing = SlackPacing().scaled(args.pacing_scale) if args.pacing_scale != 1 else None
-    jobgate = await create_jobgate(settings, pacing=pacing, delivery_policy=DeliveryPolicy())
+    jobgate = await create_jobgate(
+        settings,
+        pacing=pacing,
+        delivery_policy=DeliveryPolicy(),
+        screening_process=not args.screen_in_thread,
+    )
     await jobgate.start(serve_http=True, deliver=not args.no_deliver, schedule=args.schedule)
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()

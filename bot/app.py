@@ -37,6 +37,7 @@ from handlers.registry import register_all
 from handlers.slack_http import MAX_SLACK_BODY, RepeatedDeliveries, slack_endpoint
 from storage.db import Database
 from storage.repository import Repository
+from storage.screening_process import ScreeningProcess
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +63,7 @@ class Jobgate:
     _runner: web.AppRunner | None = None
     _deliver_task: asyncio.Task[None] | None = None
     _screen_task: asyncio.Task[None] | None = None
+    screening_process: ScreeningProcess | None = None
     _socket_handler: Any = None
 
     @property
@@ -114,6 +116,8 @@ class Jobgate:
             await self.screener.stop()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._screen_task
+        if self.screening_process is not None:
+            await self.screening_process.close()
         if self._deliver_task is not None:
             await self.deliverer.stop()
             self._deliver_task.cancel()
@@ -130,8 +134,11 @@ async def create_jobgate(
     pacing: SlackPacing | None = None,
     delivery_policy: DeliveryPolicy | None = None,
     web_risk_timeout_s: float = 3.0,
+    screening_process: bool = False,
 ) -> Jobgate:
-    """Build (but do not start) a jobgate from validated settings."""
+    """Build (but do not start) a jobgate from validated settings. `screening_process` runs
+    screening's CPU work in a worker process (what `jobgate run` does), off the GIL that
+    acknowledges clicks and requests."""
     missing = settings.missing_for_run()
     if missing:
         raise ValueError(f"missing configuration: {', '.join(missing)}")
@@ -182,6 +189,10 @@ async def create_jobgate(
     )
     screener = Screener(repo, web_risk, clock)
     repo.on_ingest(screener.wake)
+    worker = None
+    if screening_process:
+        worker = ScreeningProcess(db)
+        repo.screen_in_process(worker)
     scheduler = Scheduler(repo, DigestPlace.from_settings(settings), clock)
 
     bolt = create_bolt_app(settings, services, interactive)
@@ -200,6 +211,7 @@ async def create_jobgate(
         http=http,
         db=db,
         repeated=repeated,
+        screening_process=worker,
     )
     signing_secret = (
         None

@@ -28,7 +28,7 @@ class DatabaseError(RuntimeError):
     """A problem the operator has to fix (wrong file, newer schema, unwritable disk)."""
 
 
-def _configure(conn: sqlite3.Connection, *, writer: bool) -> None:
+def configure_connection(conn: sqlite3.Connection, *, writer: bool) -> None:
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute("PRAGMA synchronous = NORMAL")
@@ -86,13 +86,15 @@ class Database:
         writer = await aiosqlite.connect(db_path, isolation_level=None)
         readers: list[aiosqlite.Connection] = []
         try:
-            await _run_on_connection_thread(writer, lambda: _configure(writer._conn, writer=True))
+            await _run_on_connection_thread(
+                writer, lambda: configure_connection(writer._conn, writer=True)
+            )
             await _run_on_connection_thread(writer, lambda: apply_migrations(writer._conn))
             for _ in range(2):
                 reader = await aiosqlite.connect(db_path, isolation_level=None)
                 readers.append(reader)
                 await _run_on_connection_thread(
-                    reader, partial(_configure, reader._conn, writer=False)
+                    reader, partial(configure_connection, reader._conn, writer=False)
                 )
         except BaseException:
             await writer.close()

@@ -47,6 +47,7 @@ from storage import (
 from storage.db import Database
 from storage.deliveries import StoredAnswer
 from storage.outbox import OutboxItem
+from storage.screening_process import ScreeningProcess
 from storage.searches import SearchRepository
 from storage.vocabulary import VocabularyRepository
 
@@ -65,10 +66,15 @@ class Repository(VocabularyRepository, SearchRepository):
         self.db = db
         self._on_outbox_write: list[Callable[[], None]] = []
         self._on_ingest: list[Callable[[], None]] = []
+        self._screening_process: ScreeningProcess | None = None
 
     def on_outbox_write(self, callback: Callable[[], None]) -> None:
         """Call `callback` after any commit that added outbox rows (wakes the deliverer)."""
         self._on_outbox_write.append(callback)
+
+    def screen_in_process(self, process: ScreeningProcess) -> None:
+        """Run screening's CPU work in `process` instead of on the slow reader's thread."""
+        self._screening_process = process
 
     def on_ingest(self, callback: Callable[[], None]) -> None:
         """Call `callback` after requests were stored or changed (wakes the screener)."""
@@ -325,6 +331,8 @@ class Repository(VocabularyRepository, SearchRepository):
     async def compute_local_screening(
         self, inputs: list[screening.ScreeningInput], now: datetime, *, url_check: bool
     ) -> list[screening.LocalScreening]:
+        if self._screening_process is not None:
+            return await self._screening_process.compute(inputs, now, url_check=url_check)
         return await self.db.read_slow(
             lambda conn: screening.compute_local_screening(conn, inputs, now, url_check=url_check)
         )

@@ -134,6 +134,7 @@ async def start_harness(
     pacing: SlackPacing = FAST_PACING,
     delivery: DeliveryPolicy = FAST_DELIVERY,
     web_risk_timeout_s: float = 3.0,
+    screening_process: bool = False,
 ) -> Harness:
     secrets = secrets or Secrets.random()
     slack = await FakeSlack(signing_secret=secrets.signing).start()
@@ -148,6 +149,7 @@ async def start_harness(
         pacing=pacing,
         delivery_policy=delivery,
         web_risk_timeout_s=web_risk_timeout_s,
+        screening_process=screening_process,
     )
     await jobgate.start(schedule=False)  # tests run the scheduler's jobs with an explicit now
     slack.bot_url = f"http://127.0.0.1:{jobgate.port}/slack/events"

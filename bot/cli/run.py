@@ -27,7 +27,7 @@ async def run(settings: Settings) -> int:
         print(f"jobgate: cannot start: set {named} in the environment or .env", file=sys.stderr)
         return EXIT_CONFIG
     try:
-        jobgate = await create_jobgate(settings)
+        jobgate = await create_jobgate(settings, screening_process=True)
     except (SchemaTooNew, DatabaseError) as exc:
         print(f"jobgate: cannot start: {exc}", file=sys.stderr)
         return EXIT_CONFIG

@@ -1,0 +1,113 @@
+"""Screening's CPU work (rules, fingerprints, duplicate checks) in a process of its own.
+
+In the bot's process that work holds the GIL in long stretches, and every stretch makes the
+event loop wait: under a flood of requests, acknowledgements queued behind the screener
+(the GIL convoy). A worker process with its own read-only connection to the same database
+file runs `compute_local_screening` on the other core instead. If the worker dies, the
+next batch starts a new one, and the batch in hand is screened in the bot's process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import os
+import sqlite3
+import threading
+import time
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from datetime import datetime
+from pathlib import Path
+
+from storage.db import BUSY_TIMEOUT_MS, Database, configure_connection
+from storage.screening import LocalScreening, ScreeningInput, compute_local_screening
+
+log = logging.getLogger(__name__)
+
+_worker_conn: sqlite3.Connection | None = None
+
+
+PARENT_CHECK_S = 0.5
+
+
+def _exit_with_parent(parent: int) -> None:
+    """A worker whose bot was killed (kill -9, OOM) would otherwise wait forever on its queue:
+    it holds that queue's write end itself, so it never sees end-of-file."""
+    while os.getppid() == parent:
+        time.sleep(PARENT_CHECK_S)
+    os._exit(0)
+
+
+def _start_worker(path: str) -> None:
+    global _worker_conn
+    threading.Thread(
+        target=_exit_with_parent, args=(os.getppid(),), name="parent-watch", daemon=True
+    ).start()
+    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+    configure_connection(conn, writer=False)
+    _worker_conn = conn
+
+
+def _compute_in_worker(
+    inputs: list[ScreeningInput], now: datetime, url_check: bool
+) -> list[LocalScreening]:
+    assert _worker_conn is not None, "the worker's initializer opens the connection"
+    return compute_local_screening(_worker_conn, inputs, now, url_check=url_check)
+
+
+class ScreeningProcess:
+    """One worker process, started on first use ("spawn": nothing of the bot's threads or
+    open connections is inherited)."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._path: Path = db.path
+        self._executor: ProcessPoolExecutor | None = None
+        self.restarts = 0
+
+    def _pool(self) -> ProcessPoolExecutor:
+        if self._executor is None:
+            self._executor = ProcessPoolExecutor(
+                max_workers=1,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_start_worker,
+                initargs=(str(self._path),),
+            )
+        return self._executor
+
+    async def compute(
+        self, inputs: list[ScreeningInput], now: datetime, *, url_check: bool
+    ) -> list[LocalScreening]:
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(
+                self._pool(), _compute_in_worker, inputs, now, url_check
+            )
+        except BrokenProcessPool:
+            log.warning("the screening process died; starting a new one")
+            self._discard()
+            self.restarts += 1
+        # this batch in the bot's own process, so nothing waits for the new worker
+        return await self._db.read_slow(
+            lambda conn: compute_local_screening(conn, inputs, now, url_check=url_check)
+        )
+
+    def _discard(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor = None
+
+    def worker_pids(self) -> list[int]:
+        """The live worker's process id (tests kill it to show recovery)."""
+        executor = self._executor
+        processes = getattr(executor, "_processes", None) or {}
+        return [pid for pid, process in processes.items() if process.is_alive()]
+
+    async def close(self) -> None:
+        executor, self._executor = self._executor, None
+        if executor is not None:
+            await asyncio.get_running_loop().run_in_executor(
+                None, lambda: executor.shutdown(wait=True, cancel_futures=True)
+            )

@@ -1,0 +1,120 @@
+"""Screening in its worker process (what `jobgate run` does): the same verdicts as on a
+thread, and a worker that dies is replaced without losing the batch in hand."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
+
+from tests.harness import Harness, job, start_harness, stop_harness
+from tests.test_moderation_flow import SCAM, card_text
+
+LONG = (
+    "Join our analytics team for the summer: build dashboards in SQL and Python, clean the "
+    "data behind our weekly reports, and present what you find to the product managers."
+)
+
+
+def _alive(pid: int) -> bool:
+    """Running: neither gone nor a zombie (an orphan's zombie lasts until PID 1 reaps it)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+async def _gone(pid: int, timeout: float = 10.0) -> bool:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while _alive(pid):
+        if asyncio.get_running_loop().time() > deadline:
+            return False
+        await asyncio.sleep(0.05)
+    return True
+
+
+def _worker(h: Harness) -> list[int]:
+    process = h.jobgate.screening_process
+    assert process is not None, "the harness was asked for a screening process"
+    return process.worker_pids()
+
+
+async def test_the_worker_flags_risk_and_finds_duplicates(tmp_path: Path) -> None:
+    h = await start_harness(tmp_path, screening_process=True)
+    try:
+        await h.platform.send_jobs(job("job_original", description=LONG))
+        await h.settle()
+        await h.platform.send_jobs(
+            [
+                job("job_repost", description=LONG + " "),
+                job("job_scam", title="Remote Assistant", description=SCAM),
+            ]
+        )
+        await h.settle()
+
+        pids = _worker(h)
+        assert len(pids) == 1 and pids[0] != os.getpid()
+        repost = card_text(await h.card("job_repost"))
+        assert "Possible duplicate" in repost and "job_original" in repost
+        scam = card_text(await h.card("job_scam"))
+        assert "Why flagged" in scam
+        assert "Possible duplicate" not in card_text(await h.card("job_original"))
+        assert await h.repo.count_unscreened() == 0
+    finally:
+        await stop_harness(h)
+    assert await _gone(pids[0]), "stop() leaves no screening process behind"
+
+
+async def test_a_killed_worker_is_replaced_and_its_batch_still_screened(tmp_path: Path) -> None:
+    h = await start_harness(tmp_path, screening_process=True)
+    try:
+        await h.platform.send_jobs(job("job_first", description=LONG))
+        await h.settle()
+        [first] = _worker(h)
+        os.kill(first, signal.SIGKILL)
+        assert await _gone(first)
+
+        await h.platform.send_jobs(job("job_scam", title="Remote Assistant", description=SCAM))
+        await h.settle()
+        assert "Why flagged" in card_text(await h.card("job_scam"))
+        process = h.jobgate.screening_process
+        assert process is not None and process.restarts == 1
+
+        await h.platform.send_jobs(job("job_after", description=LONG + " again"))
+        await h.settle()
+        assert "Possible duplicate" in card_text(await h.card("job_after"))
+        [second] = _worker(h)
+        assert second != first
+        assert await h.repo.count_unscreened() == 0
+    finally:
+        await stop_harness(h)
+
+
+async def test_the_worker_exits_when_the_bot_is_killed(tmp_path: Path) -> None:
+    # the bot in a process of its own, killed as the OOM killer or kill -9 would
+    script = (
+        "import asyncio, sys\n"
+        "from storage.db import Database\n"
+        "from storage.screening_process import ScreeningProcess\n"
+        "async def main():\n"
+        "    db = await Database.open(sys.argv[1])\n"
+        "    process = ScreeningProcess(db)\n"
+        "    await process.compute([], __import__('bot.clock').clock.SystemClock().now(),"
+        " url_check=False)\n"
+        "    print(process.worker_pids()[0], flush=True)\n"
+        "    await asyncio.sleep(60)\n"
+        "asyncio.run(main())\n"
+    )
+    bot = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", script, str(tmp_path / "jobgate.db"), stdout=asyncio.subprocess.PIPE
+    )
+    assert bot.stdout is not None
+    line = await asyncio.wait_for(bot.stdout.readline(), 30)
+    worker = int(line)
+    assert _alive(worker)
+    bot.kill()
+    await bot.wait()
+    assert await _gone(worker), "an orphaned screening worker stays behind"
