@@ -230,7 +230,12 @@ async def create_jobgate(
     )
     app.add_routes(inbound_routes())
     app.add_routes(
-        health_routes(services, lambda: jobgate.deliverer, lambda: jobgate.scheduler_state)
+        health_routes(
+            services,
+            lambda: jobgate.deliverer,
+            lambda: jobgate.scheduler_state,
+            lambda: jobgate.screening_process,
+        )
     )
     return jobgate
 

@@ -12,6 +12,7 @@ from bot.clock import to_db
 from bot.delivery import Deliverer
 from bot.services import Services
 from storage.migrations import current_version
+from storage.screening_process import ScreeningProcess
 
 log = logging.getLogger(__name__)
 
@@ -19,7 +20,10 @@ SchedulerState = Callable[[], dict[str, Any]]
 
 
 async def health_report(
-    services: Services, deliverer: Deliverer | None, scheduler_state: SchedulerState | None
+    services: Services,
+    deliverer: Deliverer | None,
+    scheduler_state: SchedulerState | None,
+    screening_process: ScreeningProcess | None = None,
 ) -> tuple[bool, dict[str, Any]]:
     now = services.clock.now()
     report: dict[str, Any] = {"time": to_db(now)}
@@ -31,6 +35,12 @@ async def health_report(
         report["outbox"] = outbox
         services.metrics.outbox_pending.set(outbox["pending"])
         services.metrics.outbox_dead.set(outbox["dead"])
+        # a backlog after a flood is normal; one that never shrinks is worth a look
+        report["screening"] = {
+            "waiting": await services.repo.count_unscreened(),
+            "runs_in": "worker process" if screening_process is not None else "bot process",
+            "worker_restarts": screening_process.restarts if screening_process else 0,
+        }
     except Exception as exc:
         log.exception("health check could not read the database")
         report["database"] = {"ok": False, "error": type(exc).__name__}
@@ -67,9 +77,12 @@ def health_routes(
     services: Services,
     deliverer: Callable[[], Deliverer | None],
     scheduler_state: Callable[[], SchedulerState | None],
+    screening_process: Callable[[], ScreeningProcess | None] = lambda: None,
 ) -> list[web.RouteDef]:
     async def healthz(_: web.Request) -> web.Response:
-        healthy, report = await health_report(services, deliverer(), scheduler_state())
+        healthy, report = await health_report(
+            services, deliverer(), scheduler_state(), screening_process()
+        )
         return web.json_response(report, status=200 if healthy else 503)
 
     async def metrics(_: web.Request) -> web.Response:

@@ -9,6 +9,8 @@ import signal
 import sys
 from pathlib import Path
 
+import aiohttp
+
 from tests.harness import Harness, job, start_harness, stop_harness
 from tests.test_moderation_flow import SCAM, card_text
 
@@ -89,6 +91,14 @@ async def test_a_killed_worker_is_replaced_and_its_batch_still_screened(tmp_path
         [second] = _worker(h)
         assert second != first
         assert await h.repo.count_unscreened() == 0
+        url = f"http://127.0.0.1:{h.jobgate.port}/healthz"
+        async with aiohttp.ClientSession() as session, session.get(url) as response:
+            health = await response.json()
+        assert health["screening"] == {
+            "waiting": 0,
+            "runs_in": "worker process",
+            "worker_restarts": 1,
+        }
     finally:
         await stop_harness(h)
 
