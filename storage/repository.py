@@ -111,7 +111,8 @@ class Repository(VocabularyRepository, SearchRepository):
 
         answer = await self.db.write(unit)
         if not answer.replayed:
-            self._outbox_written()
+            if any(result.queued_delivery for result in answer.results):
+                self._outbox_written()
             for callback in self._on_ingest:
                 callback()
         return answer
