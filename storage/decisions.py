@@ -57,6 +57,8 @@ class NotDecided:
 
 
 def resolve_reasons(conn: sqlite3.Connection, codes: Sequence[str]) -> list[ReasonRef]:
+    if not codes:  # an approval or a hold: no catalogue to read
+        return []
     catalogue = {r.code: r for r in list_decline_reasons(conn, include_retired=True)}
     unknown = [code for code in codes if code not in catalogue]
     if unknown:
@@ -116,7 +118,7 @@ def apply_decision(
     )
     if request.kind is Kind.EMPLOYER and cmd.outcome is State.DECLINED:
         also.extend(decline_jobs_of_employer(conn, request.employer.id, audit_id, now, settings))
-    updated = get_request(conn, request.id)
+    updated = get_request(conn, request.id, known=request)
     assert updated is not None
     return Decided(updated, audit_id, tuple(also))
 

@@ -41,9 +41,15 @@ def employer_from_row(row: sqlite3.Row) -> EmployerRecord:
     )
 
 
-def request_from_row(row: sqlite3.Row) -> ReviewRequest:
+def request_from_row(row: sqlite3.Row, *, known: ReviewRequest | None = None) -> ReviewRequest:
+    """`known`: the same request read earlier in this transaction; its parsed submission is
+    reused when the version (bumped by every payload change) is still the same."""
     kind = Kind(row["kind"])
     model = EmployerSubmission if kind is Kind.EMPLOYER else JobSubmission
+    if known is not None and known.id == row["id"] and known.version == row["version"]:
+        submission = known.submission
+    else:
+        submission = model.model_validate_json(row["payload"])
     return ReviewRequest(
         id=row["id"],
         kind=kind,
@@ -58,7 +64,7 @@ def request_from_row(row: sqlite3.Row) -> ReviewRequest:
             trusted=bool(row["e_trusted"]),
             website=row["e_website"],
         ),
-        submission=model.model_validate_json(row["payload"]),
+        submission=submission,
         version=row["version"],
         received_at=from_db(row["received_at"]),
         updated_at=from_db(row["updated_at"]),
@@ -97,6 +103,8 @@ def reason_from_row(row: sqlite3.Row) -> DeclineReason:
     )
 
 
-def get_request(conn: sqlite3.Connection, request_id: int) -> ReviewRequest | None:
+def get_request(
+    conn: sqlite3.Connection, request_id: int, *, known: ReviewRequest | None = None
+) -> ReviewRequest | None:
     row = conn.execute(REQUEST_SELECT + " WHERE r.id = ?", (request_id,)).fetchone()
-    return request_from_row(row) if row else None
+    return request_from_row(row, known=known) if row else None
