@@ -63,6 +63,9 @@ class DeliveryPolicy:
     slack_slots: int = 16
     webhook_slots: int = 16
     idle_poll_s: float = 0.5
+    # once woken, wait this long before claiming, so a burst of commits (clicks arriving
+    # together, screening batches) costs one claim through the single writer, not one each
+    coalesce_s: float = 0.02
     # a bulk run's progress message: looked at this often, updated when this many more cards
     # are done (and at the end), so it costs a sliver of the chat.update budget
     progress_check_s: float = 2.0
@@ -153,6 +156,8 @@ class Deliverer:
                 timeout = max(0.01, min(timeout, until))
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout)
+                if self.policy.coalesce_s > 0 and not self._stopping:
+                    await asyncio.sleep(self.policy.coalesce_s)
 
     async def stop(self) -> None:
         self._stopping = True
