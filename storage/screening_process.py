@@ -81,14 +81,15 @@ class ScreeningProcess:
         self, inputs: list[ScreeningInput], now: datetime, *, url_check: bool
     ) -> list[LocalScreening]:
         loop = asyncio.get_running_loop()
+        executor = self._pool()
         try:
-            return await loop.run_in_executor(
-                self._pool(), _compute_in_worker, inputs, now, url_check
-            )
+            return await loop.run_in_executor(executor, _compute_in_worker, inputs, now, url_check)
         except BrokenProcessPool:
-            log.warning("the screening process died; starting a new one")
-            self._discard()
-            self.restarts += 1
+            # batches in flight together all see the same death: replace the worker once
+            if self._executor is executor:
+                log.warning("the screening process died; starting a new one")
+                self._discard()
+                self.restarts += 1
         # this batch in the bot's own process, so nothing waits for the new worker
         return await self._db.read_slow(
             lambda conn: compute_local_screening(conn, inputs, now, url_check=url_check)

@@ -11,6 +11,9 @@ from pathlib import Path
 
 import aiohttp
 
+from bot.clock import SystemClock
+from storage.db import Database
+from storage.screening_process import ScreeningProcess
 from tests.harness import Harness, job, start_harness, stop_harness
 from tests.test_moderation_flow import SCAM, card_text
 
@@ -128,3 +131,27 @@ async def test_the_worker_exits_when_the_bot_is_killed(tmp_path: Path) -> None:
     bot.kill()
     await bot.wait()
     assert await _gone(worker), "an orphaned screening worker stays behind"
+
+
+async def test_batches_in_flight_when_the_worker_dies_replace_it_once(tmp_path: Path) -> None:
+    # the harness's settle() and the screener's own loop can both be screening at that moment
+    db = await Database.open(tmp_path / "jobgate.db")
+    process = ScreeningProcess(db)
+    try:
+        now = SystemClock().now()
+        assert await process.compute([], now, url_check=False) == []
+        [first] = process.worker_pids()
+        # both batches handed over before the pool has noticed the death
+        os.kill(first, signal.SIGKILL)
+        batches = [asyncio.ensure_future(process.compute([], now, url_check=False)) for _ in "ab"]
+        await asyncio.sleep(0)
+        both = await asyncio.gather(*batches)
+
+        assert both == [[], []]  # screened in the bot's process meanwhile
+        assert process.restarts == 1
+        assert await process.compute([], now, url_check=False) == []
+        [second] = process.worker_pids()
+        assert second != first
+    finally:
+        await process.close()
+        await db.close()
