@@ -37,7 +37,7 @@ def assign(conn: sqlite3.Connection, request_id: int, user: str, now: datetime) 
         details={"previous": previous},
     )
     lane = card_lane(request_id)
-    outbox.enqueue(conn, lane=lane, kind="card", payload={"request_id": request_id}, now=now)
+    outbox.enqueue_card(conn, request_id, now)
     if row["card_ts"]:
         outbox.enqueue(
             conn,

@@ -127,7 +127,7 @@ def _back_to_pending(
         (employer_id, request_id),
     )
     lane = card_lane(request_id)
-    outbox.enqueue(conn, lane=lane, kind="card", payload={"request_id": request_id}, now=now)
+    outbox.enqueue_card(conn, request_id, now)
     if card_ts:
         outbox.enqueue(
             conn,

@@ -249,7 +249,7 @@ def remove_request(
         (audit_id, to_db(now), to_db(now), PLATFORM_ACTOR, request.id),
     )
     lane = card_lane(request.id)
-    outbox.enqueue(conn, lane=lane, kind="card", payload={"request_id": request.id}, now=now)
+    outbox.enqueue_card(conn, request.id, now)
     if request.card_ts:
         outbox.enqueue(
             conn,

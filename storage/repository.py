@@ -124,9 +124,6 @@ class Repository(VocabularyRepository, SearchRepository):
         """Handled: a retry of this event, even after a restart, changes nothing."""
         await self.db.write(lambda conn: deliveries.remember_slack_event(conn, event_id, now))
 
-    async def find_inbound_answer(self, webhook_id: str) -> StoredAnswer | None:
-        return await self.db.read(lambda conn: deliveries.find_answer(conn, webhook_id))
-
     # -- requests --------------------------------------------------------------------------
 
     async def get_request(self, request_id: int) -> ReviewRequest | None:

@@ -293,7 +293,7 @@ def set_flag(
         note=reason or None,
     )
     lane = card_lane(request_id)
-    outbox.enqueue(conn, lane=lane, kind="card", payload={"request_id": request_id}, now=now)
+    outbox.enqueue_card(conn, request_id, now)
     outbox.enqueue(
         conn,
         lane=lane,
