@@ -124,12 +124,14 @@ async def test_the_worker_exits_when_the_bot_is_killed(tmp_path: Path) -> None:
     bot = await asyncio.create_subprocess_exec(
         sys.executable, "-c", script, str(tmp_path / "jobgate.db"), stdout=asyncio.subprocess.PIPE
     )
-    assert bot.stdout is not None
-    line = await asyncio.wait_for(bot.stdout.readline(), 30)
-    worker = int(line)
-    assert _alive(worker)
-    bot.kill()
-    await bot.wait()
+    try:
+        assert bot.stdout is not None
+        line = await asyncio.wait_for(bot.stdout.readline(), 30)
+        worker = int(line)
+        assert _alive(worker)
+    finally:
+        bot.kill()
+        await bot.wait()
     assert await _gone(worker), "an orphaned screening worker stays behind"
 
 
@@ -141,10 +143,13 @@ async def test_batches_in_flight_when_the_worker_dies_replace_it_once(tmp_path: 
         now = SystemClock().now()
         assert await process.compute([], now, url_check=False) == []
         [first] = process.worker_pids()
-        # both batches handed over before the pool has noticed the death
-        os.kill(first, signal.SIGKILL)
+        # a frozen worker takes both batches and finishes neither: both are in flight when
+        # it is killed
+        os.kill(first, signal.SIGSTOP)
         batches = [asyncio.ensure_future(process.compute([], now, url_check=False)) for _ in "ab"]
-        await asyncio.sleep(0)
+        await asyncio.sleep(0.2)
+        assert not any(batch.done() for batch in batches)
+        os.kill(first, signal.SIGKILL)
         both = await asyncio.gather(*batches)
 
         assert both == [[], []]  # screened in the bot's process meanwhile
