@@ -13,13 +13,13 @@ import asyncio
 import logging
 import multiprocessing
 import os
+import signal
 import sqlite3
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime
-from pathlib import Path
 
 from storage.db import BUSY_TIMEOUT_MS, Database, configure_connection
 from storage.screening import LocalScreening, ScreeningInput, compute_local_screening
@@ -40,10 +40,15 @@ def _exit_with_parent(parent: int) -> None:
     os._exit(0)
 
 
-def _start_worker(path: str) -> None:
+def _start_worker(path: str, parent: int) -> None:
     global _worker_conn
+    # Ctrl-C and a service manager's SIGTERM reach the whole process group: the bot shuts
+    # the worker down itself after its batch (or the parent watch does, if the bot is gone)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    # the bot's pid comes from the bot: read here, it would be init's if the bot died first
     threading.Thread(
-        target=_exit_with_parent, args=(os.getppid(),), name="parent-watch", daemon=True
+        target=_exit_with_parent, args=(parent,), name="parent-watch", daemon=True
     ).start()
     conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
     configure_connection(conn, writer=False)
@@ -63,7 +68,6 @@ class ScreeningProcess:
 
     def __init__(self, db: Database) -> None:
         self._db = db
-        self._path: Path = db.path
         self._executor: ProcessPoolExecutor | None = None
         self.restarts = 0
 
@@ -73,7 +77,7 @@ class ScreeningProcess:
                 max_workers=1,
                 mp_context=multiprocessing.get_context("spawn"),
                 initializer=_start_worker,
-                initargs=(str(self._path),),
+                initargs=(str(self._db.path), os.getpid()),
             )
         return self._executor
 

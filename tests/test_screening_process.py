@@ -160,3 +160,23 @@ async def test_batches_in_flight_when_the_worker_dies_replace_it_once(tmp_path: 
     finally:
         await process.close()
         await db.close()
+
+
+async def test_ctrl_c_and_sigterm_leave_the_worker_to_the_bot(tmp_path: Path) -> None:
+    # both reach the whole process group; the bot, not the signal, ends its worker's batch
+    db = await Database.open(tmp_path / "jobgate.db")
+    process = ScreeningProcess(db)
+    try:
+        now = SystemClock().now()
+        assert await process.compute([], now, url_check=False) == []
+        [worker] = process.worker_pids()
+        os.kill(worker, signal.SIGINT)
+        os.kill(worker, signal.SIGTERM)
+        await asyncio.sleep(0.3)
+        assert _alive(worker)
+        assert await process.compute([], now, url_check=False) == []
+        assert process.worker_pids() == [worker] and process.restarts == 0
+    finally:
+        await process.close()
+        await db.close()
+    assert await _gone(worker)
