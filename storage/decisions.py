@@ -426,7 +426,7 @@ def revert_decision(
         at=now,
     )
     lane = card_lane(request.id)
-    outbox.enqueue(conn, lane=lane, kind="card", payload={"request_id": request.id}, now=now)
+    outbox.enqueue_card(conn, request.id, now)
     outbox.enqueue(
         conn,
         lane=lane,

@@ -357,6 +357,4 @@ def _update_one(
         payload={"request_id": request_id, "audit_id": audit_id},
         now=now,
     )
-    return IngestResult(
-        request_id, kind, submission.id, new_state, "updated", queued_delivery=True
-    )
+    return IngestResult(request_id, kind, submission.id, new_state, "updated", queued_delivery=True)
