@@ -1312,14 +1312,14 @@ def forged(
     someone `mentionable` does not accept, a channel mention, a link anywhere but a Slack
     permalink, or anything copied from the input (jobgate's own `<name>` placeholders in
     help text are neither)."""
+    if any(f"<{token}>" in text for text in inputs):  # first: a copied `<!date^…>` is forged too
+        return True
     target = token.split("|", 1)[0]
     if token.startswith("!date^") or target.startswith(archive):
         return False
     if token.startswith("@"):
         return not mentionable(target[1:])
-    if token.startswith(("!", "#")) or ":" in target:
-        return True
-    return any(f"<{token}>" in text for text in inputs)
+    return token.startswith(("!", "#")) or ":" in target
 
 
 def output_problems(h: Harness, calls: list[Any], responses: list[dict[str, Any]]) -> list[str]:
@@ -1729,14 +1729,6 @@ REQUEST_MODALS = {
     ids.FLAG_MODAL,
     ids.REPORT_MODAL,
     ids.LABEL_MODAL,
-}
-ADMIN_MODALS = {
-    ids.BULK_MODAL,
-    ids.REASON_EDIT_MODAL,
-    home_blocks.SETTING_MODAL,
-    home_blocks.REASON_EDIT_MODAL,
-    home_blocks.REASON_ADD_MODAL,
-    home_blocks.LABEL_NEW_MODAL,
 }
 VIEW_SURFACES = list(INPUTS)
 

@@ -287,6 +287,7 @@ async def check_http_trials(h: Harness, trials: list[Trial]) -> Counter[str]:
 async def test_reviewers_racing_over_http_make_one_decision(
     h: Harness, caplog: pytest.LogCaptureFixture, size: int, count: int
 ) -> None:
+    assert count > 0, "JOBGATE_RELIABILITY_HTTP_TRIALS leaves this test no trials"
     caplog.set_level(logging.INFO)
     rng = random.Random(SEED + size)
     request_ids = await seed_jobs(h, f"http{size}", count)
@@ -330,6 +331,7 @@ async def test_reviewers_racing_over_http_make_one_decision(
 async def test_reviewers_racing_at_the_repository_make_one_decision(
     h: Harness, caplog: pytest.LogCaptureFixture, size: int, count: int
 ) -> None:
+    assert count > 0, "JOBGATE_RELIABILITY_TRIALS is not above the HTTP trials: nothing to run"
     caplog.set_level(logging.INFO)
     rng = random.Random(SEED - size)
     request_ids = await seed_jobs(h, f"repo{size}", count)

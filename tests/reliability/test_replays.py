@@ -421,6 +421,10 @@ async def test_an_event_retried_after_a_restart_still_has_one_effect(
         await h.settle()
         replies_before = len(bot_replies(h, card))
         actions_before = await audit_actions(h, "job_456")
+        # the first delivery had its effect, or "unchanged after the restart" would prove nothing
+        assert replies_before >= 1
+        if words.startswith("flag"):
+            assert "flagged" in actions_before
 
         await restart(h, tmp_path)
         for body in bodies:
