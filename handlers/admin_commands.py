@@ -14,14 +14,20 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.models import Via
-from bot.policy import Actor, Role
+from bot.policy import Role
 from bot.setting_values import SettingInputError, describe_invalid, format_setting, parse_setting
 from bot.vocabulary import VocabularyError, check_reason_label, check_reason_message
 from handlers import ids
 from handlers.blocks.admin import reason_edit_modal, reasons_listing, settings_listing
 from handlers.command_access import allowed, is_admin, reply, rest_after
 from handlers.commands import Invocation, subcommand
-from handlers.interaction import SlackCall, check_allowed, reply_privately, services_of
+from handlers.interaction import (
+    SlackCall,
+    actor_of,
+    check_allowed,
+    reply_privately,
+    services_of,
+)
 from handlers.mrkdwn import escape, untrusted
 
 log = logging.getLogger(__name__)
@@ -160,9 +166,7 @@ async def reason_edit_submitted(
         await ack()
         return
     values = (view.get("state") or {}).get("values") or {}
-    user = body.get("user") or {}
-    team = user.get("team_id") or (body.get("team") or {}).get("id")
-    actor = Actor(str(user.get("id") or ""), str(team) if team else None)
+    actor = actor_of(body)
     refusal = await check_allowed(
         services,
         client,

@@ -28,7 +28,7 @@ from handlers.interaction import (
     SlackCall,
     check_allowed,
     clicker_allowed,
-    parse_id,
+    optional_id,
     refusal_text,
     services_of,
 )
@@ -66,22 +66,15 @@ def wave_filter_text(request_ids: list[int]) -> str:
     return f"state:pending,on_hold risk:any flagged:any duplicate:any id:{named}"
 
 
-def _is_id(text: str) -> bool:
-    try:
-        parse_id(text)
-    except ValueError:
-        return False
-    return True
-
-
 async def wave_request_ids(services: Services, value: str) -> list[int]:
     """The button's value: `report:<id>` (the wave on a report card, kept with the report)
     or `ids:1,2,3` (the wave listed in a card's thread)."""
     kind, _, rest = value.partition(":")
     if kind == "ids":
-        return [parse_id(p) for p in rest.split(",") if _is_id(p)]
-    if kind == "report" and _is_id(rest):
-        report = await services.repo.get_report(parse_id(rest))
+        return [i for i in map(optional_id, rest.split(",")) if i is not None]
+    report_id = optional_id(rest) if kind == "report" else None
+    if report_id is not None:
+        report = await services.repo.get_report(report_id)
         if report is not None:
             return [int(w["request_id"]) for w in report.wave if "request_id" in w]
     return []

@@ -32,7 +32,14 @@ from handlers import ids
 from handlers.admin_commands import reason_edit_submitted
 from handlers.blocks import home as blocks
 from handlers.blocks.admin import reason_edit_modal
-from handlers.interaction import SlackCall, check_allowed, parse_id, refusal_text, services_of
+from handlers.interaction import (
+    SlackCall,
+    actor_of,
+    check_allowed,
+    optional_id,
+    refusal_text,
+    services_of,
+)
 from handlers.mrkdwn import escape
 
 log = logging.getLogger(__name__)
@@ -63,12 +70,6 @@ def register(app: AsyncApp) -> None:
     app.event("app_home_opened")(home_opened)
     app.action(_PREFIX)(home_action)
     app.view(_PREFIX)(home_modal_submitted)
-
-
-def _actor(body: dict[str, Any]) -> Actor:
-    user = body.get("user") or {}
-    team = user.get("team_id") or (body.get("team") or {}).get("id")
-    return Actor(str(user.get("id") or ""), str(team) if team else None)
 
 
 async def build_home(services: Services, actor: Actor) -> dict[str, Any]:
@@ -155,7 +156,7 @@ async def home_action(
     action = (body.get("actions") or [{}])[0]
     chosen = action.get("selected_option") or {}
     click = HomeClick(
-        _actor(body),
+        actor_of(body),
         str(action.get("action_id") or ""),
         str(action.get("value") or chosen.get("value") or ""),
         body.get("trigger_id"),
@@ -181,10 +182,7 @@ async def edit_setting(services: Services, client: AsyncWebClient, click: HomeCl
 
 
 async def stop_trusting(services: Services, client: AsyncWebClient, click: HomeClick) -> None:
-    try:
-        employer_id = parse_id(click.value)
-    except ValueError:
-        employer_id = None
+    employer_id = optional_id(click.value)
     if employer_id is not None:
         why_not = await services.repo.set_employer_trusted(
             employer_id,
@@ -333,7 +331,7 @@ async def home_modal_submitted(
     ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient
 ) -> None:
     """A Home modal's answer: admins only (checked again), validated, saved, Home re-published."""
-    services, actor = services_of(context), _actor(body)
+    services, actor = services_of(context), actor_of(body)
     view = body.get("view") or {}
     callback = str(view.get("callback_id") or "")
     if callback == blocks.REASON_EDIT_MODAL:

@@ -38,6 +38,14 @@ def parse_id(value: object) -> int:
     return number
 
 
+def optional_id(value: object) -> int | None:
+    """`parse_id`, with None for what is not an id (a forged or empty value is not found)."""
+    try:
+        return parse_id(value)
+    except ValueError:
+        return None
+
+
 def describe_failure(exc: BaseException) -> str:
     """Slack's error code (`internal_error`, `expired_trigger_id`), or the transport
     failure's name (`TimeoutError`, `ServerDisconnectedError`)."""
@@ -124,6 +132,13 @@ def _user_team(body: dict[str, Any]) -> str | None:
     user = body.get("user") or {}
     team = user.get("team_id") or (body.get("team") or {}).get("id")
     return str(team) if team else None
+
+
+def actor_of(body: dict[str, Any]) -> Actor:
+    """Who sent an interaction payload: the user, and their team (the workspace's when the
+    payload leaves the user's out)."""
+    user = body.get("user") or {}
+    return Actor(str(user.get("id") or ""), _user_team(body))
 
 
 def parse_click(body: dict[str, Any]) -> Click | None:
@@ -277,9 +292,8 @@ async def clicker_allowed(
 ) -> Actor | None:
     """Who clicked a message button (not a card's), if they hold `needs`; otherwise the
     refusal is recorded and answered privately, and None is returned."""
-    user = body.get("user") or {}
     channel = (body.get("channel") or {}).get("id")
-    actor = Actor(str(user.get("id")), user.get("team_id") or (body.get("team") or {}).get("id"))
+    actor = actor_of(body)
     refusal = await check_allowed(
         services,
         client,

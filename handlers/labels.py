@@ -25,6 +25,7 @@ from handlers.employer_commands import pick_employer
 from handlers.interaction import (
     Click,
     SlackCall,
+    optional_id,
     parse_submission,
     reply_privately,
     services_of,
@@ -75,9 +76,7 @@ async def labels_chosen(services: Services, client: AsyncWebClient, click: Click
 
 
 def _ids(values: list[str]) -> list[int]:
-    return [
-        int(value) for value in values if value.isascii() and value.isdigit() and len(value) < 19
-    ]
+    return [i for i in map(optional_id, values) if i is not None]
 
 
 def _offered(view: dict[str, Any]) -> list[int]:

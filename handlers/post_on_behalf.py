@@ -19,7 +19,13 @@ from handlers import ids
 from handlers.blocks.post import post_modal
 from handlers.commands import Invocation, subcommand
 from handlers.employer_commands import pick_employer
-from handlers.interaction import SlackCall, check_allowed, parse_id, refusal_text, services_of
+from handlers.interaction import (
+    SlackCall,
+    check_allowed,
+    optional_id,
+    refusal_text,
+    services_of,
+)
 
 log = logging.getLogger(__name__)
 
@@ -122,10 +128,7 @@ async def post_submitted(
     selected = ((values.get(ids.POST_EMPLOYER[0]) or {}).get(ids.POST_EMPLOYER[1]) or {}).get(
         "selected_option"
     ) or {}
-    try:
-        employer_id: int | None = parse_id(selected.get("value")) if selected else None
-    except ValueError:
-        employer_id = None
+    employer_id = optional_id(selected.get("value")) if selected else None
     employer = await services.repo.get_employer(employer_id) if employer_id else None
     errors: dict[str, str] = {}
     if employer is None or employer.status.value != "approved":

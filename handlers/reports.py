@@ -13,7 +13,7 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.models import Kind
-from bot.policy import Actor, Role
+from bot.policy import Role
 from bot.services import Services
 from handlers import ids
 from handlers.blocks.modals import notice_modal
@@ -21,6 +21,7 @@ from handlers.blocks.reports import report_modal
 from handlers.interaction import (
     Click,
     SlackCall,
+    actor_of,
     check_allowed,
     parse_submission,
     reply_privately,
@@ -74,10 +75,7 @@ async def report_shortcut(
     """The message shortcut on a card: find the card's request, then the same form."""
     await ack()
     services = services_of(context)
-    user = body.get("user") or {}
-    actor = Actor(
-        str(user.get("id", "")), user.get("team_id") or (body.get("team") or {}).get("id")
-    )
+    actor = actor_of(body)
     channel = (body.get("channel") or {}).get("id")
     ts = body.get("message_ts") or (body.get("message") or {}).get("ts")
     request = (
