@@ -30,9 +30,13 @@ def store_answer(
     endpoint: str,
     answer: StoredAnswer,
     now: datetime,
+    *,
+    keep_first: bool = False,
 ) -> None:
+    """`keep_first`: an id already stored keeps its first answer (no error)."""
+    verb = "INSERT OR IGNORE" if keep_first else "INSERT"
     conn.execute(
-        "INSERT INTO inbound_deliveries (webhook_id, endpoint, status, response, received_at)"
+        f"{verb} INTO inbound_deliveries (webhook_id, endpoint, status, response, received_at)"
         " VALUES (?, ?, ?, ?, ?)",
         (webhook_id, endpoint, answer.status, json.dumps(answer.body), to_db(now)),
     )
@@ -43,19 +47,12 @@ SLACK_EVENT_PREFIX = "slack-event:"
 
 def slack_event_seen(conn: sqlite3.Connection, event_id: str) -> bool:
     """Whether a Slack event (by its `event_id`) was handled before, in any process."""
-    row = conn.execute(
-        "SELECT 1 FROM inbound_deliveries WHERE webhook_id = ?", (SLACK_EVENT_PREFIX + event_id,)
-    ).fetchone()
-    return row is not None
+    return find_answer(conn, SLACK_EVENT_PREFIX + event_id) is not None
 
 
 def remember_slack_event(conn: sqlite3.Connection, event_id: str, now: datetime) -> None:
-    conn.execute(
-        "INSERT OR IGNORE INTO inbound_deliveries"
-        " (webhook_id, endpoint, status, response, received_at) VALUES (?, 'slack:event', 200,"
-        " '{}', ?)",
-        (SLACK_EVENT_PREFIX + event_id, to_db(now)),
-    )
+    answer = StoredAnswer(200, {})
+    store_answer(conn, SLACK_EVENT_PREFIX + event_id, "slack:event", answer, now, keep_first=True)
 
 
 def forget_old_answers(conn: sqlite3.Connection, now: datetime, keep: timedelta) -> int:
