@@ -16,7 +16,7 @@ from bot.models import Kind
 from bot.policy import Role
 from bot.services import Services
 from handlers import ids
-from handlers.blocks.modals import notice_modal
+from handlers.blocks.modals import request_gone_modal
 from handlers.blocks.reports import report_modal
 from handlers.interaction import (
     Click,
@@ -155,7 +155,7 @@ async def report_submitted(
     except LookupError:
         await ack(
             response_action="update",
-            view=notice_modal("Nothing changed", "That request no longer exists here."),
+            view=request_gone_modal(),
         )
         return
     await ack()

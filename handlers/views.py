@@ -16,7 +16,7 @@ from bot.policy import compose_employer_message
 from bot.services import Services
 from handlers import ids
 from handlers.actions import blocker_text
-from handlers.blocks.modals import decline_modal, hold_modal, notice_modal
+from handlers.blocks.modals import decline_modal, hold_modal, notice_modal, request_gone_modal
 from handlers.blocks.reports import render_wave_message
 from handlers.interaction import (
     SlackCall,
@@ -69,7 +69,7 @@ async def _decide(
     except LookupError:
         await ack(
             response_action="update",
-            view=notice_modal("Not found", "This request no longer exists."),
+            view=request_gone_modal(),
         )
         return
     if isinstance(result, Decided):
@@ -197,7 +197,7 @@ async def approve_both_submitted(
     except LookupError:
         await ack(
             response_action="update",
-            view=notice_modal("Nothing changed", "That request no longer exists here."),
+            view=request_gone_modal(),
         )
         return
     if isinstance(result, Decided):

@@ -197,6 +197,11 @@ def notice_modal(title: str, text: str) -> dict[str, Any]:
     }
 
 
+def request_gone_modal() -> dict[str, Any]:
+    """What a request's form turns into when the request is not there (a forged or stale id)."""
+    return notice_modal("Nothing changed", "That request no longer exists here.")
+
+
 def flag_modal(request: ReviewRequest, metadata: dict[str, Any]) -> dict[str, Any]:
     blocks: list[Block] = [
         section(
