@@ -135,9 +135,13 @@ async def start_harness(
     delivery: DeliveryPolicy = FAST_DELIVERY,
     web_risk_timeout_s: float = 3.0,
     screening_process: bool = False,
+    bot_token: str | None = None,
 ) -> Harness:
     secrets = secrets or Secrets.random()
-    slack = await FakeSlack(signing_secret=secrets.signing).start()
+    slack = FakeSlack(
+        signing_secret=secrets.signing, **({"bot_token": bot_token} if bot_token else {})
+    )
+    await slack.start()
     populate(slack)
     platform = await FakePlatform(
         webhook_secret=secrets.webhook, ingest_secret=secrets.ingest

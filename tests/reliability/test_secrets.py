@@ -33,22 +33,16 @@ from urllib.parse import urlencode
 
 import pytest
 
-from bot.app import create_jobgate
-from bot.sandbox.fake_platform import FakePlatform
-from bot.sandbox.fake_slack import FakeSlack, slack_signature
+from bot.sandbox.fake_slack import slack_signature
 from bot.sandbox.slack_api import Fault
 from handlers import ids
 from tests.harness import (
     ADMIN,
-    FAST_DELIVERY,
-    FAST_PACING,
     REVIEWERS,
     Harness,
-    Secrets,
     employer,
     job,
-    populate,
-    settings_for,
+    start_harness,
     stop_harness,
 )
 from tests.reliability.support import get_text, report
@@ -67,30 +61,13 @@ LOGGERS = (
 )
 FORM = "application/x-www-form-urlencoded"
 TIMEOUT_S = 30.0
-CARD_TIMEOUT_S = TIMEOUT_S
-
-
-async def start_with_token(tmp_path: Path, token: str) -> Harness:
-    """The harness of tests/harness.py, but with `token` as the bot token."""
-    secrets = Secrets.random()
-    slack = await FakeSlack(signing_secret=secrets.signing, bot_token=token).start()
-    populate(slack)
-    platform = await FakePlatform(
-        webhook_secret=secrets.webhook, ingest_secret=secrets.ingest
-    ).start()
-    settings = settings_for(tmp_path, slack, platform, secrets)
-    jobgate = await create_jobgate(settings, pacing=FAST_PACING, delivery_policy=FAST_DELIVERY)
-    await jobgate.start(schedule=False)
-    slack.bot_url = f"http://127.0.0.1:{jobgate.port}/slack/events"
-    platform.bot_base_url = f"http://127.0.0.1:{jobgate.port}"
-    return Harness(slack, platform, jobgate, secrets)
 
 
 @pytest.fixture
 async def h(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> AsyncIterator[Harness]:
     for name in LOGGERS:
         caplog.set_level(logging.DEBUG, logger=name or None)
-    running = await start_with_token(tmp_path, "xoxb-" + random_secrets.token_hex(24))
+    running = await start_harness(tmp_path, bot_token="xoxb-" + random_secrets.token_hex(24))
     for name in (running.jobgate.bolt.logger.name, "slack_bolt.AsyncApp"):
         caplog.set_level(logging.DEBUG, logger=name)
     try:
@@ -129,7 +106,7 @@ def record_texts(record: logging.LogRecord) -> list[str]:
 async def refused_slack_request(h: Harness, marker: str) -> int:
     """An Approve click (on a pending card) whose body carries `marker`, signed with a wrong
     secret."""
-    card = h.card_now(await h.card("job_2", timeout=CARD_TIMEOUT_S))
+    card = h.card_now(await h.card("job_2", timeout=TIMEOUT_S))
     payload = h.slack.block_actions_payload(REVIEWERS[0], card, ids.APPROVE)
     payload["actions"][0]["value"] = f"{marker}:1"
     payload["user"]["name"] = marker
@@ -161,14 +138,12 @@ async def session(h: Harness) -> dict[str, Any]:
     await h.settle()
     # a click: the employer approved, its card updated, a webhook sent
     assert (
-        await h.slack.click(ADMIN, await h.card("emp_1", timeout=CARD_TIMEOUT_S), ids.APPROVE)
+        await h.slack.click(ADMIN, await h.card("emp_1", timeout=TIMEOUT_S), ids.APPROVE)
     ).status == 200
     await h.platform.wait_for_accepted(1, timeout=TIMEOUT_S)
     # a modal: Decline opened, then submitted with a reason
     assert (
-        await h.slack.click(
-            REVIEWERS[0], await h.card("job_1", timeout=CARD_TIMEOUT_S), ids.DECLINE
-        )
+        await h.slack.click(REVIEWERS[0], await h.card("job_1", timeout=TIMEOUT_S), ids.DECLINE)
     ).status == 200
     form = (await h.slack.wait_for(lambda: h.slack.open_views_for(REVIEWERS[0]), TIMEOUT_S))[0]
     reasons = await h.repo.list_decline_reasons()
@@ -188,7 +163,7 @@ async def session(h: Harness) -> dict[str, Any]:
     await h.settle(timeout=TIMEOUT_S)
     h.slack.api.fail("views.open", Fault(status=500), Fault(status=500))
     assert (
-        await h.slack.click(REVIEWERS[0], await h.card("job_2", timeout=CARD_TIMEOUT_S), ids.HOLD)
+        await h.slack.click(REVIEWERS[0], await h.card("job_2", timeout=TIMEOUT_S), ids.HOLD)
     ).status == 200
     await h.jobgate.services.tasks.wait(timeout=TIMEOUT_S)
     assert any(c.status == 500 for c in h.slack.api.calls_to("chat.postMessage"))
@@ -206,7 +181,8 @@ async def session(h: Harness) -> dict[str, Any]:
     health_status, health = await get_text(base + "/healthz")
     metrics_status, metrics = await get_text(base + "/metrics")
     assert (health_status, metrics_status) == (200, 200)
-    assert "internal_error" in health or "500" in health, "the Slack 500 should show in /healthz"
+    shown = str(json.loads(health)["slack"]["last_interactive_error"])
+    assert "internal_error" in shown or "500" in shown, "the Slack 500 should show in /healthz"
     return {
         "markers": {"refused Slack body": slack_marker, "refused inbound body": inbound_marker},
         "healthz": health,
