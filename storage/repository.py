@@ -97,13 +97,15 @@ class Repository(VocabularyRepository, SearchRepository):
         now: datetime,
     ) -> IngestAnswer:
         """Upsert in one transaction; a `webhook_id` seen before returns its first answer."""
+        # stored columns are worked out here, so the single writer's time goes to SQL
+        prepared = requests.prepare(submissions)
 
         def unit(conn: sqlite3.Connection) -> IngestAnswer:
             if webhook_id is not None:
                 seen = deliveries.find_answer(conn, webhook_id)
                 if seen is not None:
                     return IngestAnswer(seen, replayed=True)
-            results = requests.ingest_submissions(conn, kind, list(submissions), now)
+            results = requests.ingest_submissions(conn, kind, prepared, now)
             answer = respond(results)
             if webhook_id is not None:
                 deliveries.store_answer(conn, webhook_id, endpoint, answer, now)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from bot.changes import describe_changes
 from bot.clock import to_db
@@ -81,16 +82,68 @@ def set_card(conn: sqlite3.Connection, request_id: int, channel: str, ts: str) -
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A submission with its stored columns worked out before the write transaction, so the
+    single database writer spends its time on SQL (`prepare`, on the caller's thread)."""
+
+    submission: EmployerSubmission | JobSubmission
+    title: str
+    location: str | None
+    apply_domain: str | None
+    payload: str
+    requested_at: str | None
+    # (upstream key, name, email, phone, email domain, phone key), or None without a contact
+    contact: tuple[str, str | None, str | None, str | None, str | None, str | None] | None
+
+
+def prepare(submissions: Sequence[EmployerSubmission | JobSubmission]) -> list[Prepared]:
+    return [_prepared(submission) for submission in submissions]
+
+
+def _prepared(submission: EmployerSubmission | JobSubmission) -> Prepared:
+    if isinstance(submission, EmployerSubmission):
+        title, apply_domain = submission.name, None
+    else:
+        title, apply_domain = submission.title, url_domain(submission.apply_url)
+    return Prepared(
+        submission=submission,
+        title=title,
+        location=submission.location,
+        apply_domain=apply_domain,
+        payload=submission.model_dump_json(),
+        requested_at=to_db(submission.requested_at) if submission.requested_at else None,
+        contact=_contact_row(submission.contact),
+    )
+
+
+def _contact_row(
+    contact: ContactIn | None,
+) -> tuple[str, str | None, str | None, str | None, str | None, str | None] | None:
+    if contact is None:
+        return None
+    key = contact.id or (f"email:{contact.email.casefold()}" if contact.email else None)
+    if key is None:
+        return None
+    return (
+        key,
+        contact.name,
+        contact.email,
+        contact.phone,
+        email_domain(contact.email),
+        phone_key(contact.phone),
+    )
+
+
 class _Batch:
-    """Per-call caches, so an array from one employer costs one employer and one contact
-    look-up, not one per item."""
+    """Per-call caches, so an array from one employer costs one employer look-up, not one
+    per item."""
 
     def __init__(self, conn: sqlite3.Connection, now: datetime) -> None:
         self.conn = conn
         self.now = now
         self.stamp = to_db(now)
         self.employers: dict[str, tuple[int, EmployerStatus]] = {}
-        self.contacts: dict[str, int] = {}
 
     def employer_for(
         self, submission: EmployerSubmission | JobSubmission
@@ -140,37 +193,36 @@ class _Batch:
         self.employers[upstream_id] = found
         return found
 
-    def contact_for(self, contact: ContactIn | None, employer_id: int) -> int | None:
-        if contact is None:
-            return None
-        key = contact.id or (f"email:{contact.email.casefold()}" if contact.email else None)
-        if key is None:
-            return None
-        if key in self.contacts:
-            return self.contacts[key]
-        row = self.conn.execute(
-            "INSERT INTO contacts (upstream_id, employer_id, name, email, phone, email_domain,"
+    def contacts_for(self, items: list[tuple[Prepared, int]]) -> list[int | None]:
+        """Each item's contact id, upserted in one statement for the whole call: in item
+        order, so a later item's details win as they would one by one."""
+        rows = [
+            (*item.contact[:4], employer_id, *item.contact[4:], self.stamp, self.stamp)
+            for item, employer_id in items
+            if item.contact is not None
+        ]
+        if not rows:
+            return [None] * len(items)
+        self.conn.executemany(
+            "INSERT INTO contacts (upstream_id, name, email, phone, employer_id, email_domain,"
             " phone_key, first_seen_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (upstream_id) DO UPDATE SET employer_id = excluded.employer_id,"
             " name = COALESCE(excluded.name, name), email = COALESCE(excluded.email, email),"
             " phone = COALESCE(excluded.phone, phone),"
             " email_domain = COALESCE(excluded.email_domain, email_domain),"
-            " phone_key = COALESCE(excluded.phone_key, phone_key), updated_at = excluded.updated_at"
-            " RETURNING id",
-            (
-                key,
-                employer_id,
-                contact.name,
-                contact.email,
-                contact.phone,
-                email_domain(contact.email),
-                phone_key(contact.phone),
-                self.stamp,
-                self.stamp,
-            ),
-        ).fetchone()
-        self.contacts[key] = int(row[0])
-        return self.contacts[key]
+            " phone_key = COALESCE(excluded.phone_key, phone_key), updated_at = excluded.updated_at",
+            rows,
+        )
+        keys = list(dict.fromkeys(row[0] for row in rows))
+        ids: dict[str, int] = {}
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            marks = ",".join("?" for _ in chunk)
+            for upstream_id, contact_id in self.conn.execute(
+                f"SELECT upstream_id, id FROM contacts WHERE upstream_id IN ({marks})", chunk
+            ):
+                ids[upstream_id] = contact_id
+        return [ids[item.contact[0]] if item.contact else None for item, _ in items]
 
 
 def _existing(
@@ -192,45 +244,41 @@ def _existing(
 def ingest_submissions(
     conn: sqlite3.Connection,
     kind: Kind,
-    submissions: list[EmployerSubmission | JobSubmission],
+    items: Sequence[Prepared],
     now: datetime,
 ) -> list[IngestResult]:
     """Upsert every submission by upstream id, with its audit rows (and, for changes, thread
-    replies). New requests are written with one statement each for the whole array."""
+    replies). New requests and contacts are written with one statement each for the whole
+    array."""
     batch = _Batch(conn, now)
-    existing = _existing(conn, kind, [s.id for s in submissions])
+    existing = _existing(conn, kind, [item.submission.id for item in items])
+    employers = [batch.employer_for(item.submission) for item in items]
+    contact_ids = batch.contacts_for(
+        [(item, employer_id) for item, (employer_id, _) in zip(items, employers, strict=True)]
+    )
     results: dict[str, IngestResult] = {}
-    fresh: list[tuple[EmployerSubmission | JobSubmission, int, EmployerStatus, int | None]] = []
-    for submission in submissions:
-        employer_id, status = batch.employer_for(submission)
-        contact_id = batch.contact_for(submission.contact, employer_id)
-        row = existing.get(submission.id)
+    fresh: list[_Fresh] = []
+    for item, (employer_id, status), contact_id in zip(items, employers, contact_ids, strict=True):
+        row = existing.get(item.submission.id)
         if row is None:
-            fresh.append((submission, employer_id, status, contact_id))
+            fresh.append(_Fresh(item, employer_id, status, contact_id))
         else:
-            results[submission.id] = _update_one(
-                conn, kind, submission, row, employer_id, contact_id, now
+            results[item.submission.id] = _update_one(
+                conn, kind, item, row, employer_id, contact_id, now
             )
     results.update(_insert_new(conn, kind, fresh, now))
-    return [results[s.id] for s in submissions]
+    return [results[item.submission.id] for item in items]
 
 
-def _columns(
-    submission: EmployerSubmission | JobSubmission,
-) -> tuple[str, str | None, str | None, str]:
-    """(title, location, apply domain, payload JSON) as stored."""
-    if isinstance(submission, EmployerSubmission):
-        title, apply_domain = submission.name, None
-    else:
-        title, apply_domain = submission.title, url_domain(submission.apply_url)
-    return title, submission.location, apply_domain, submission.model_dump_json()
+class _Fresh(NamedTuple):
+    item: Prepared
+    employer_id: int
+    employer_status: EmployerStatus
+    contact_id: int | None
 
 
 def _insert_new(
-    conn: sqlite3.Connection,
-    kind: Kind,
-    fresh: list[tuple[EmployerSubmission | JobSubmission, int, EmployerStatus, int | None]],
-    now: datetime,
+    conn: sqlite3.Connection, kind: Kind, fresh: list[_Fresh], now: datetime
 ) -> dict[str, IngestResult]:
     if not fresh:
         return {}
@@ -242,35 +290,36 @@ def _insert_new(
         [
             (
                 kind.value,
-                submission.id,
-                employer_id,
-                contact_id,
-                *_columns(submission),
-                to_db(submission.requested_at) if submission.requested_at else None,
+                new.item.submission.id,
+                new.employer_id,
+                new.contact_id,
+                new.item.title,
+                new.item.location,
+                new.item.apply_domain,
+                new.item.payload,
+                new.item.requested_at,
                 stamp,
                 stamp,
             )
-            for submission, employer_id, _, contact_id in fresh
+            for new in fresh
         ],
     )
     ids = {
         row["upstream_id"]: row["id"]
-        for row in _existing(conn, kind, [f[0].id for f in fresh]).values()
+        for row in _existing(conn, kind, [new.item.submission.id for new in fresh]).values()
     }
     conn.executemany(
         "INSERT INTO audit (request_id, employer_id, action, to_state, actor, via, at)"
         " VALUES (?, ?, 'received', 'pending', ?, 'api', ?)",
-        [
-            (ids[submission.id], employer_id, PLATFORM_ACTOR, stamp)
-            for submission, employer_id, _, _ in fresh
-        ],
+        [(ids[new.item.submission.id], new.employer_id, PLATFORM_ACTOR, stamp) for new in fresh],
     )
     results = {}
-    for submission, _, status, _ in fresh:
+    for new in fresh:
+        submission = new.item.submission
         request_id = ids[submission.id]
         # the screener posts the card once the request is screened (bot/screener.py)
         state, queued = State.PENDING, False
-        if kind is Kind.JOB and auto_decline_for_employer(status):
+        if kind is Kind.JOB and auto_decline_for_employer(new.employer_status):
             state, queued = auto_decline_for_blocked_employer(conn, request_id, now), True
         results[submission.id] = IngestResult(
             request_id, kind, submission.id, state, "created", queued_delivery=queued
@@ -281,16 +330,15 @@ def _insert_new(
 def _update_one(
     conn: sqlite3.Connection,
     kind: Kind,
-    submission: EmployerSubmission | JobSubmission,
+    item: Prepared,
     existing: sqlite3.Row,
     employer_id: int,
     contact_id: int | None,
     now: datetime,
 ) -> IngestResult:
     stamp = to_db(now)
-    title, location, apply_domain, payload_json = _columns(submission)
-    payload = json.loads(payload_json)
-    requested_at = to_db(submission.requested_at) if submission.requested_at else None
+    submission = item.submission
+    payload = json.loads(item.payload)
     request_id = existing["id"]
     before = json.loads(existing["payload"])
     changes = describe_changes(before, payload)
@@ -310,13 +358,13 @@ def _update_one(
         " hold_reminded_at = CASE WHEN ? THEN NULL ELSE hold_reminded_at END"
         " WHERE id = ?",
         (
-            payload_json,
+            item.payload,
             existing["payload"],
-            title,
-            location,
-            apply_domain,
+            item.title,
+            item.location,
+            item.apply_domain,
             contact_id,
-            requested_at,
+            item.requested_at,
             stamp,
             new_state.value,
             reopen,

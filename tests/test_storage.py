@@ -89,6 +89,51 @@ async def test_the_audit_record_is_append_only(tmp_path: Path) -> None:
         await repo.db.close()
 
 
+async def test_an_array_upserts_each_contact_once_with_the_latest_details(
+    tmp_path: Path,
+) -> None:
+    repo = await open_repo(tmp_path / "j.db")
+    try:
+        jane = {"id": "c_9", "name": "Jane Roe", "email": "jane@acme.example"}
+        by_email = {"email": "Sam@Acme.example"}
+        items = [
+            job("job_1", contact=jane),
+            job("job_2", contact={**jane, "phone": "+1 (512) 555-0100"}),
+            job("job_3", contact=by_email),
+            job("job_4", contact={"email": "sam@acme.example", "name": "Sam Poe"}),
+            job("job_5", contact=None),
+        ]
+        await repo.ingest_submissions(
+            Kind.JOB,
+            [JobSubmission.model_validate(item) for item in items],
+            webhook_id=None,
+            endpoint="t",
+            respond=answer,
+            now=NOW,
+        )
+
+        def stored(conn: sqlite3.Connection) -> tuple[list[tuple[object, ...]], list[object]]:
+            contacts = conn.execute(
+                "SELECT upstream_id, name, email, phone, phone_key, email_domain FROM contacts"
+                " ORDER BY id"
+            ).fetchall()
+            links = conn.execute(
+                "SELECT c.upstream_id FROM requests r LEFT JOIN contacts c ON c.id = r.contact_id"
+                " ORDER BY r.upstream_id"
+            ).fetchall()
+            return [tuple(row) for row in contacts], [row[0] for row in links]
+
+        contacts, links = await repo.db.read(stored)
+        DOMAIN = "acme.example"
+        assert contacts == [
+            ("c_9", "Jane Roe", "jane@acme.example", "+1 (512) 555-0100", "5125550100", DOMAIN),
+            ("email:sam@acme.example", "Sam Poe", "sam@acme.example", None, None, DOMAIN),
+        ]
+        assert links == ["c_9", "c_9", "email:sam@acme.example", "email:sam@acme.example", None]
+    finally:
+        await repo.db.close()
+
+
 async def test_a_failing_unit_spoils_only_itself(tmp_path: Path) -> None:
     repo = await open_repo(tmp_path / "j.db")
     try:
