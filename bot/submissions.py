@@ -17,6 +17,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    TypeAdapter,
     ValidationError,
     model_validator,
 )
@@ -311,3 +312,34 @@ def parse_requests(
         return list(found_employers), was_array, problems
     found_jobs, was_array, problems = parse_batch(body, JobSubmission, source=source)
     return list(found_jobs), was_array, problems
+
+
+_OPENING = re.compile(rb"[ \t\r\n]*([\[{])")
+_EMPLOYER_ARRAY = TypeAdapter(list[EmployerSubmission])
+_JOB_ARRAY = TypeAdapter(list[JobSubmission])
+
+
+def parse_requests_json(
+    source: bytes, *, employers: bool
+) -> tuple[list[EmployerSubmission | JobSubmission], bool] | None:
+    """The fast path of `parse_requests` for a body with nothing wrong in it: validated
+    straight from its bytes in one pass (pydantic-core parses the JSON), without building
+    the dicts first. (items, was_array), or None whenever anything is off (bad JSON, a
+    problem in any field, an empty or oversized array, a repeated id, a possible lone
+    surrogate): `parse_requests` then finds and words every problem, so answers are the
+    same either way."""
+    opening = _OPENING.match(source)
+    if opening is None or source_may_hold_surrogate(source):
+        return None
+    model = EmployerSubmission if employers else JobSubmission
+    try:
+        if opening[1] == b"{":
+            return [model.model_validate_json(source)], False
+        items = (_EMPLOYER_ARRAY if employers else _JOB_ARRAY).validate_json(source)
+    except ValidationError:
+        return None
+    if not 0 < len(items) <= MAX_ITEMS_PER_CALL:
+        return None
+    if len({item.id for item in items}) != len(items):
+        return None
+    return list(items), True

@@ -20,6 +20,7 @@ from bot.submissions import (
     ReportSubmission,
     parse_batch,
     parse_requests,
+    parse_requests_json,
 )
 from storage.deliveries import StoredAnswer
 from storage.reports import ReportOutcome
@@ -96,24 +97,28 @@ async def _ingest(request: web.Request, kind: Kind) -> web.Response:
         services.metrics.inbound_rejected.labels(str(rejected.response.status)).inc()
         return rejected.response
     # a repeated webhook-id is answered from the write transaction itself (one round trip)
-    try:
-        document = json.loads(body)
-    except (ValueError, RecursionError) as exc:  # bad JSON, huge numbers, deep nesting
-        services.metrics.inbound_rejected.labels("400").inc()
-        return _error(
-            400,
-            "invalid_json",
-            "the body is not valid JSON",
-            [FieldProblem(field="(body)", problem=str(exc))],
+    parsed = parse_requests_json(body, employers=kind is Kind.EMPLOYER)
+    if parsed is None:
+        try:
+            document = json.loads(body)
+        except (ValueError, RecursionError) as exc:  # bad JSON, huge numbers, deep nesting
+            services.metrics.inbound_rejected.labels("400").inc()
+            return _error(
+                400,
+                "invalid_json",
+                "the body is not valid JSON",
+                [FieldProblem(field="(body)", problem=str(exc))],
+            )
+        items, was_array, problems = parse_requests(
+            document, employers=kind is Kind.EMPLOYER, source=body
         )
-    items, was_array, problems = parse_requests(
-        document, employers=kind is Kind.EMPLOYER, source=body
-    )
-    if problems:
-        services.metrics.inbound_rejected.labels("400").inc()
-        return _error(
-            400, "invalid_request", f"{len(problems)} problem(s); nothing was stored", problems
-        )
+        if problems:
+            services.metrics.inbound_rejected.labels("400").inc()
+            return _error(
+                400, "invalid_request", f"{len(problems)} problem(s); nothing was stored", problems
+            )
+    else:
+        items, was_array = parsed
 
     def respond(results: list[IngestResult]) -> StoredAnswer:
         if not was_array:
