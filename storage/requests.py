@@ -135,110 +135,185 @@ def _contact_row(
     )
 
 
+# Why a large array goes to SQLite as one JSON parameter (json_each) and comes back as one
+# JSON value (json_group_array/object): sqlite3 gives up the GIL for every row it steps
+# through and must win it back from the event loop before the next row. While the loop is
+# busy (it parses the next array), each row waits up to the interpreter's 5 ms switch
+# interval: 1,000 rows with executemany took 1.5-2.9 s against a busy Python thread, one
+# json_each statement 42-56 ms (bench/README.md, "Where array time goes"). For a few items
+# the JSON functions cost more than they save (an IN over json_each is ~25 us to set up),
+# so small calls bind their values one by one.
+_JSON_FROM = 16
+
+
+def _one_json(conn: sqlite3.Connection, sql: str, params: Sequence[Any]) -> Any:
+    """The single JSON value a json_group_* query returns, decoded."""
+    return json.loads(conn.execute(sql, params).fetchone()[0])
+
+
+def _as_json(rows: Any) -> str:
+    return json.dumps(rows, ensure_ascii=False)
+
+
+def _among(values: Sequence[str]) -> tuple[str, list[Any]]:
+    """An `IN (...)` operand for `values` and its parameters."""
+    if len(values) < _JSON_FROM:
+        return "(" + ", ".join("?" for _ in values) + ")", list(values)
+    return "(SELECT value FROM json_each(?))", [_as_json(values)]
+
+
+def _insert_rows(
+    conn: sqlite3.Connection, insert: str, rows: Sequence[Sequence[Any]], upsert: str = ""
+) -> None:
+    """`insert` ("INSERT INTO t (a, b)") of every row, in order: as one statement over one
+    JSON array for many rows, unless a value holds a NUL, which SQLite's JSON functions
+    would cut short."""
+    document = _as_json(rows) if len(rows) >= _JSON_FROM else None
+    if document is None or "\\u0000" in document:
+        marks = ", ".join("?" for _ in rows[0])
+        conn.executemany(f"{insert} VALUES ({marks}) {upsert}", rows)
+        return
+    picks = ", ".join(f"value->>{n}" for n in range(len(rows[0])))
+    # WHERE true: an upsert's SELECT needs a WHERE clause to be told from a join's ON
+    conn.execute(
+        f"{insert} SELECT {picks} FROM json_each(?) WHERE true ORDER BY key {upsert}",
+        (document,),
+    )
+
+
+class _Stored(NamedTuple):
+    id: int
+    state: str
+    payload: str
+    card_ts: str | None
+
+
 class _Batch:
-    """Per-call caches, so an array from one employer costs one employer look-up, not one
-    per item."""
+    """One call's employers and contacts: looked up and written a statement per kind of row,
+    not per item."""
 
     def __init__(self, conn: sqlite3.Connection, now: datetime) -> None:
         self.conn = conn
-        self.now = now
         self.stamp = to_db(now)
-        self.employers: dict[str, tuple[int, EmployerStatus]] = {}
 
-    def employer_for(
-        self, submission: EmployerSubmission | JobSubmission
-    ) -> tuple[int, EmployerStatus]:
-        if isinstance(submission, EmployerSubmission):
-            upstream_id, name, website = submission.id, submission.name, submission.website
-            profile = (submission.industry, submission.size, submission.location)
-        else:
-            upstream_id = submission.employer.id
-            if upstream_id in self.employers:
-                return self.employers[upstream_id]
-            name, website = submission.employer.name or submission.employer.id, None
-            profile = (None, None, None)
-        row = self.conn.execute(
-            "SELECT id, status FROM employers WHERE upstream_id = ?", (upstream_id,)
-        ).fetchone()
-        if row is None:
-            status = (
-                EmployerStatus.PENDING
-                if isinstance(submission, EmployerSubmission)
-                else EmployerStatus.UNREVIEWED
-            )
-            cursor = self.conn.execute(
+    def employers_for(
+        self, submissions: Sequence[EmployerSubmission | JobSubmission]
+    ) -> list[tuple[int, EmployerStatus]]:
+        """Each submission's employer (id, status). A job names its employer; one not seen
+        before is created unreviewed, with the name the first item gives. An employer
+        request creates its employer pending, or updates the profile of a known one."""
+        firsts: dict[str, EmployerSubmission | JobSubmission] = {}
+        for submission in submissions:
+            firsts.setdefault(_employer_key(submission), submission)
+        found = self._employer_ids(list(firsts))
+        known = set(found)
+        new = [_employer_row(s) for key, s in firsts.items() if key not in known]
+        if new:
+            _insert_rows(
+                self.conn,
                 "INSERT INTO employers (upstream_id, name, name_key, status, website, industry,"
-                " size, location, first_seen_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    upstream_id,
-                    name,
-                    name_key(name),
-                    status.value,
-                    website,
-                    *profile,
-                    self.stamp,
-                    self.stamp,
-                ),
+                " size, location, first_seen_at, updated_at)",
+                [(*row, self.stamp, self.stamp) for row in new],
             )
-            assert cursor.lastrowid is not None
-            found = (cursor.lastrowid, status)
-        else:
-            if isinstance(submission, EmployerSubmission):
-                self.conn.execute(
-                    "UPDATE employers SET name = ?, name_key = ?, website = ?, industry = ?,"
-                    " size = ?, location = ?, updated_at = ? WHERE id = ?",
-                    (name, name_key(name), website, *profile, self.stamp, row["id"]),
-                )
-            found = (row["id"], EmployerStatus(row["status"]))
-        self.employers[upstream_id] = found
-        return found
+            found.update(self._employer_ids([row[0] for row in new]))
+        profiles = [
+            (s.name, name_key(s.name), s.website, s.industry, s.size, s.location, self.stamp, key)
+            for key, s in firsts.items()
+            if isinstance(s, EmployerSubmission) and key in known
+        ]
+        if profiles:
+            self.conn.executemany(
+                "UPDATE employers SET name = ?, name_key = ?, website = ?, industry = ?,"
+                " size = ?, location = ?, updated_at = ? WHERE upstream_id = ?",
+                profiles,
+            )
+        return [found[_employer_key(submission)] for submission in submissions]
+
+    def _employer_ids(self, upstream_ids: list[str]) -> dict[str, tuple[int, EmployerStatus]]:
+        among, params = _among(upstream_ids)
+        rows = _one_json(
+            self.conn,
+            "SELECT json_group_array(json_array(upstream_id, id, status)) FROM employers"
+            f" WHERE upstream_id IN {among}",
+            params,
+        )
+        return {upstream_id: (id_, EmployerStatus(status)) for upstream_id, id_, status in rows}
 
     def contacts_for(self, items: list[tuple[Prepared, int]]) -> list[int | None]:
-        """Each item's contact id, upserted in one statement for the whole call: in item
-        order, so a later item's details win as they would one by one."""
-        rows = [
-            (*item.contact[:4], employer_id, *item.contact[4:], self.stamp, self.stamp)
-            for item, employer_id in items
-            if item.contact is not None
-        ]
-        if not rows:
+        """Each item's contact id. Every contact of the call is upserted once, with what
+        one upsert per item would leave (the last employer; a detail left out keeps the
+        one given before), and a contact that would not change is not written."""
+        merged: dict[str, list[Any]] = {}
+        for item, employer_id in items:
+            if item.contact is None:
+                continue
+            key, *details = item.contact
+            before = merged.get(key)
+            if before is not None:
+                details = [
+                    new if new is not None else old
+                    for new, old in zip(details, before[:-1], strict=True)
+                ]
+            merged[key] = [*details, employer_id]
+        if not merged:
             return [None] * len(items)
-        self.conn.executemany(
-            "INSERT INTO contacts (upstream_id, name, email, phone, employer_id, email_domain,"
-            " phone_key, first_seen_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT (upstream_id) DO UPDATE SET employer_id = excluded.employer_id,"
+        _insert_rows(
+            self.conn,
+            "INSERT INTO contacts (upstream_id, name, email, phone, email_domain, phone_key,"
+            " employer_id, first_seen_at, updated_at)",
+            [(key, *details, self.stamp, self.stamp) for key, details in merged.items()],
+            upsert="ON CONFLICT (upstream_id) DO UPDATE SET employer_id = excluded.employer_id,"
             " name = COALESCE(excluded.name, name), email = COALESCE(excluded.email, email),"
             " phone = COALESCE(excluded.phone, phone),"
             " email_domain = COALESCE(excluded.email_domain, email_domain),"
-            " phone_key = COALESCE(excluded.phone_key, phone_key), updated_at = excluded.updated_at",
-            rows,
+            " phone_key = COALESCE(excluded.phone_key, phone_key), updated_at = excluded.updated_at"
+            " WHERE (employer_id, name, email, phone, email_domain, phone_key) IS NOT"
+            " (excluded.employer_id, COALESCE(excluded.name, name),"
+            " COALESCE(excluded.email, email), COALESCE(excluded.phone, phone),"
+            " COALESCE(excluded.email_domain, email_domain),"
+            " COALESCE(excluded.phone_key, phone_key))",
         )
-        keys = list(dict.fromkeys(row[0] for row in rows))
-        ids: dict[str, int] = {}
-        for start in range(0, len(keys), 500):
-            chunk = keys[start : start + 500]
-            marks = ",".join("?" for _ in chunk)
-            for upstream_id, contact_id in self.conn.execute(
-                f"SELECT upstream_id, id FROM contacts WHERE upstream_id IN ({marks})", chunk
-            ):
-                ids[upstream_id] = contact_id
+        among, params = _among(list(merged))
+        ids: dict[str, int] = _one_json(
+            self.conn,
+            f"SELECT json_group_object(upstream_id, id) FROM contacts WHERE upstream_id IN {among}",
+            params,
+        )
         return [ids[item.contact[0]] if item.contact else None for item, _ in items]
 
 
-def _existing(
-    conn: sqlite3.Connection, kind: Kind, upstream_ids: list[str]
-) -> dict[str, sqlite3.Row]:
-    found: dict[str, sqlite3.Row] = {}
-    for start in range(0, len(upstream_ids), 500):
-        chunk = upstream_ids[start : start + 500]
-        marks = ",".join("?" for _ in chunk)
-        for row in conn.execute(
-            "SELECT id, upstream_id, state, payload, card_ts FROM requests"
-            f" WHERE kind = ? AND upstream_id IN ({marks})",
-            (kind.value, *chunk),
-        ):
-            found[row["upstream_id"]] = row
-    return found
+def _employer_key(submission: EmployerSubmission | JobSubmission) -> str:
+    return submission.id if isinstance(submission, EmployerSubmission) else submission.employer.id
+
+
+def _employer_row(submission: EmployerSubmission | JobSubmission) -> list[Any]:
+    """(upstream id, name, name key, status, website, industry, size, location) of a new
+    employer."""
+    if isinstance(submission, EmployerSubmission):
+        return [
+            submission.id,
+            submission.name,
+            name_key(submission.name),
+            EmployerStatus.PENDING.value,
+            submission.website,
+            submission.industry,
+            submission.size,
+            submission.location,
+        ]
+    name = submission.employer.name or submission.employer.id
+    upstream_id = submission.employer.id
+    return [upstream_id, name, name_key(name), EmployerStatus.UNREVIEWED.value, *[None] * 4]
+
+
+def _existing(conn: sqlite3.Connection, kind: Kind, upstream_ids: list[str]) -> dict[str, _Stored]:
+    among, params = _among(upstream_ids)
+    rows = _one_json(
+        conn,
+        "SELECT json_group_array(json_array(upstream_id, id, state, payload, card_ts))"
+        f" FROM requests WHERE kind = ? AND upstream_id IN {among}",
+        (kind.value, *params),
+    )
+    return {row[0]: _Stored(*row[1:]) for row in rows}
 
 
 def ingest_submissions(
@@ -252,7 +327,7 @@ def ingest_submissions(
     array."""
     batch = _Batch(conn, now)
     existing = _existing(conn, kind, [item.submission.id for item in items])
-    employers = [batch.employer_for(item.submission) for item in items]
+    employers = batch.employers_for([item.submission for item in items])
     contact_ids = batch.contacts_for(
         [(item, employer_id) for item, (employer_id, _) in zip(items, employers, strict=True)]
     )
@@ -283,10 +358,10 @@ def _insert_new(
     if not fresh:
         return {}
     stamp = to_db(now)
-    conn.executemany(
-        "INSERT INTO requests (kind, upstream_id, employer_id, contact_id, state, title,"
-        " location, apply_domain, payload, requested_at, received_at, updated_at, screening)"
-        " VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, 'pending')",
+    _insert_rows(
+        conn,
+        "INSERT INTO requests (kind, upstream_id, employer_id, contact_id, title, location,"
+        " apply_domain, payload, requested_at, received_at, updated_at, state, screening)",
         [
             (
                 kind.value,
@@ -300,18 +375,24 @@ def _insert_new(
                 new.item.requested_at,
                 stamp,
                 stamp,
+                "pending",
+                "pending",
             )
             for new in fresh
         ],
     )
-    ids = {
-        row["upstream_id"]: row["id"]
-        for row in _existing(conn, kind, [new.item.submission.id for new in fresh]).values()
-    }
-    conn.executemany(
+    among, params = _among([new.item.submission.id for new in fresh])
+    conn.execute(
         "INSERT INTO audit (request_id, employer_id, action, to_state, actor, via, at)"
-        " VALUES (?, ?, 'received', 'pending', ?, 'api', ?)",
-        [(ids[new.item.submission.id], new.employer_id, PLATFORM_ACTOR, stamp) for new in fresh],
+        " SELECT id, employer_id, 'received', 'pending', ?, 'api', ? FROM requests"
+        f" WHERE kind = ? AND upstream_id IN {among} ORDER BY id",
+        (PLATFORM_ACTOR, stamp, kind.value, *params),
+    )
+    ids: dict[str, int] = _one_json(
+        conn,
+        "SELECT json_group_object(upstream_id, id) FROM requests"
+        f" WHERE kind = ? AND upstream_id IN {among}",
+        (kind.value, *params),
     )
     results = {}
     for new in fresh:
@@ -331,7 +412,7 @@ def _update_one(
     conn: sqlite3.Connection,
     kind: Kind,
     item: Prepared,
-    existing: sqlite3.Row,
+    existing: _Stored,
     employer_id: int,
     contact_id: int | None,
     now: datetime,
@@ -339,10 +420,10 @@ def _update_one(
     stamp = to_db(now)
     submission = item.submission
     payload = json.loads(item.payload)
-    request_id = existing["id"]
-    before = json.loads(existing["payload"])
+    request_id = existing.id
+    before = json.loads(existing.payload)
     changes = describe_changes(before, payload)
-    current = State(existing["state"])
+    current = State(existing.state)
     if not changes:
         return IngestResult(request_id, kind, submission.id, current, "unchanged")
 
@@ -359,7 +440,7 @@ def _update_one(
         " WHERE id = ?",
         (
             item.payload,
-            existing["payload"],
+            existing.payload,
             item.title,
             item.location,
             item.apply_domain,
@@ -395,7 +476,7 @@ def _update_one(
             "changed_fields": len(changes),
         },
     )
-    if existing["card_ts"] is None:
+    if existing.card_ts is None:
         return IngestResult(request_id, kind, submission.id, new_state, "updated")
     # the thread says what changed; the screener refreshes the card after screening again
     outbox.enqueue(

@@ -89,8 +89,17 @@ async def test_the_audit_record_is_append_only(tmp_path: Path) -> None:
         await repo.db.close()
 
 
+# small calls bind values one by one; from 16 items rows travel as one JSON array
+FILLERS = pytest.mark.parametrize("fillers", [0, 20], ids=["few items", "many items"])
+
+
+def filler_jobs(count: int) -> list[dict[str, object]]:
+    return [job(f"filler_{n}", contact={"id": f"c_filler_{n}"}) for n in range(count)]
+
+
+@FILLERS
 async def test_an_array_upserts_each_contact_once_with_the_latest_details(
-    tmp_path: Path,
+    tmp_path: Path, fillers: int
 ) -> None:
     repo = await open_repo(tmp_path / "j.db")
     try:
@@ -102,6 +111,7 @@ async def test_an_array_upserts_each_contact_once_with_the_latest_details(
             job("job_3", contact=by_email),
             job("job_4", contact={"email": "sam@acme.example", "name": "Sam Poe"}),
             job("job_5", contact=None),
+            *filler_jobs(fillers),
         ]
         await repo.ingest_submissions(
             Kind.JOB,
@@ -121,7 +131,9 @@ async def test_an_array_upserts_each_contact_once_with_the_latest_details(
                 "SELECT c.upstream_id FROM requests r LEFT JOIN contacts c ON c.id = r.contact_id"
                 " ORDER BY r.upstream_id"
             ).fetchall()
-            return [tuple(row) for row in contacts], [row[0] for row in links]
+            return [tuple(row) for row in contacts if not row[0].startswith("c_filler")], [
+                row[0] for row in links if not (row[0] or "").startswith("c_filler")
+            ]
 
         contacts, links = await repo.db.read(stored)
         DOMAIN = "acme.example"
@@ -130,6 +142,45 @@ async def test_an_array_upserts_each_contact_once_with_the_latest_details(
             ("email:sam@acme.example", "Sam Poe", "sam@acme.example", None, None, DOMAIN),
         ]
         assert links == ["c_9", "c_9", "email:sam@acme.example", "email:sam@acme.example", None]
+    finally:
+        await repo.db.close()
+
+
+@FILLERS
+async def test_text_with_a_nul_character_is_stored_whole(tmp_path: Path, fillers: int) -> None:
+    """SQLite's JSON functions cut a string at U+0000; such an array takes executemany."""
+    repo = await open_repo(tmp_path / "j.db")
+    try:
+        items = [
+            job("job_1", title="Analyst\x00(night)", location="Austin\x00TX"),
+            job(
+                "job_2",
+                employer={"id": "emp_nul", "name": "Nul\x00Corp"},
+                contact={"id": "c_nul", "name": "Jo\x00Ann", "phone": "555\x000100"},
+            ),
+            *filler_jobs(fillers),
+        ]
+        await repo.ingest_submissions(
+            Kind.JOB,
+            [JobSubmission.model_validate(item) for item in items],
+            webhook_id=None,
+            endpoint="t",
+            respond=answer,
+            now=NOW,
+        )
+
+        def stored(conn: sqlite3.Connection) -> list[object]:
+            return [
+                *conn.execute("SELECT title, location FROM requests WHERE upstream_id = 'job_1'"),
+                *conn.execute("SELECT name FROM employers WHERE upstream_id = 'emp_nul'"),
+                *conn.execute("SELECT name, phone FROM contacts WHERE upstream_id = 'c_nul'"),
+            ]
+
+        assert [tuple(row) for row in await repo.db.read(stored)] == [
+            ("Analyst\x00(night)", "Austin\x00TX"),
+            ("Nul\x00Corp",),
+            ("Jo\x00Ann", "555\x000100"),
+        ]
     finally:
         await repo.db.close()
 
