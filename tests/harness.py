@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import os
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,8 +16,9 @@ from bot.config import Settings
 from bot.delivery import DeliveryPolicy
 from bot.pacing import SlackPacing
 from bot.sandbox.fake_platform import FakePlatform
-from bot.sandbox.fake_slack import FakeSlack
-from bot.sandbox.workspace import Message
+from bot.sandbox.fake_slack import BotAnswer, FakeSlack
+from bot.sandbox.workspace import Message, OpenView
+from handlers import ids
 
 REVIEW_CHANNEL = "C0REVIEW"
 REPORTS_CHANNEL = "C0REPORTS"
@@ -107,6 +108,39 @@ class Harness:
         found: Message = await self.slack.wait_for(find, timeout, f"the card of {upstream_id}")
         return found
 
+    async def modal(self, user: str, timeout: float = 5.0) -> OpenView:
+        """The modal open for `user`, once Slack has shown one (the oldest if several)."""
+        views: list[OpenView] = await self.slack.wait_for(
+            lambda: self.slack.open_views_for(user), timeout, f"a modal for {user}"
+        )
+        return views[0]
+
+    async def modal_from(self, user: str, action: Awaitable[BotAnswer]) -> OpenView:
+        """`action` (a click or a command of `user`) opens a modal: that new modal."""
+        known = {view.id for view in self.slack.open_views_for(user)}
+        answer = await action
+        assert answer.status == 200, answer.body
+        views: list[OpenView] = await self.slack.wait_for(
+            lambda: [v for v in self.slack.open_views_for(user) if v.id not in known],
+            what=f"a new modal for {user}",
+        )
+        return views[0]
+
+    async def approve_employer(self, upstream_id: str = "emp_123", by: str = ADMIN) -> None:
+        """The platform asks for an employer and `by` approves its card."""
+        await self.platform.send_employers(employer(upstream_id))
+        answer = await self.slack.click(by, await self.card(upstream_id), ids.APPROVE)
+        assert answer.status == 200, answer.body
+        await self.settle()
+
+    async def pending_job_card(self, upstream_id: str = "job_456", by: str = ADMIN) -> Message:
+        """The card of a pending job whose employer `by` approved, once it is screened."""
+        await self.approve_employer(by=by)
+        await self.platform.send_jobs(job(upstream_id))
+        card = await self.card(upstream_id)
+        await self.settle()
+        return card
+
     def card_now(self, message: Message) -> Message:
         found = self.slack.workspace.find(message.channel, message.ts)
         assert found is not None
@@ -155,10 +189,31 @@ async def start_harness(
         web_risk_timeout_s=web_risk_timeout_s,
         screening_process=screening_process,
     )
-    await jobgate.start(schedule=False)  # tests run the scheduler's jobs with an explicit now
-    slack.bot_url = f"http://127.0.0.1:{jobgate.port}/slack/events"
-    platform.bot_base_url = f"http://127.0.0.1:{jobgate.port}"
-    return Harness(slack, platform, jobgate, secrets)
+    return await _serve(Harness(slack, platform, jobgate, secrets))
+
+
+async def restart_harness(
+    h: Harness,
+    tmp: Path,
+    *,
+    delivery: DeliveryPolicy = FAST_DELIVERY,
+    settings_overrides: Mapping[str, Any] | None = None,
+) -> Harness:
+    """Stop this jobgate and start another on the same database, clock and fakes: a deploy
+    or a crash as Slack and the platform see it."""
+    await h.jobgate.stop()
+    settings = settings_for(tmp, h.slack, h.platform, h.secrets, **dict(settings_overrides or {}))
+    jobgate = await create_jobgate(
+        settings, clock=h.jobgate.services.clock, pacing=FAST_PACING, delivery_policy=delivery
+    )
+    return await _serve(Harness(h.slack, h.platform, jobgate, h.secrets))
+
+
+async def _serve(h: Harness) -> Harness:
+    await h.jobgate.start(schedule=False)  # tests run the scheduler's jobs with an explicit now
+    h.slack.bot_url = f"http://127.0.0.1:{h.jobgate.port}/slack/events"
+    h.platform.bot_base_url = f"http://127.0.0.1:{h.jobgate.port}"
+    return h
 
 
 async def stop_harness(harness: Harness) -> None:
@@ -202,3 +257,21 @@ def employer(upstream_id: str = "emp_123", **fields: Any) -> dict[str, Any]:
     }
     body.update(fields)
     return body
+
+
+def decline_form(
+    *reasons: str, message: str | None = None, note: str | None = None
+) -> dict[str, dict[str, Any]]:
+    """The Decline form's state values as Slack sends them on submit."""
+    values: dict[str, dict[str, Any]] = {
+        ids.REASONS[0]: {
+            ids.REASONS[1]: {
+                "type": "multi_static_select",
+                "selected_options": [{"value": reason} for reason in reasons],
+            }
+        }
+    }
+    for (block, action), text in ((ids.EMPLOYER_MESSAGE, message), (ids.INTERNAL_NOTE, note)):
+        if text is not None:
+            values[block] = {action: {"type": "plain_text_input", "value": text}}
+    return values

@@ -68,6 +68,7 @@ def answer(_: object) -> StoredAnswer:
 
 
 async def ingest(repo: Repository, kind: Kind, bodies: Sequence[dict[str, Any]]) -> None:
+    """What the inbound API stores for these bodies (validated as it validates them)."""
     model = EmployerSubmission if kind is Kind.EMPLOYER else JobSubmission
     await repo.ingest_submissions(
         kind,

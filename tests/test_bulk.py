@@ -158,7 +158,7 @@ async def test_duplicates_and_flagged_are_left_out_and_counted(harness: Harness)
     assert request_c is not None
     flag_c = f"{ids.VERB_FLAG}:{request_c.id}"
     await h.slack.click(REVIEWERS[0], await h.card("job_c"), ids.CARD_MENU, selected=flag_c)
-    flag = (await h.slack.wait_for(lambda: h.slack.open_views_for(REVIEWERS[0])))[0]
+    flag = await h.modal(REVIEWERS[0])
     reason = {ids.FLAG_REASON[1]: {"type": "plain_text_input", "value": "odd"}}
     await h.slack.submit(REVIEWERS[0], flag, {ids.FLAG_REASON[0]: reason})
     view = await open_bulk_modal(h, "bulk approve kind:job")

@@ -6,47 +6,26 @@ import asyncio
 
 from bot.models import Kind, State
 from handlers import ids
-from tests.harness import ADMIN, OUTSIDER, REVIEW_CHANNEL, REVIEWERS, STAFF, Harness, employer, job
-
-REASONS_STATE = "reasons"
-
-
-def reasons(*codes: str) -> dict[str, dict[str, object]]:
-    return {
-        "reasons_input": {
-            "type": "multi_static_select",
-            "selected_options": [{"value": c} for c in codes],
-        }
-    }
+from tests.harness import (
+    OUTSIDER,
+    REVIEW_CHANNEL,
+    REVIEWERS,
+    STAFF,
+    Harness,
+    decline_form,
+)
 
 
 def text(value: str, action_id: str) -> dict[str, dict[str, object]]:
     return {action_id: {"type": "plain_text_input", "value": value}}
 
 
-async def pending_job_card(h: Harness, upstream_id: str = "job_456"):  # type: ignore[no-untyped-def]
-    await h.platform.send_employers(employer())
-    employer_card = await h.card("emp_123")
-    await h.slack.click(ADMIN, employer_card, ids.APPROVE)
-    await h.platform.send_jobs(job(upstream_id))
-    return await h.card(upstream_id)
-
-
-async def open_modal(h: Harness, user: str, card, action_id: str):  # type: ignore[no-untyped-def]
-    before = {v.id for v in h.slack.open_views_for(user)}
-    await h.slack.click(user, card, action_id)
-    views = await h.slack.wait_for(
-        lambda: [v for v in h.slack.open_views_for(user) if v.id not in before], what="a modal"
-    )
-    return views[0]
-
-
 async def test_decline_sends_reasons_and_message_but_never_the_internal_note(
     harness: Harness,
 ) -> None:
     h = harness
-    card = await pending_job_card(h)
-    modal = await open_modal(h, REVIEWERS[2], card, ids.DECLINE)
+    card = await h.pending_job_card()
+    modal = await h.modal_from(REVIEWERS[2], h.slack.click(REVIEWERS[2], card, ids.DECLINE))
     assert modal.view["callback_id"] == ids.DECLINE_MODAL
     message_block = next(
         b["block_id"]
@@ -58,7 +37,7 @@ async def test_decline_sends_reasons_and_message_but_never_the_internal_note(
         REVIEWERS[2],
         modal,
         {
-            "reasons": reasons("insufficient_detail", "commission_or_unpaid"),
+            **decline_form("insufficient_detail", "commission_or_unpaid"),
             message_block: text(
                 "Please add pay and duties, then resubmit.", "employer_message_input"
             ),
@@ -93,21 +72,21 @@ async def test_decline_sends_reasons_and_message_but_never_the_internal_note(
 
 async def test_choosing_reasons_prefills_the_message_to_the_employer(harness: Harness) -> None:
     h = harness
-    card = await pending_job_card(h)
-    modal = await open_modal(h, REVIEWERS[0], card, ids.DECLINE)
+    card = await h.pending_job_card()
+    modal = await h.modal_from(REVIEWERS[0], h.slack.click(REVIEWERS[0], card, ids.DECLINE))
     await h.slack.view_action(REVIEWERS[0], modal, ids.REASONS[1], ["upfront_cost"])
     await h.slack.wait_for(lambda: "upfront cost" in str(modal.view), what="the prefilled message")
     # submitting without touching the message sends the prefilled text
-    await h.slack.submit(REVIEWERS[0], modal, {"reasons": reasons("upfront_cost")})
+    await h.slack.submit(REVIEWERS[0], modal, decline_form("upfront_cost"))
     deliveries = await h.platform.wait_for_accepted(2)
     assert "upfront cost" in deliveries[-1].event["data"]["message"]
 
 
 async def test_decline_without_a_reason_is_refused_in_the_modal(harness: Harness) -> None:
     h = harness
-    card = await pending_job_card(h)
-    modal = await open_modal(h, REVIEWERS[0], card, ids.DECLINE)
-    answer = await h.slack.submit(REVIEWERS[0], modal, {"reasons": reasons()})
+    card = await h.pending_job_card()
+    modal = await h.modal_from(REVIEWERS[0], h.slack.click(REVIEWERS[0], card, ids.DECLINE))
+    answer = await h.slack.submit(REVIEWERS[0], modal, decline_form())
     assert answer.json()["response_action"] == "errors"
     assert "reasons" in answer.json()["errors"]
     stored = await h.repo.find_request(Kind.JOB, "job_456")
@@ -116,8 +95,8 @@ async def test_decline_without_a_reason_is_refused_in_the_modal(harness: Harness
 
 async def test_hold_asks_the_employer_and_sets_the_follow_up(harness: Harness) -> None:
     h = harness
-    card = await pending_job_card(h)
-    modal = await open_modal(h, REVIEWERS[3], card, ids.HOLD)
+    card = await h.pending_job_card()
+    modal = await h.modal_from(REVIEWERS[3], h.slack.click(REVIEWERS[3], card, ids.HOLD))
     question_block = next(
         b["block_id"]
         for b in modal.view["blocks"]
@@ -143,8 +122,8 @@ async def test_hold_asks_the_employer_and_sets_the_follow_up(harness: Harness) -
 
 async def test_hold_with_a_bad_follow_up_is_refused(harness: Harness) -> None:
     h = harness
-    card = await pending_job_card(h)
-    modal = await open_modal(h, REVIEWERS[3], card, ids.HOLD)
+    card = await h.pending_job_card()
+    modal = await h.modal_from(REVIEWERS[3], h.slack.click(REVIEWERS[3], card, ids.HOLD))
     question_block = next(
         b["block_id"]
         for b in modal.view["blocks"]
@@ -166,7 +145,7 @@ async def test_hold_with_a_bad_follow_up_is_refused(harness: Harness) -> None:
 
 async def test_a_non_reviewer_changes_nothing_and_is_told_privately(harness: Harness) -> None:
     h = harness
-    card = await pending_job_card(h)
+    card = await h.pending_job_card()
     calls_before = len(h.platform.attempts)
     answer = await h.slack.click(STAFF, card, ids.APPROVE)
     assert answer.status == 200
@@ -183,7 +162,7 @@ async def test_a_non_reviewer_changes_nothing_and_is_told_privately(harness: Har
 
 async def test_a_click_from_another_team_changes_nothing(harness: Harness) -> None:
     h = harness
-    card = await pending_job_card(h)
+    card = await h.pending_job_card()
     # OUTSIDER's id is even listed as a reviewer: the team check still refuses
     await h.slack.click(OUTSIDER, card, ids.APPROVE)
     notice = await h.slack.wait_for(
@@ -201,7 +180,7 @@ async def test_a_click_from_another_team_changes_nothing(harness: Harness) -> No
 
 async def test_ten_reviewers_clicking_approve_at_once_make_one_decision(harness: Harness) -> None:
     h = harness
-    card = await pending_job_card(h)
+    card = await h.pending_job_card()
     answers = await asyncio.gather(*(h.slack.click(user, card, ids.APPROVE) for user in REVIEWERS))
     assert all(a.status == 200 for a in answers)
     await h.platform.wait_for_accepted(2)

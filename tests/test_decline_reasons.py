@@ -11,7 +11,7 @@ from bot.models import Kind
 from bot.sandbox.workspace import Message, OpenView
 from handlers import ids
 from tests.conversation import audit_rows, refusals, say
-from tests.harness import ADMIN, REVIEWERS, STAFF, Harness, employer, job
+from tests.harness import ADMIN, REVIEWERS, STAFF, Harness, decline_form, employer, job
 
 REVIEWER = REVIEWERS[0]
 OLD_LABEL = "Not enough detail (duties, pay, location)"
@@ -55,12 +55,7 @@ def offered(modal: OpenView) -> dict[str, str]:
 
 
 async def decline(h: Harness, modal: OpenView, code: str) -> None:
-    values = {
-        ids.REASONS[0]: {
-            ids.REASONS[1]: {"type": "multi_static_select", "selected_options": [{"value": code}]}
-        }
-    }
-    answer = await h.slack.submit(REVIEWER, modal, values)
+    answer = await h.slack.submit(REVIEWER, modal, decline_form(code))
     assert answer.status == 200 and modal.closed, answer.body
     await h.settle()
 

@@ -10,7 +10,7 @@ from bot.jobs import follow_up_holds
 from bot.models import Kind, State, Via
 from handlers import ids
 from tests.harness import ADMIN, REVIEWERS, employer, job, start_harness, stop_harness
-from tests.test_decisions_flow import open_modal, text
+from tests.test_decisions_flow import text
 
 WEDNESDAY = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
 
@@ -22,7 +22,7 @@ async def held_job(tmp_path: Path):  # type: ignore[no-untyped-def]
     await h.slack.click(ADMIN, await h.card("emp_123"), ids.APPROVE)
     await h.platform.send_jobs(job())
     card = await h.card("job_456")
-    modal = await open_modal(h, REVIEWERS[0], card, ids.HOLD)
+    modal = await h.modal_from(REVIEWERS[0], h.slack.click(REVIEWERS[0], card, ids.HOLD))
     question = next(
         b["block_id"]
         for b in modal.view["blocks"]

@@ -17,8 +17,7 @@ from handlers import ids
 from handlers.blocks import home as blocks
 from handlers.blocks.stats import stats_blocks
 from tests.conversation import audit_rows, refusals, say
-from tests.harness import ADMIN, REVIEWERS, STAFF, Harness, employer, job
-from tests.test_decisions_flow import open_modal, reasons
+from tests.harness import ADMIN, REVIEWERS, STAFF, Harness, decline_form, employer, job
 from tests.test_home_blocks import action_ids, as_text, assert_valid_view
 
 REVIEWER = REVIEWERS[0]
@@ -106,12 +105,6 @@ async def setting_changes(h: Harness) -> list[tuple[str, str, Any, Any]]:
     return found
 
 
-async def approved_employer(h: Harness, upstream: str = "emp_123") -> None:
-    await h.platform.send_employers(employer(upstream))
-    await h.slack.click(ADMIN, await h.card(upstream), ids.APPROVE)
-    await h.settle()
-
-
 async def test_a_reviewer_sees_the_queue_their_work_and_stats_but_no_settings(h: Harness) -> None:
     view = await open_home(h, REVIEWER)
     text = as_text(view)
@@ -132,7 +125,7 @@ async def test_the_messages_tab_publishes_nothing_and_outsiders_see_no_queue(h: 
 
 
 async def test_counts_assigned_recent_and_flagged_come_from_the_database(h: Harness) -> None:
-    await approved_employer(h)
+    await h.approve_employer()
     await h.platform.send_jobs(
         [job(f"job_{i}", title=f"Role {i}", description=f"Duties {i}.") for i in range(4)]
     )
@@ -148,8 +141,10 @@ async def test_counts_assigned_recent_and_flagged_come_from_the_database(h: Harn
     await h.repo.flag_request(
         flagged.id, actor=REVIEWERS[1], reason="asks for a fee", via=Via.BUTTON, now=now
     )
-    modal = await open_modal(h, REVIEWER, await h.card("job_3"), ids.DECLINE)
-    await h.slack.submit(REVIEWER, modal, {"reasons": reasons("not_relevant")})
+    modal = await h.modal_from(
+        REVIEWER, h.slack.click(REVIEWER, await h.card("job_3"), ids.DECLINE)
+    )
+    await h.slack.submit(REVIEWER, modal, decline_form("not_relevant"))
     await h.settle()
 
     text = as_text(await open_home(h, REVIEWER))
@@ -167,7 +162,7 @@ async def test_counts_assigned_recent_and_flagged_come_from_the_database(h: Harn
 
 
 async def test_the_home_shows_the_figures_of_the_stats_command(h: Harness) -> None:
-    await approved_employer(h)
+    await h.approve_employer()
     view = await open_home(h, REVIEWER)
     now = h.jobgate.services.clock.now()
     figures = await h.repo.team_stats(now - timedelta(days=7), now)
@@ -179,7 +174,7 @@ async def test_an_admin_turns_the_first_job_rule_off_and_it_applies_at_once(h: H
     view = await open_home(h, ADMIN)
     assert "Settings (admins)" in as_text(view)
     assert action_ids(view).count(blocks.EDIT_SETTING) == len(WorkspaceSettings.model_fields)
-    await approved_employer(h)
+    await h.approve_employer()
     await say(h, ADMIN, "trust emp_123")
     modal = await edit(h, ADMIN, "first_job_needs_review", picked("off"))
     assert modal.closed
@@ -196,7 +191,7 @@ async def test_an_admin_turns_the_first_job_rule_off_and_it_applies_at_once(h: H
 async def test_default_roles_edited_in_the_home_reach_the_next_approval(h: Harness) -> None:
     await open_home(h, ADMIN)
     await edit(h, ADMIN, "default_roles", typed("post_jobs, post_events"))
-    await approved_employer(h)
+    await h.approve_employer()
     roles = h.platform.events_of_type("employer.approved")[-1]["data"]["roles"]
     assert roles == ["post_jobs", "post_events"]
     assert (await setting_changes(h))[0][1:] == (
@@ -267,7 +262,7 @@ async def test_a_non_admin_cannot_change_settings(h: Harness) -> None:
 
 
 async def test_an_admin_stops_trusting_an_employer_from_the_home(h: Harness) -> None:
-    await approved_employer(h)
+    await h.approve_employer()
     await say(h, ADMIN, "trust emp_123")
     view = await open_home(h, ADMIN)
     assert "Trusted employers (1)" in as_text(view) and "Acme Analytics" in as_text(view)

@@ -113,5 +113,5 @@ async def test_modals_escape_hostile_titles(harness: Harness) -> None:
     await h.platform.send_jobs(hostile_job("job_x", HOSTILE[0]))
     card = await h.card("job_x")
     await h.slack.click(REVIEWERS[0], card, ids.DECLINE)
-    view = (await h.slack.wait_for(lambda: h.slack.open_views_for(REVIEWERS[0])))[0]
+    view = await h.modal(REVIEWERS[0])
     assert_no_foreign_tokens(all_texts(view.view), set())

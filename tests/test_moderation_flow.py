@@ -108,7 +108,7 @@ async def test_a_reviewer_can_flag_a_request_by_hand(harness: Harness) -> None:
     await h.platform.send_jobs(job())
     card = await h.card("job_456")
     await h.slack.click(REVIEWERS[0], card, ids.CARD_MENU, selected=f"{ids.VERB_FLAG}:1")
-    modal = (await h.slack.wait_for(lambda: h.slack.open_views_for(REVIEWERS[0])))[0]
+    modal = await h.modal(REVIEWERS[0])
     await h.slack.submit(
         REVIEWERS[0],
         modal,

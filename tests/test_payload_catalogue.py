@@ -12,7 +12,7 @@ from typing import Any
 from bot.models import Kind, State
 from handlers import ids
 from tests.conftest import SLACK_REFERENCE
-from tests.harness import REVIEWERS, TEAM, Harness, employer, job
+from tests.harness import REVIEWERS, TEAM, Harness, decline_form
 
 CATALOGUE = SLACK_REFERENCE / "payloads" / "interactivity"
 
@@ -35,16 +35,9 @@ def fill(template: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
     return filled
 
 
-async def approved_employer_and_job_card(h: Harness):  # type: ignore[no-untyped-def]
-    await h.platform.send_employers(employer())
-    await h.slack.click(REVIEWERS[0], await h.card("emp_123"), ids.APPROVE)
-    await h.platform.send_jobs(job())
-    return await h.card("job_456")
-
-
 async def test_block_actions_catalogue_payload_approves(harness: Harness) -> None:
     h = harness
-    card = await approved_employer_and_job_card(h)
+    card = await h.pending_job_card(by=REVIEWERS[0])
     stored = await h.repo.find_request(Kind.JOB, "job_456")
     assert stored is not None
     template = load("interactive-components/BlockActionPayload.json")
@@ -88,9 +81,9 @@ async def test_block_actions_catalogue_payload_approves(harness: Harness) -> Non
 
 async def test_view_submission_catalogue_payload_declines(harness: Harness) -> None:
     h = harness
-    card = await approved_employer_and_job_card(h)
+    card = await h.pending_job_card(by=REVIEWERS[0])
     await h.slack.click(REVIEWERS[2], card, ids.DECLINE)
-    view = (await h.slack.wait_for(lambda: h.slack.open_views_for(REVIEWERS[2])))[0]
+    view = await h.modal(REVIEWERS[2])
     template = load("views/ViewSubmissionPayload.json")
     payload = fill(
         template,
@@ -114,16 +107,7 @@ async def test_view_submission_catalogue_payload_declines(harness: Harness) -> N
                 "title": view.view["title"],
                 "submit": view.view["submit"],
                 "close": view.view["close"],
-                "state": {
-                    "values": {
-                        "reasons": {
-                            "reasons_input": {
-                                "type": "multi_static_select",
-                                "selected_options": [{"value": "not_relevant"}],
-                            }
-                        }
-                    }
-                },
+                "state": {"values": decline_form("not_relevant")},
             },
         },
     )

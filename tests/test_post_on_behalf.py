@@ -42,7 +42,7 @@ async def test_a_reviewer_posts_on_behalf_of_an_employer(harness: Harness) -> No
     assert "reviewer list" in refused[0].text
 
     await h.slack.slash(REVIEWERS[0], "post acme", channel="C0REVIEW")
-    modal = (await h.slack.wait_for(lambda: h.slack.open_views_for(REVIEWERS[0])))[0]
+    modal = await h.modal(REVIEWERS[0])
     select = next(b for b in modal.view["blocks"] if b.get("block_id") == ids.POST_EMPLOYER[0])
     chosen = select["element"]["initial_option"]["value"]
     values = {

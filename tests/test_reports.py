@@ -9,7 +9,15 @@ from datetime import timedelta
 from bot.jobs import flush_report_notifications
 from bot.models import Kind, State
 from handlers import ids
-from tests.harness import ADMIN, REPORTS_CHANNEL, REVIEW_CHANNEL, REVIEWERS, Harness, employer, job
+from tests.harness import (
+    ADMIN,
+    REPORTS_CHANNEL,
+    REVIEW_CHANNEL,
+    REVIEWERS,
+    Harness,
+    decline_form,
+    job,
+)
 
 
 def report(report_id: str, subject_id: str, **fields: object) -> dict[str, object]:
@@ -27,8 +35,7 @@ def report(report_id: str, subject_id: str, **fields: object) -> dict[str, objec
 async def approved_employer_with_jobs(
     h: Harness, jobs: list[dict[str, object]], approver: str
 ) -> None:
-    await h.platform.send_employers(employer())
-    await h.slack.click(ADMIN, await h.card("emp_123"), ids.APPROVE)
+    await h.approve_employer()
     await h.platform.send_jobs(jobs)
     await h.settle()
     first = await h.card(str(jobs[0]["id"]))
@@ -180,7 +187,7 @@ async def test_a_confirmed_fraud_report_lists_the_rest_of_the_wave(harness: Harn
     assert "Barista" not in text
     # the button opens the bulk decline modal for the report's wave, and nothing else
     await h.slack.click(ADMIN, card, ids.WAVE_DECLINE)
-    modal = (await h.slack.wait_for(lambda: h.slack.open_views_for(ADMIN)))[0]
+    modal = await h.modal(ADMIN)
     assert modal.view["callback_id"] == ids.BULK_MODAL
     filter_text = json.loads(modal.view["private_metadata"])["filter"]
     wave_ids = set()
@@ -196,7 +203,7 @@ async def test_a_reviewer_reports_a_card_to_trust_and_safety(harness: Harness) -
     await h.platform.send_jobs(job())
     card = await h.card("job_456")
     await h.slack.click(REVIEWERS[0], card, ids.CARD_MENU, selected=f"{ids.VERB_REPORT}:1")
-    form = (await h.slack.wait_for(lambda: h.slack.open_views_for(REVIEWERS[0])))[0]
+    form = await h.modal(REVIEWERS[0])
     empty = await h.slack.submit(REVIEWERS[0], form, {})
     assert set(empty.json()["errors"]) == {ids.REPORT_CATEGORY[0], ids.REPORT_DETAILS[0]}
     await h.slack.submit(
@@ -263,19 +270,8 @@ async def test_a_decline_for_suspected_fraud_lists_the_wave_in_the_thread(harnes
     await h.settle()
     card = await h.card("wave_0")
     await h.slack.click(REVIEWERS[0], card, ids.DECLINE)
-    modal = (await h.slack.wait_for(lambda: h.slack.open_views_for(REVIEWERS[0])))[0]
-    await h.slack.submit(
-        REVIEWERS[0],
-        modal,
-        {
-            "reasons": {
-                "reasons_input": {
-                    "type": "multi_static_select",
-                    "selected_options": [{"value": "suspected_fraud"}],
-                }
-            }
-        },
-    )
+    modal = await h.modal(REVIEWERS[0])
+    await h.slack.submit(REVIEWERS[0], modal, decline_form("suspected_fraud"))
     await h.settle()
     wave = await h.slack.wait_for(
         lambda: [m for m in h.slack.thread(card) if "same wave" in m.text], what="the wave message"
@@ -290,7 +286,7 @@ async def test_a_decline_for_suspected_fraud_lists_the_wave_in_the_thread(harnes
     assert h.slack.open_views_for(REVIEWERS[1]) == []
     # "Decline these 3" opens the bulk decline modal for exactly those, flagged or not
     await h.slack.click(ADMIN, wave[0], ids.WAVE_DECLINE)
-    modal = (await h.slack.wait_for(lambda: h.slack.open_views_for(ADMIN)))[0]
+    modal = await h.modal(ADMIN)
     assert modal.view["callback_id"] == ids.BULK_MODAL
     assert "3" in str(modal.view["blocks"])
     picked = [{"value": "suspected_fraud"}]

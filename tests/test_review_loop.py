@@ -4,22 +4,14 @@ from __future__ import annotations
 
 from bot.models import Kind, State
 from handlers import ids
-from tests.harness import ADMIN, REVIEW_CHANNEL, REVIEWERS, Harness, employer, job
-
-
-async def approve_employer(h: Harness, upstream_id: str = "emp_123") -> None:
-    await h.platform.send_employers(employer(upstream_id))
-    card = await h.card(upstream_id)
-    answer = await h.slack.click(ADMIN, card, ids.APPROVE)
-    assert answer.status == 200
-    await h.platform.wait_for_accepted(1)
+from tests.harness import REVIEW_CHANNEL, REVIEWERS, Harness, decline_form, employer, job
 
 
 async def test_job_request_becomes_a_card_and_an_approval_reaches_the_platform(
     harness: Harness,
 ) -> None:
     h = harness
-    await approve_employer(h)
+    await h.approve_employer()
     answer = await h.platform.send_jobs(job())
     assert answer.status == 200
     assert answer.body == {"id": "job_456", "kind": "job", "state": "pending", "result": "created"}
@@ -68,7 +60,7 @@ async def test_job_request_becomes_a_card_and_an_approval_reaches_the_platform(
 
 async def test_employer_approval_carries_the_default_roles(harness: Harness) -> None:
     h = harness
-    await approve_employer(h)
+    await h.approve_employer()
     event = h.platform.accepted[0].event
     assert event["type"] == "employer.approved"
     assert event["data"]["roles"] == ["post_jobs", "post_events", "post_interview_schedules"]
@@ -97,18 +89,11 @@ async def test_jobs_of_a_declined_employer_are_declined_automatically(harness: H
     await h.platform.send_jobs(job("job_1"))
     employer_card = await h.card("emp_123")
     await h.slack.click(REVIEWERS[0], employer_card, ids.DECLINE)
-    view = (await h.slack.wait_for(lambda: h.slack.open_views_for(REVIEWERS[0])))[0]
+    view = await h.modal(REVIEWERS[0])
     await h.slack.submit(
         REVIEWERS[0],
         view,
-        {
-            "reasons": {
-                "reasons_input": {
-                    "type": "multi_static_select",
-                    "selected_options": [{"value": "unverified_employer"}],
-                }
-            },
-        },
+        decline_form("unverified_employer"),
     )
     await h.platform.wait_for_accepted(2)
     answer = await h.platform.send_jobs(job("job_2"))

@@ -25,7 +25,7 @@ from slack_sdk.signature import SignatureVerifier
 from bot.models import Kind, State
 from handlers import ids
 from tests.conftest import SLACK_REFERENCE
-from tests.harness import employer, job
+from tests.harness import decline_form, employer, job
 
 if TYPE_CHECKING:
     from bot.sandbox.runner import Sandbox
@@ -233,12 +233,7 @@ async def test_the_decline_modal_prefills_shows_errors_and_submits(
     shown = (await page.state(SAM))["views"][-1]
     assert ids.REASONS[0] in shown["errors"]
 
-    chosen = [{"value": "insufficient_detail"}]
-    reasons = {
-        ids.REASONS[0]: {
-            ids.REASONS[1]: {"type": "multi_static_select", "selected_options": chosen}
-        }
-    }
+    reasons = decline_form("insufficient_detail")
     await page.post(
         "ui/view_action",
         SAM,

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from bot.sandbox.workspace import Ephemeral
-from handlers import ids
-from tests.harness import ADMIN, REVIEW_CHANNEL, REVIEWERS, STAFF, Harness, employer, job
+from tests.harness import ADMIN, REVIEW_CHANNEL, REVIEWERS, STAFF, Harness, job
 
 REVIEWER = REVIEWERS[0]
 
@@ -25,9 +24,7 @@ def words(answer: Ephemeral) -> str:
 
 
 async def approved_employer_with_jobs(h: Harness, jobs: list[dict[str, object]]) -> None:
-    await h.platform.send_employers(employer())
-    await h.slack.click(ADMIN, await h.card("emp_123"), ids.APPROVE)
-    await h.settle()
+    await h.approve_employer()
     await h.platform.send_jobs(jobs)
     await h.settle()
 

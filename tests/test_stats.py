@@ -9,8 +9,7 @@ import pytest
 
 from bot.periods import PeriodError, parse_period, term_of
 from handlers import ids
-from tests.harness import ADMIN, REVIEWERS, Harness, employer, job
-from tests.test_decisions_flow import open_modal, reasons
+from tests.harness import ADMIN, REVIEWERS, Harness, decline_form, employer, job
 
 NEW_YORK = ZoneInfo("America/New_York")
 NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
@@ -35,12 +34,10 @@ async def test_stats_count_decisions_reasons_and_times(harness: Harness) -> None
     await h.settle()
     await h.slack.click(REVIEWERS[0], await h.card("job_0"), ids.APPROVE)
     for upstream, code in (("job_1", "insufficient_detail"), ("job_2", "insufficient_detail")):
-        modal = await open_modal(h, REVIEWERS[1], await h.card(upstream), ids.DECLINE)
-        await h.slack.submit(
-            REVIEWERS[1],
-            modal,
-            {"reasons": reasons(code, "not_relevant") if upstream == "job_2" else reasons(code)},
-        )
+        card = await h.card(upstream)
+        modal = await h.modal_from(REVIEWERS[1], h.slack.click(REVIEWERS[1], card, ids.DECLINE))
+        codes = (code, "not_relevant") if upstream == "job_2" else (code,)
+        await h.slack.submit(REVIEWERS[1], modal, decline_form(*codes))
     await h.settle()
     await h.slack.slash(REVIEWERS[2], "stats 7d", channel="C0REVIEW")
     answer = (await h.slack.wait_for(lambda: h.slack.ephemerals_for(REVIEWERS[2])))[0]

@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 
 from bot.models import Kind, State, Via
-from bot.submissions import EmployerSubmission, JobSubmission
 from storage.db import Database
 from storage.decisions import Decided, DecisionCommand, NotDecided
 from storage.deliveries import StoredAnswer
 from storage.migrations import SchemaTooNew, apply_migrations, latest_version
 from storage.repository import Repository
 from tests.harness import employer, job
+from tests.search_data import ingest
 
 NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
 
@@ -73,14 +73,7 @@ async def test_a_newer_database_is_refused(tmp_path: Path) -> None:
 async def test_the_audit_record_is_append_only(tmp_path: Path) -> None:
     repo = await open_repo(tmp_path / "j.db")
     try:
-        await repo.ingest_submissions(
-            Kind.EMPLOYER,
-            [EmployerSubmission.model_validate(employer())],
-            webhook_id=None,
-            endpoint="t",
-            respond=answer,
-            now=NOW,
-        )
+        await ingest(repo, Kind.EMPLOYER, [employer()])
         with pytest.raises(sqlite3.IntegrityError, match="append-only"):
             await repo.db.write(lambda conn: conn.execute("UPDATE audit SET actor = 'x'"))
         with pytest.raises(sqlite3.IntegrityError, match="append-only"):
@@ -113,14 +106,7 @@ async def test_an_array_upserts_each_contact_once_with_the_latest_details(
             job("job_5", contact=None),
             *filler_jobs(fillers),
         ]
-        await repo.ingest_submissions(
-            Kind.JOB,
-            [JobSubmission.model_validate(item) for item in items],
-            webhook_id=None,
-            endpoint="t",
-            respond=answer,
-            now=NOW,
-        )
+        await ingest(repo, Kind.JOB, items)
 
         def stored(conn: sqlite3.Connection) -> tuple[list[tuple[object, ...]], list[object]]:
             contacts = conn.execute(
@@ -160,14 +146,7 @@ async def test_text_with_a_nul_character_is_stored_whole(tmp_path: Path, fillers
             ),
             *filler_jobs(fillers),
         ]
-        await repo.ingest_submissions(
-            Kind.JOB,
-            [JobSubmission.model_validate(item) for item in items],
-            webhook_id=None,
-            endpoint="t",
-            respond=answer,
-            now=NOW,
-        )
+        await ingest(repo, Kind.JOB, items)
 
         def stored(conn: sqlite3.Connection) -> list[object]:
             return [
@@ -221,14 +200,7 @@ async def test_two_processes_deciding_on_one_file_make_one_decision(tmp_path: Pa
     path = tmp_path / "j.db"
     first, second = await open_repo(path), await open_repo(path)
     try:
-        await first.ingest_submissions(
-            Kind.EMPLOYER,
-            [EmployerSubmission.model_validate(employer())],
-            webhook_id=None,
-            endpoint="t",
-            respond=answer,
-            now=NOW,
-        )
+        await ingest(first, Kind.EMPLOYER, [employer()])
         request = await first.find_request(Kind.EMPLOYER, "emp_123")
         assert request is not None
         results = await asyncio.gather(
@@ -250,14 +222,7 @@ async def test_upsert_by_upstream_id_never_duplicates(tmp_path: Path) -> None:
     repo = await open_repo(tmp_path / "j.db")
     try:
         for title in ("A", "A", "B"):
-            await repo.ingest_submissions(
-                Kind.JOB,
-                [JobSubmission.model_validate(job(title=title))],
-                webhook_id=None,
-                endpoint="t",
-                respond=answer,
-                now=NOW,
-            )
+            await ingest(repo, Kind.JOB, [job(title=title)])
         count = await repo.db.read(
             lambda conn: conn.execute("SELECT COUNT(*) FROM requests").fetchone()[0]
         )

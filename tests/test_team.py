@@ -16,7 +16,7 @@ async def seeded_employer(h: Harness) -> None:
     for i, action in ((0, ids.APPROVE), (1, ids.APPROVE), (2, ids.APPROVE)):
         await h.slack.click(REVIEWERS[i], await h.card(f"job_{i}"), action)
     await h.slack.click(REVIEWERS[3], await h.card("job_3"), ids.DECLINE)
-    modal = (await h.slack.wait_for(lambda: h.slack.open_views_for(REVIEWERS[3])))[0]
+    modal = await h.modal(REVIEWERS[3])
     await h.slack.submit(
         REVIEWERS[3],
         modal,
@@ -39,7 +39,7 @@ async def test_the_snapshot_counts_what_the_school_has_seen(harness: Harness) ->
     await h.slack.click(
         REVIEWERS[4], card, ids.EMPLOYER_MENU_ACTION, selected=f"{ids.VERB_EMPLOYER_HISTORY}:1"
     )
-    modal = (await h.slack.wait_for(lambda: h.slack.open_views_for(REVIEWERS[4])))[0]
+    modal = await h.modal(REVIEWERS[4])
     text = str(modal.view["blocks"])
     assert "*Jobs requested*\\n6" in text
     assert "*Approved*\\n3 (0 automatically)" in text and "*Declined*\\n1" in text

@@ -53,7 +53,7 @@ async def test_replies_become_notes_and_show_in_history_and_the_api(harness: Har
     await h.slack.click(
         REVIEWERS[1], card, ids.CARD_MENU, selected=f"{ids.VERB_HISTORY}:{request.id}"
     )
-    modal = (await h.slack.wait_for(lambda: h.slack.open_views_for(REVIEWERS[1])))[0]
+    modal = await h.modal(REVIEWERS[1])
     shown = str(modal.view["blocks"])
     assert (
         "Registered 6 days ago" in shown

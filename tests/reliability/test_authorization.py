@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -53,6 +52,7 @@ from tests.harness import (
     REVIEWERS,
     STAFF,
     Harness,
+    decline_form,
     employer,
     job,
     start_harness,
@@ -155,17 +155,6 @@ def block_of(view: OpenView, prefix: str) -> str:
     )
 
 
-def decline_values() -> dict[str, dict[str, Any]]:
-    return {
-        ids.REASONS[0]: {
-            ids.REASONS[1]: {
-                "type": "multi_static_select",
-                "selected_options": [{"value": "insufficient_detail"}],
-            }
-        }
-    }
-
-
 def hold_values(view: OpenView) -> dict[str, dict[str, Any]]:
     question = {ids.HOLD_QUESTION[1]: {"type": "plain_text_input", "value": "What pay?"}}
     days = {ids.FOLLOW_UP_DAYS[1]: {"type": "number_input", "value": "3"}}
@@ -223,7 +212,9 @@ async def attempt_everything(
         "trust menu": await h.slack.click(
             subject, pending_card, ids.EMPLOYER_MENU_ACTION, selected=trust
         ),
-        "decline submit": await h.slack.submit(subject, modals["decline"], decline_values()),
+        "decline submit": await h.slack.submit(
+            subject, modals["decline"], decline_form("insufficient_detail")
+        ),
         "hold submit": await h.slack.submit(subject, modals["hold"], hold_values(modals["hold"])),
         "bulk submit": await h.slack.submit(subject, modals["bulk"], {}),
     }
@@ -330,18 +321,6 @@ async def test_with_nobody_configured_nobody_changes_anything(tmp_path: Path) ->
         await stop_harness(h)
 
 
-async def open_modal(h: Harness, user: str, action: Awaitable[BotAnswer]) -> OpenView:
-    """`action` (a click or a command) opens a modal for `user`: that new modal."""
-    known = {v.id for v in h.slack.open_views_for(user)}
-    answer = await action
-    assert answer.status == 200
-    views = await h.slack.wait_for(
-        lambda: [v for v in h.slack.open_views_for(user) if v.id not in known], what="a modal"
-    )
-    view: OpenView = views[0]
-    return view
-
-
 async def test_a_member_removed_from_the_groups_is_refused_within_five_minutes(
     tmp_path: Path,
 ) -> None:
@@ -361,12 +340,12 @@ async def test_a_member_removed_from_the_groups_is_refused_within_five_minutes(
         await h.slack.click(subject, await h.card("job_d"), ids.APPROVE)
         pending_card = await h.card("job_p")
         modals = {
-            "decline": await open_modal(
-                h, subject, h.slack.click(subject, pending_card, ids.DECLINE)
+            "decline": await h.modal_from(
+                subject, h.slack.click(subject, pending_card, ids.DECLINE)
             ),
-            "hold": await open_modal(h, subject, h.slack.click(subject, pending_card, ids.HOLD)),
-            "bulk": await open_modal(
-                h, subject, h.slack.slash(subject, "bulk approve kind:job", channel=REVIEW_CHANNEL)
+            "hold": await h.modal_from(subject, h.slack.click(subject, pending_card, ids.HOLD)),
+            "bulk": await h.modal_from(
+                subject, h.slack.slash(subject, "bulk approve kind:job", channel=REVIEW_CHANNEL)
             ),
         }
         assert modals["bulk"].view["callback_id"] == ids.BULK_MODAL

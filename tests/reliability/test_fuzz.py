@@ -66,6 +66,7 @@ from tests.harness import (
     REVIEWERS,
     STAFF,
     Harness,
+    decline_form,
     employer,
     job,
     start_harness,
@@ -2308,7 +2309,7 @@ async def hostile_round(d: Driven, case: Hostile, reason_code: str) -> None:
     assert (await h.slack.click(ADMIN, employer_card, ids.APPROVE)).status == 200
     assert (await h.slack.click(REVIEWERS[0], job_card, ids.DECLINE)).status == 200
 
-    def decline_form() -> OpenView | None:
+    def open_decline_form() -> OpenView | None:
         forms = [
             v
             for v in h.slack.open_views_for(REVIEWERS[0])
@@ -2316,24 +2317,10 @@ async def hostile_round(d: Driven, case: Hostile, reason_code: str) -> None:
         ]
         return forms[-1] if forms else None
 
-    form = await h.slack.wait_for(decline_form, 20, "the decline form")
-    values: dict[str, dict[str, Any]] = {
-        ids.REASONS[0]: {
-            ids.REASONS[1]: {
-                "type": "multi_static_select",
-                "selected_options": [{"value": reason_code}],
-            }
-        },
-        ids.EMPLOYER_MESSAGE[0]: {
-            ids.EMPLOYER_MESSAGE[1]: {
-                "type": "plain_text_input",
-                "value": case["decline_message"][:3000],
-            }
-        },
-        ids.INTERNAL_NOTE[0]: {
-            ids.INTERNAL_NOTE[1]: {"type": "plain_text_input", "value": case["note"][:3000]}
-        },
-    }
+    form = await h.slack.wait_for(open_decline_form, 20, "the decline form")
+    values = decline_form(
+        reason_code, message=case["decline_message"][:3000], note=case["note"][:3000]
+    )
     assert (await h.slack.submit(REVIEWERS[0], form, values)).status == 200
     await h.settle(timeout=20)
     assert (await h.platform.send_jobs(the_job(case["new_title"]))).status == 200

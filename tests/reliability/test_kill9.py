@@ -43,6 +43,7 @@ from tests.harness import (
     REVIEW_CHANNEL,
     REVIEWERS,
     Secrets,
+    decline_form,
     employer,
     job,
     populate,
@@ -330,14 +331,7 @@ class Driver:
             self.slack.workspace.new_id("h"),
             "",
         )
-        values = {
-            ids.REASONS[0]: {
-                ids.REASONS[1]: {
-                    "type": "multi_static_select",
-                    "selected_options": [{"value": "insufficient_detail"}],
-                }
-            }
-        }
+        values = decline_form("insufficient_detail")
         return self.slack.view_submission_payload(user, view, values)
 
     async def undo(self, request: Tracked) -> None:

@@ -21,7 +21,6 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from bot.app import create_jobgate
 from bot.clock import ShiftedClock
 from bot.delivery import DeliveryPolicy
 from bot.models import Kind, State, Via
@@ -29,12 +28,11 @@ from bot.sandbox.fake_platform import FakePlatform, Scripted
 from storage.decisions import DecisionCommand
 from tests.harness import (
     ADMIN,
-    FAST_PACING,
     REVIEWERS,
     Harness,
     employer,
     job,
-    settings_for,
+    restart_harness,
     start_harness,
     stop_harness,
 )
@@ -287,22 +285,6 @@ async def test_retry_after_from_the_platform_is_honoured(tmp_path: Path) -> None
         await stop_harness(h)
 
 
-async def restart(h: Harness, tmp_path: Path, **overrides: Any) -> Harness:
-    """Stop this jobgate and start another on the same database and fakes."""
-    await h.jobgate.stop()
-    settings = settings_for(tmp_path, h.slack, h.platform, h.secrets, **overrides)
-    jobgate = await create_jobgate(
-        settings,
-        clock=h.jobgate.services.clock,
-        pacing=FAST_PACING,
-        delivery_policy=PRODUCTION,
-    )
-    await jobgate.start(schedule=False)
-    h.slack.bot_url = f"http://127.0.0.1:{jobgate.port}/slack/events"
-    h.platform.bot_base_url = f"http://127.0.0.1:{jobgate.port}"
-    return Harness(h.slack, h.platform, jobgate, h.secrets)
-
-
 async def test_410_stops_delivery_for_good_says_so_and_resumes_in_order_at_a_new_url(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -331,7 +313,7 @@ async def test_410_stops_delivery_for_good_says_so_and_resumes_in_order_at_a_new
         assert 1 <= len(gone) == tried - 1 and {r.levelno for r in gone} == {logging.ERROR}
 
         # a restart with the same URL stays disabled and says so again
-        h = await restart(h, tmp_path)
+        h = await restart_harness(h, tmp_path, delivery=PRODUCTION)
         await pause_background_deliverer(h)
         await run_until(h, clock_of(h).now() + timedelta(hours=1))
         assert len(h.platform.attempts) == tried
@@ -347,7 +329,12 @@ async def test_410_stops_delivery_for_good_says_so_and_resumes_in_order_at_a_new
             if r["state"] == "pending"
         }
         gone_ids = {a.webhook_id for a in h.platform.attempts[1:]}
-        h = await restart(h, tmp_path, JOBGATE_WEBHOOK_URL=new_home.url)
+        h = await restart_harness(
+            h,
+            tmp_path,
+            delivery=PRODUCTION,
+            settings_overrides={"JOBGATE_WEBHOOK_URL": new_home.url},
+        )
         await pause_background_deliverer(h)
         await run_until(h, clock_of(h).now() + timedelta(minutes=1))
         delivered = [d.webhook_id for d in h.platform.accepted][1:]

@@ -30,23 +30,19 @@ from urllib.parse import urlencode
 
 import pytest
 
-from bot.app import create_jobgate
 from bot.models import Kind, State
 from bot.sandbox.fake_slack import BotAnswer
 from bot.sandbox.workspace import Message, OpenView
 from handlers import ids
 from tests.harness import (
-    ADMIN,
-    FAST_DELIVERY,
-    FAST_PACING,
     REPORTS_CHANNEL,
     REVIEW_CHANNEL,
     REVIEWERS,
     TEAM,
     Harness,
-    employer,
+    decline_form,
     job,
-    settings_for,
+    restart_harness,
     start_harness,
     stop_harness,
 )
@@ -57,15 +53,6 @@ RETRIES = [(1, "http_timeout"), (2, "http_error"), (3, "connection_failed")]
 MODES = ["one-after-another", "all-at-once"]
 DECISIONS = ("approved", "declined", "on_hold", "reverted")
 REPORT_CARD_ROWS = "SELECT COUNT(*) FROM outbox WHERE kind = 'report_card'"
-
-
-async def pending_job_card(h: Harness, upstream_id: str = "job_456") -> Message:
-    await h.platform.send_employers(employer())
-    await h.slack.click(ADMIN, await h.card("emp_123"), ids.APPROVE)
-    await h.platform.send_jobs(job(upstream_id))
-    card = await h.card(upstream_id)
-    await h.settle()
-    return card
 
 
 def retry_headers(h: Harness, body: str, content_type: str, attempt: int) -> dict[str, str]:
@@ -150,7 +137,7 @@ async def count_rows(h: Harness, sql: str, *params: Any) -> int:
 @pytest.mark.parametrize("mode", MODES)
 async def test_a_retried_thread_reply_is_kept_as_one_note(harness: Harness, mode: str) -> None:
     h = harness
-    card = await pending_job_card(h)
+    card = await h.pending_job_card()
     event = thread_event(h, REVIEWERS[0], card, "Called them: the office is real.")
     await deliver_with_retries(h, event_body(h, event, "Ev0NOTE0001"), JSON, mode)
     await h.settle()
@@ -165,7 +152,7 @@ async def test_a_retried_thread_reply_is_kept_as_one_note(harness: Harness, mode
 @pytest.mark.parametrize("mode", MODES)
 async def test_a_retried_flag_mention_flags_once(harness: Harness, mode: str) -> None:
     h = harness
-    card = await pending_job_card(h)
+    card = await h.pending_job_card()
     text = f"<@{h.slack.api.bot_user_id}> flag asks for a deposit"
     message = thread_event(h, REVIEWERS[1], card, text)
     mention = as_mention(message)
@@ -184,7 +171,7 @@ async def test_a_retried_flag_mention_flags_once(harness: Harness, mode: str) ->
 @pytest.mark.parametrize("mode", MODES)
 async def test_a_retried_history_mention_answers_once(harness: Harness, mode: str) -> None:
     h = harness
-    card = await pending_job_card(h)
+    card = await h.pending_job_card()
     assert bot_replies(h, card) == []
     text = f"<@{h.slack.api.bot_user_id}> history"
     mention = as_mention(thread_event(h, REVIEWERS[2], card, text))
@@ -200,7 +187,7 @@ async def test_a_retried_history_mention_answers_once(harness: Harness, mode: st
 @pytest.mark.parametrize("mode", MODES)
 async def test_a_retried_approve_click_decides_once(harness: Harness, mode: str) -> None:
     h = harness
-    card = await pending_job_card(h)
+    card = await h.pending_job_card()
     webhooks_before = len(h.platform.attempts)
     payload = h.slack.block_actions_payload(REVIEWERS[0], card, ids.APPROVE)
     await deliver_with_retries(h, urlencode({"payload": json.dumps(payload)}), FORM, mode)
@@ -222,25 +209,15 @@ async def open_decline_modal(h: Harness, user: str, card: Message) -> OpenView:
     return view
 
 
-def decline_values(note: str) -> dict[str, dict[str, Any]]:
-    return {
-        ids.REASONS[0]: {
-            ids.REASONS[1]: {
-                "type": "multi_static_select",
-                "selected_options": [{"value": "insufficient_detail"}],
-            }
-        },
-        ids.INTERNAL_NOTE[0]: {ids.INTERNAL_NOTE[1]: {"type": "plain_text_input", "value": note}},
-    }
-
-
 @pytest.mark.parametrize("mode", MODES)
 async def test_a_retried_decline_submission_decides_once(harness: Harness, mode: str) -> None:
     h = harness
-    card = await pending_job_card(h)
+    card = await h.pending_job_card()
     view = await open_decline_modal(h, REVIEWERS[3], card)
     webhooks_before = len(h.platform.attempts)
-    payload = h.slack.view_submission_payload(REVIEWERS[3], view, decline_values("NOTE-77"))
+    payload = h.slack.view_submission_payload(
+        REVIEWERS[3], view, decline_form("insufficient_detail", note="NOTE-77")
+    )
     answers = await deliver_with_retries(h, urlencode({"payload": json.dumps(payload)}), FORM, mode)
     assert all(a.json().get("response_action") is None for a in answers)  # the modal closes
     await h.platform.wait_for_accepted(webhooks_before + 1)
@@ -269,7 +246,7 @@ async def replay(h: Harness, body: str, content_type: str, times: int = 3) -> No
 
 async def test_a_replayed_approve_click_decides_once(harness: Harness) -> None:
     h = harness
-    card = await pending_job_card(h)
+    card = await h.pending_job_card()
     webhooks_before = len(h.platform.attempts)
     payload = h.slack.block_actions_payload(REVIEWERS[4], card, ids.APPROVE)
     await replay(h, urlencode({"payload": json.dumps(payload)}), FORM)
@@ -283,10 +260,12 @@ async def test_a_replayed_approve_click_decides_once(harness: Harness) -> None:
 
 async def test_a_replayed_decline_submission_decides_once(harness: Harness) -> None:
     h = harness
-    card = await pending_job_card(h)
+    card = await h.pending_job_card()
     view = await open_decline_modal(h, REVIEWERS[5], card)
     webhooks_before = len(h.platform.attempts)
-    payload = h.slack.view_submission_payload(REVIEWERS[5], view, decline_values("once"))
+    payload = h.slack.view_submission_payload(
+        REVIEWERS[5], view, decline_form("insufficient_detail", note="once")
+    )
     await replay(h, urlencode({"payload": json.dumps(payload)}), FORM)
     await h.platform.wait_for_accepted(webhooks_before + 1)
     await h.settle()
@@ -297,7 +276,7 @@ async def test_a_replayed_decline_submission_decides_once(harness: Harness) -> N
 
 async def test_a_replayed_thread_reply_is_one_note(harness: Harness) -> None:
     h = harness
-    card = await pending_job_card(h)
+    card = await h.pending_job_card()
     event = thread_event(h, REVIEWERS[6], card, "replayed note")
     await replay(h, event_body(h, event, "Ev0REPLAY01"), JSON)
     await h.settle()
@@ -308,7 +287,7 @@ async def test_a_replayed_thread_reply_is_one_note(harness: Harness) -> None:
 
 async def test_a_replayed_flag_mention_flags_once(harness: Harness) -> None:
     h = harness
-    card = await pending_job_card(h)
+    card = await h.pending_job_card()
     text = f"<@{h.slack.api.bot_user_id}> flag replayed"
     event = as_mention(thread_event(h, REVIEWERS[7], card, text))
     await replay(h, event_body(h, event, "Ev0REPLAY02"), JSON)
@@ -388,16 +367,6 @@ async def test_the_same_webhook_id_on_reports_acts_once(harness: Harness, mode: 
 # -- Slack's retry reaching a restarted jobgate -----------------------------------------------
 
 
-async def restart(h: Harness, tmp_path: Path) -> None:
-    """jobgate stopped and started again on the same database; the fakes stay up."""
-    await h.jobgate.stop()
-    settings = settings_for(tmp_path, h.slack, h.platform, h.secrets)
-    h.jobgate = await create_jobgate(settings, pacing=FAST_PACING, delivery_policy=FAST_DELIVERY)
-    await h.jobgate.start(schedule=False)
-    h.slack.bot_url = f"http://127.0.0.1:{h.jobgate.port}/slack/events"
-    h.platform.bot_base_url = f"http://127.0.0.1:{h.jobgate.port}"
-
-
 @pytest.mark.parametrize("words", ["flag asks for a deposit", "history"])
 async def test_an_event_retried_after_a_restart_still_has_one_effect(
     tmp_path: Path, words: str
@@ -408,7 +377,7 @@ async def test_an_event_retried_after_a_restart_still_has_one_effect(
     must not flag again or answer again."""
     h = await start_harness(tmp_path)
     try:
-        card = await pending_job_card(h)
+        card = await h.pending_job_card()
         note = thread_event(h, REVIEWERS[0], card, "a note before the restart")
         text = f"<@{h.slack.api.bot_user_id}> {words}"
         mention = as_mention(thread_event(h, REVIEWERS[1], card, text))
@@ -426,7 +395,7 @@ async def test_an_event_retried_after_a_restart_still_has_one_effect(
         if words.startswith("flag"):
             assert "flagged" in actions_before
 
-        await restart(h, tmp_path)
+        h = await restart_harness(h, tmp_path)
         for body in bodies:
             answer = await h.slack.deliver(
                 body, content_type=JSON, headers=retry_headers(h, body, JSON, 1)
@@ -453,7 +422,7 @@ async def test_the_same_webhook_id_after_a_restart_stores_once(tmp_path: Path) -
         first = await h.platform.send_jobs(None, raw=body, headers=headers)
         assert first.status == 200 and first.body["result"] == "created"
         await h.settle()
-        await restart(h, tmp_path)
+        h = await restart_harness(h, tmp_path)
         again = await h.platform.send_jobs(None, raw=body, headers=headers)
         assert again.status == 200 and again.body == first.body
         assert again.headers.get("Idempotent-Replayed") == "true"

@@ -40,6 +40,7 @@ from tests.harness import (
     ADMIN,
     REVIEWERS,
     Harness,
+    decline_form,
     employer,
     job,
     start_harness,
@@ -145,16 +146,9 @@ async def session(h: Harness) -> dict[str, Any]:
     assert (
         await h.slack.click(REVIEWERS[0], await h.card("job_1", timeout=TIMEOUT_S), ids.DECLINE)
     ).status == 200
-    form = (await h.slack.wait_for(lambda: h.slack.open_views_for(REVIEWERS[0]), TIMEOUT_S))[0]
+    form = await h.modal(REVIEWERS[0], TIMEOUT_S)
     reasons = await h.repo.list_decline_reasons()
-    values = {
-        ids.REASONS[0]: {
-            ids.REASONS[1]: {
-                "type": "multi_static_select",
-                "selected_options": [{"value": reasons[0].code}],
-            }
-        }
-    }
+    values = decline_form(reasons[0].code)
     assert (await h.slack.submit(REVIEWERS[0], form, values)).status == 200
     await h.platform.wait_for_accepted(2, timeout=TIMEOUT_S)
     # Slack failing: a 500 on a card post (retried by the outbox) and on a modal
