@@ -35,7 +35,6 @@ import random
 import string
 import time
 from collections import Counter
-from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -56,6 +55,7 @@ from tests.harness import (
     REVIEW_CHANNEL,
     REVIEWERS,
     Harness,
+    decline_form,
     employer,
     job,
     start_harness,
@@ -69,6 +69,10 @@ REPO_TRIALS = TRIALS - HTTP_TRIALS
 SEED = knob("JOBGATE_RELIABILITY_SEED", random.SystemRandom().randrange(1 << 31))
 UNDO_TRIALS = knob("JOBGATE_RELIABILITY_UNDO_TRIALS", 20)
 BULK_TRIALS = knob("JOBGATE_RELIABILITY_BULK_TRIALS", 8)
+# the first trials send their two actions one after the other, in each order, so that both
+# endings are checked whatever the races do
+FORCED_UNDO_TRIALS = 2
+FORCED_BULK_TRIALS = 4
 
 FORM = "application/x-www-form-urlencoded"
 DECISIONS = ("approved", "declined", "on_hold", "reverted", "removed", "hold_expired")
@@ -195,14 +199,6 @@ def cast(rng: random.Random, size: int) -> tuple[list[str], list[str]]:
     return people[:cut], people[cut:]
 
 
-def decline_values() -> dict[str, dict[str, Any]]:
-    return {
-        ids.REASONS[0]: {
-            ids.REASONS[1]: {"type": "multi_static_select", "selected_options": [{"value": REASON}]}
-        }
-    }
-
-
 async def open_decline_modals(h: Harness, trials: list[Trial], cards: dict[int, Message]) -> None:
     """Everyone who will decline opens the Decline modal first, as they would."""
     wanted = [(t, user) for t in trials for user in t.decliners]
@@ -230,7 +226,7 @@ async def race(h: Harness, trial: Trial, card: Message) -> None:
         payload = h.slack.block_actions_payload(user, card, ids.APPROVE)
         bodies[user] = urlencode({"payload": json.dumps(payload)})
     for user in trial.decliners:
-        payload = h.slack.view_submission_payload(user, trial.views[user], decline_values())
+        payload = h.slack.view_submission_payload(user, trial.views[user], decline_form(REASON))
         bodies[user] = urlencode({"payload": json.dumps(payload)})
     signed = {u: h.slack.signed_headers(b, content_type=FORM) for u, b in bodies.items()}
     left: list[float] = []
@@ -429,7 +425,10 @@ async def test_approve_racing_undo_ends_consistent(
         undo = h.slack.block_actions_payload(REVIEWERS[0], h.card_now(cards[request_id]), ids.UNDO)
         approve = h.slack.block_actions_payload(REVIEWERS[1], stale[request_id], ids.APPROVE)
         order = [undo, approve] if n % 2 else [approve, undo]
-        answers = await asyncio.gather(*(h.slack.send_interaction(p) for p in order))
+        if n < FORCED_UNDO_TRIALS:  # one after the other: each ending is checked for sure
+            answers = [await h.slack.send_interaction(p) for p in order]
+        else:
+            answers = list(await asyncio.gather(*(h.slack.send_interaction(p) for p in order)))
         assert [a.status for a in answers] == [200, 200]
     await h.settle(timeout=30)
 
@@ -461,24 +460,15 @@ async def test_approve_racing_undo_ends_consistent(
             assert "Approved" in shown and f"<@{REVIEWERS[1]}>" in shown
     assert locked_or_failed(caplog.records) == []
     report("races_approve_undo", {"trials": UNDO_TRIALS, "endings": dict(endings)})
+    if UNDO_TRIALS >= FORCED_UNDO_TRIALS:
+        assert len(endings) == 2, endings
 
 
 # -- a bulk run against a single decision ------------------------------------------------------
 
 
-async def new_modal(h: Harness, user: str, action: Awaitable[BotAnswer]) -> OpenView:
-    """The modal `action` (a click or a command) opens for `user`."""
-    known = {v.id for v in h.slack.open_views_for(user)}
-    assert (await action).status == 200
-    views = await h.slack.wait_for(
-        lambda: [v for v in h.slack.open_views_for(user) if v.id not in known], what="a modal"
-    )
-    view: OpenView = views[0]
-    return view
-
-
 async def open_bulk_modal(h: Harness, text: str) -> OpenView:
-    view = await new_modal(h, ADMIN, h.slack.slash(ADMIN, text, channel=REVIEW_CHANNEL))
+    view = await h.modal_from(ADMIN, h.slack.slash(ADMIN, text, channel=REVIEW_CHANNEL))
     assert view.view["callback_id"] == ids.BULK_MODAL
     return view
 
@@ -509,13 +499,16 @@ async def test_a_bulk_run_racing_a_single_decision_ends_consistent(
             single = h.slack.click(REVIEWERS[2], cards[target], ids.APPROVE)
             bulk = h.slack.submit(ADMIN, view, bulk_reasons())
         else:
-            modal = await new_modal(
-                h, REVIEWERS[2], h.slack.click(REVIEWERS[2], cards[target], ids.DECLINE)
+            modal = await h.modal_from(
+                REVIEWERS[2], h.slack.click(REVIEWERS[2], cards[target], ids.DECLINE)
             )
-            single = h.slack.submit(REVIEWERS[2], modal, decline_values())
+            single = h.slack.submit(REVIEWERS[2], modal, decline_form(REASON))
             bulk = h.slack.submit(ADMIN, view, {})
         pair = [bulk, single] if trial % 4 < 2 else [single, bulk]
-        answers = await asyncio.gather(*pair)
+        if trial < FORCED_BULK_TRIALS:  # one after the other: each ending is checked for sure
+            answers = [await pair[0], await pair[1]]
+        else:
+            answers = list(await asyncio.gather(*pair))
         assert all(a.status == 200 for a in answers)
         await h.settle(timeout=30)
 
@@ -549,3 +542,5 @@ async def test_a_bulk_run_racing_a_single_decision_ends_consistent(
             assert "Done: 2 requests were" in done and "1 fewer" in done
     assert locked_or_failed(caplog.records) == []
     report("races_bulk_single", {"trials": BULK_TRIALS, "endings": dict(endings)})
+    if BULK_TRIALS >= FORCED_BULK_TRIALS:
+        assert set(endings) == {"bulk first", "single first"}, endings
