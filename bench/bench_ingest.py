@@ -29,6 +29,7 @@ from bench.common import (
     Results,
     RssSampler,
     Spy,
+    children_rss_mib,
     cpu_seconds,
     fmt,
     machine_line,
@@ -241,6 +242,7 @@ def main() -> int:
                     profile=f"single_c{level}" if level == 50 else None,
                 )
             rss_before = rss_mib(bot.pid)
+            worker_before = children_rss_mib(bot.pid)
             reset_peak_rss(bot.pid)
             sampler = RssSampler(bot.pid)
             load(
@@ -257,6 +259,7 @@ def main() -> int:
             peak = peak_rss_mib(bot.pid)
             time.sleep(2.0)
             rss_settled = rss_mib(bot.pid)
+            worker_settled = children_rss_mib(bot.pid)
             conn = sqlite3.connect(f"file:{folder / 'jobgate.db'}?mode=ro", uri=True)
             stored = conn.execute("SELECT COUNT(*) FROM requests WHERE kind = 'job'").fetchone()[0]
             unscreened = conn.execute(
@@ -298,6 +301,10 @@ def main() -> int:
     print(
         f"bot RSS before the {array_items:,} array items {rss_before:.0f} MiB, after "
         f"{rss_after:.0f} MiB, 2 s later {rss_settled:.0f} MiB, peak {peak:.0f} MiB"
+    )
+    print(
+        f"its screening worker's RSS (not in the figures above) before {worker_before:.0f} MiB,"
+        f" 2 s after {worker_settled:.0f} MiB"
     )
     quarters = [samples[min(len(samples) - 1, len(samples) * q // 4)] for q in range(5)]
     print(
@@ -351,6 +358,7 @@ def main() -> int:
             "stored": stored,
             "unscreened": unscreened,
             "rss": [rss_before, rss_after, rss_settled, peak],
+            "worker_rss": [worker_before, worker_settled],
             "rss_quarters": quarters,
             "profiles": profiles,
         }

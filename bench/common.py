@@ -177,20 +177,41 @@ def _stat_fields(pid: int | str) -> list[str]:
         return stat.read().rsplit(")", 1)[1].split()
 
 
-def cpu_seconds(pid: int) -> float:
-    """CPU time of a process and of its live children (jobgate's screening worker)."""
-    fields = _stat_fields(pid)
-    total = int(fields[11]) + int(fields[12])
+def children_of(pid: int) -> list[int]:
+    """The live child processes of `pid` (jobgate's screening worker)."""
+    found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
-            child = _stat_fields(entry.name)
+            if _stat_fields(entry.name)[1] == str(pid):
+                found.append(int(entry.name))
         except (FileNotFoundError, ProcessLookupError, PermissionError):
             continue
-        if child[1] == str(pid):
-            total += int(child[11]) + int(child[12])
+    return found
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time of a process and of its live children (jobgate's screening worker)."""
+    total = 0
+    for one in (pid, *children_of(pid)):
+        try:
+            fields = _stat_fields(one)
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue
+        total += int(fields[11]) + int(fields[12])
     return total / CLK_TCK
+
+
+def children_rss_mib(pid: int) -> float:
+    """RSS of the live children of `pid`, summed."""
+    total = 0.0
+    for child in children_of(pid):
+        try:
+            total += rss_mib(child)
+        except (FileNotFoundError, ProcessLookupError, KeyError):
+            continue
+    return total
 
 
 def wait_idle(
