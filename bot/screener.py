@@ -12,7 +12,7 @@ from bot.clock import Clock
 from bot.screening import Severity, Signal
 from bot.web_risk import UrlVerdict, WebRiskClient, describe
 from storage.repository import Repository
-from storage.screening import LocalScreening, ScreeningInput, UrlScreening
+from storage.screening import LocalScreening, UrlScreening
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ class Screener:
         self._web_risk = web_risk if web_risk is not None and web_risk.enabled else None
         self._clock = clock
         self._wake = asyncio.Event()
-        self._stopping = False
+        self._stopping = asyncio.Event()
         self.screened = 0
 
     @property
@@ -64,7 +64,7 @@ class Screener:
 
     async def run(self) -> None:
         """Screen until stopped; wakes when requests are stored, polls otherwise."""
-        while not self._stopping:
+        while not self._stopping.is_set():
             self._wake.clear()
             loop = asyncio.get_running_loop()
             started = loop.time()
@@ -76,51 +76,42 @@ class Screener:
             if busy:
                 if self._wake.is_set():  # more arrived meanwhile: a flood, give way to it
                     pause = min(MAX_PAUSE_S, (loop.time() - started) * YIELD)
-                    await asyncio.sleep(pause)
+                    with contextlib.suppress(TimeoutError):  # stop() need not wait it out
+                        await asyncio.wait_for(self._stopping.wait(), pause)
                 continue
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), IDLE_POLL_S)
 
     async def stop(self) -> None:
-        self._stopping = True
+        self._stopping.set()
         self._wake.set()
 
     async def screen_batch(self) -> int:
         """Screen up to BATCH waiting requests (and finish waiting URL checks)."""
         now = self._clock.now()
-        inputs = await self._repo.list_pending_screening(BATCH)
-        done = 0
-        if inputs:
-            local = await self._repo.compute_local_screening(
-                inputs, now, url_check=self.checks_urls
-            )
+        local = await self._repo.screen_pending(BATCH, now, url_check=self.checks_urls)
+        if local:
             await self._repo.save_local_screening(
                 local, self._clock.now(), url_check=self.checks_urls
             )
-            done += len(local)
             if self.checks_urls:
-                await self._check_urls(inputs, {r.request_id: r for r in local})
+                await self._check_urls(local)
         else:
-            waiting = await self._repo.list_pending_screening(BATCH, stage="urls")
-            if waiting:
-                local = await self._repo.compute_local_screening(waiting, now, url_check=True)
-                await self._check_urls(waiting, {r.request_id: r for r in local})
-                done += len(waiting)
-        self.screened += done
-        return done
+            local = await self._repo.screen_pending(BATCH, now, url_check=True, stage="urls")
+            if local:
+                await self._check_urls(local)
+        self.screened += len(local)
+        return len(local)
 
-    async def _check_urls(
-        self, inputs: list[ScreeningInput], local: dict[int, LocalScreening]
-    ) -> None:
+    async def _check_urls(self, local: list[LocalScreening]) -> None:
         assert self._web_risk is not None
         client = self._web_risk
 
-        async def one(item: ScreeningInput) -> UrlScreening:
-            urls = list(local[item.request.id].urls)
-            verdicts = await client.check_all(urls) if urls else []
+        async def one(item: LocalScreening) -> UrlScreening:
+            verdicts = await client.check_all(list(item.urls)) if item.urls else []
             return UrlScreening(
-                item.request.id, item.request.version, url_checks(verdicts), url_signals(verdicts)
+                item.request_id, item.version, url_checks(verdicts), url_signals(verdicts)
             )
 
-        results = await asyncio.gather(*(one(item) for item in inputs))
+        results = await asyncio.gather(*(one(item) for item in local))
         await self._repo.save_url_screening(list(results), self._clock.now())

@@ -7,6 +7,7 @@ import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from bot.clock import to_db
@@ -327,6 +328,18 @@ class Repository(VocabularyRepository, SearchRepository):
         self, limit: int, stage: str = "pending"
     ) -> list[screening.ScreeningInput]:
         return await self.db.read(lambda conn: screening.list_pending_screening(conn, limit, stage))
+
+    async def screen_pending(
+        self, limit: int, now: datetime, *, url_check: bool, stage: str = "pending"
+    ) -> list[screening.LocalScreening]:
+        """Read and screen up to `limit` waiting requests: in the screening worker when
+        there is one (the bot neither reads nor ships them), else on the slow reader."""
+        work = partial(
+            screening.screen_pending, limit=limit, stage=stage, now=now, url_check=url_check
+        )
+        if self._screening_process is not None:
+            return await self._screening_process.run(work)
+        return await self.db.read_slow(work)
 
     async def compute_local_screening(
         self, inputs: list[screening.ScreeningInput], now: datetime, *, url_check: bool

@@ -357,6 +357,16 @@ def recently_approved_since(now: datetime, days: int) -> datetime:
     return now - timedelta(days=days)
 
 
+def screen_pending(
+    conn: sqlite3.Connection, *, limit: int, stage: str, now: datetime, url_check: bool
+) -> list[LocalScreening]:
+    """Read up to `limit` requests waiting at `stage` and screen them, on one read connection
+    (the screening worker's own, so the bot neither reads nor ships them)."""
+    return compute_local_screening(
+        conn, list_pending_screening(conn, limit, stage), now, url_check=url_check
+    )
+
+
 def compute_local_screening(
     conn: sqlite3.Connection, inputs: list[ScreeningInput], now: datetime, *, url_check: bool
 ) -> list[LocalScreening]:

@@ -17,14 +17,19 @@ import signal
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime
+from functools import partial
+from typing import TypeVar
 
 from storage.db import BUSY_TIMEOUT_MS, Database, configure_connection
 from storage.screening import LocalScreening, ScreeningInput, compute_local_screening
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 _worker_conn: sqlite3.Connection | None = None
 
@@ -55,11 +60,9 @@ def _start_worker(path: str, parent: int) -> None:
     _worker_conn = conn
 
 
-def _compute_in_worker(
-    inputs: list[ScreeningInput], now: datetime, url_check: bool
-) -> list[LocalScreening]:
+def _on_worker_connection(work: Callable[[sqlite3.Connection], T]) -> T:
     assert _worker_conn is not None, "the worker's initializer opens the connection"
-    return compute_local_screening(_worker_conn, inputs, now, url_check=url_check)
+    return work(_worker_conn)
 
 
 class ScreeningProcess:
@@ -84,10 +87,17 @@ class ScreeningProcess:
     async def compute(
         self, inputs: list[ScreeningInput], now: datetime, *, url_check: bool
     ) -> list[LocalScreening]:
+        return await self.run(
+            partial(compute_local_screening, inputs=inputs, now=now, url_check=url_check)
+        )
+
+    async def run(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """`work(conn)` on the worker's read-only connection; `work` must pickle (a partial
+        of a module-level function)."""
         loop = asyncio.get_running_loop()
         executor = self._pool()
         try:
-            return await loop.run_in_executor(executor, _compute_in_worker, inputs, now, url_check)
+            return await loop.run_in_executor(executor, _on_worker_connection, work)
         except BrokenProcessPool:
             # batches in flight together all see the same death: replace the worker once
             if self._executor is executor:
@@ -95,9 +105,7 @@ class ScreeningProcess:
                 self._discard()
                 self.restarts += 1
         # this batch in the bot's own process, so nothing waits for the new worker
-        return await self._db.read_slow(
-            lambda conn: compute_local_screening(conn, inputs, now, url_check=url_check)
-        )
+        return await self._db.read_slow(work)
 
     def _discard(self) -> None:
         if self._executor is not None:

@@ -6,15 +6,25 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import sqlite3
 import sys
+from datetime import datetime
+from functools import partial
 from pathlib import Path
 
 import aiohttp
+import pytest
 
+from bot import screener as screener_module
 from bot.clock import SystemClock
+from bot.models import Kind
+from bot.screener import Screener
 from storage.db import Database
+from storage.repository import Repository
+from storage.screening import screen_pending
 from storage.screening_process import ScreeningProcess
 from tests.harness import Harness, job, start_harness, stop_harness
+from tests.search_data import ingest
 from tests.test_moderation_flow import SCAM, card_text
 
 LONG = (
@@ -135,6 +145,34 @@ async def test_the_worker_exits_when_the_bot_is_killed(tmp_path: Path) -> None:
     assert await _gone(worker), "an orphaned screening worker stays behind"
 
 
+def _screen_and_say_where(conn: sqlite3.Connection, *, now: datetime) -> tuple[int, list[int]]:
+    """Runs in the worker: its pid, and the ids it read and screened itself."""
+    screened = screen_pending(conn, limit=10, stage="pending", now=now, url_check=False)
+    return os.getpid(), [result.request_id for result in screened]
+
+
+async def test_the_worker_reads_the_requests_it_screens_itself(tmp_path: Path) -> None:
+    db = await Database.open(tmp_path / "jobgate.db")
+    repo = Repository(db)
+    process = ScreeningProcess(db)
+    repo.screen_in_process(process)
+    try:
+        now = SystemClock().now()
+        await ingest(repo, Kind.JOB, [job("job_1"), job("job_2", title="Remote Assistant")])
+        where, ids = await process.run(partial(_screen_and_say_where, now=now))
+        assert where == process.worker_pids()[0] != os.getpid()
+        assert len(ids) == 2
+        # the repository's path: the same two, screened there, saved here
+        local = await repo.screen_pending(10, now, url_check=False)
+        assert sorted(r.request_id for r in local) == sorted(ids)
+        await repo.save_local_screening(local, now, url_check=False)
+        assert await repo.count_unscreened() == 0
+        assert await repo.screen_pending(10, now, url_check=False) == []
+    finally:
+        await process.close()
+        await db.close()
+
+
 async def test_batches_in_flight_when_the_worker_dies_replace_it_once(tmp_path: Path) -> None:
     # the harness's settle() and the screener's own loop can both be screening at that moment
     db = await Database.open(tmp_path / "jobgate.db")
@@ -180,3 +218,30 @@ async def test_ctrl_c_and_sigterm_leave_the_worker_to_the_bot(tmp_path: Path) ->
         await process.close()
         await db.close()
     assert await _gone(worker)
+
+
+async def test_stop_does_not_wait_out_a_flood_pause(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under a flood the screener pauses between batches; stop() ends the pause."""
+    monkeypatch.setattr(screener_module, "YIELD", 1000.0)  # every pause is the longest
+    monkeypatch.setattr(screener_module, "MAX_PAUSE_S", 60.0)
+    db = await Database.open(tmp_path / "jobgate.db")
+    repo = Repository(db)
+    screener = Screener(repo, None, SystemClock())
+    try:
+        await ingest(repo, Kind.JOB, [job(f"job_{n}") for n in range(screener_module.BATCH + 5)])
+        screener.wake()
+        running = asyncio.create_task(screener.run())
+        await asyncio.sleep(0)  # it takes the wake-up and starts the first batch
+        screener.wake()  # more arrive meanwhile: after this batch it pauses for 60 s
+        for _ in range(1000):  # at most 10 s for the first batch
+            if screener.screened >= screener_module.BATCH:
+                break
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.1)
+        assert not running.done() and screener.screened == screener_module.BATCH  # paused
+        await screener.stop()
+        await asyncio.wait_for(running, 5)
+    finally:
+        await db.close()
