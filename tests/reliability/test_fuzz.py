@@ -117,6 +117,7 @@ class Driven:
     caplog: pytest.LogCaptureFixture
     tried: int = 0
     outcomes: dict[str, int] = field(default_factory=dict)
+    handled: set[int] = field(default_factory=set)  # id() of the Slack cases handled
 
     def run(self, step: Coroutine[Any, Any, T]) -> T:
         return self.runner.run(asyncio.wait_for(step, STEP_TIMEOUT_S))
@@ -1397,6 +1398,7 @@ async def check_slack(d: Driven, case: SlackCase) -> None:
     spoke = h.slack.api.calls[calls_from:] or h.slack.api.responses[responses_from:]
     if spoke or answer.body or before != after:
         d.outcomes[HANDLED] = d.outcomes.get(HANDLED, 0) + 1
+        d.handled.add(id(case))
 
 
 def event_stamps(case: SlackCase) -> set[str]:
@@ -2131,11 +2133,14 @@ SLACK_SURFACES = [
     ("shortcut", ids.REPORT_SHORTCUT),
 ]
 SLACK_EXAMPLES = 20
-# surfaces where jobgate stays silent on junk by design, so "handled" cannot be asked of the
-# fuzz: a channel message matters only as a team member's reply in a card's thread, and the
-# Home tab is published only for a known member (tests/test_threads.py and test_home.py
-# drive both with real payloads)
-QUIET_SURFACES = {("event", "message"), ("event", "app_home_opened")}
+# surfaces whose known cases are payloads Slack itself never sends (a modal's own metadata
+# turned to junk, a select inside a modal about a request that does not exist): jobgate
+# drops them without a word, by design
+SILENT_ON_KNOWN_CASES = {
+    ("action", ids.REASONS[1]),
+    ("action", ids.HOLD_TEMPLATE[1]),
+    ("view", ids.REASON_EDIT_MODAL),
+}
 
 
 @pytest.mark.parametrize(
@@ -2149,17 +2154,20 @@ def test_slack_payloads_with_junk_values(
     with driven(tmp_path, caplog) as d:
         seed = d.run(seed_workspace(d.h))
         strategy = FAMILIES[family](target, seed)
+        explicit = explicit_slack(family, target, seed)
 
         @fuzz_settings(SLACK_EXAMPLES)
         @given(case=strategy)
-        @with_examples(explicit_slack(family, target, seed), "case")
+        @with_examples(explicit, "case")
         def one(case: SlackCase) -> None:
             d.run(check_slack(d, case))
 
         one()
         finish(f"fuzz_slack_{family}_{target}", d, SLACK_EXAMPLES * SCALE)
-        if (family, target) not in QUIET_SURFACES:
-            assert d.outcomes.get(HANDLED, 0) > 0, f"every case was dropped unread: {d.outcomes}"
+        # the known cases always run: at least one of them must get past the refusals (how
+        # many random ones do is in the report; it varies from run to run)
+        if explicit and not RANDOM_ONLY and (family, target) not in SILENT_ON_KNOWN_CASES:
+            assert any(id(case) in d.handled for case in explicit), d.outcomes
 
 
 # == hostile text, ingested through the API =====================================================
