@@ -8,6 +8,8 @@ import os
 import signal
 import sqlite3
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime
 from functools import partial
 from pathlib import Path
@@ -55,6 +57,21 @@ def _worker(h: Harness) -> list[int]:
     process = h.jobgate.screening_process
     assert process is not None, "the harness was asked for a screening process"
     return process.worker_pids()
+
+
+@asynccontextmanager
+async def screening_worker(tmp_path: Path) -> AsyncIterator[tuple[Repository, ScreeningProcess]]:
+    """A repository on a fresh database file, screening in its worker process; both closed
+    on the way out."""
+    db = await Database.open(tmp_path / "jobgate.db")
+    repo = Repository(db)
+    process = ScreeningProcess(db)
+    repo.screen_in_process(process)
+    try:
+        yield repo, process
+    finally:
+        await process.close()
+        await db.close()
 
 
 async def test_the_worker_flags_risk_and_finds_duplicates(tmp_path: Path) -> None:
@@ -152,11 +169,7 @@ def _screen_and_say_where(conn: sqlite3.Connection, *, now: datetime) -> tuple[i
 
 
 async def test_the_worker_reads_the_requests_it_screens_itself(tmp_path: Path) -> None:
-    db = await Database.open(tmp_path / "jobgate.db")
-    repo = Repository(db)
-    process = ScreeningProcess(db)
-    repo.screen_in_process(process)
-    try:
+    async with screening_worker(tmp_path) as (repo, process):
         now = SystemClock().now()
         await ingest(repo, Kind.JOB, [job("job_1"), job("job_2", title="Remote Assistant")])
         where, ids = await process.run(partial(_screen_and_say_where, now=now))
@@ -168,16 +181,11 @@ async def test_the_worker_reads_the_requests_it_screens_itself(tmp_path: Path) -
         await repo.save_local_screening(local, now, url_check=False)
         assert await repo.count_unscreened() == 0
         assert await repo.screen_pending(10, now, url_check=False) == []
-    finally:
-        await process.close()
-        await db.close()
 
 
 async def test_batches_in_flight_when_the_worker_dies_replace_it_once(tmp_path: Path) -> None:
     # the harness's settle() and the screener's own loop can both be screening at that moment
-    db = await Database.open(tmp_path / "jobgate.db")
-    process = ScreeningProcess(db)
-    try:
+    async with screening_worker(tmp_path) as (_, process):
         now = SystemClock().now()
         assert await process.compute([], now, url_check=False) == []
         [first] = process.worker_pids()
@@ -195,16 +203,11 @@ async def test_batches_in_flight_when_the_worker_dies_replace_it_once(tmp_path: 
         assert await process.compute([], now, url_check=False) == []
         [second] = process.worker_pids()
         assert second != first
-    finally:
-        await process.close()
-        await db.close()
 
 
 async def test_ctrl_c_and_sigterm_leave_the_worker_to_the_bot(tmp_path: Path) -> None:
     # both reach the whole process group; the bot, not the signal, ends its worker's batch
-    db = await Database.open(tmp_path / "jobgate.db")
-    process = ScreeningProcess(db)
-    try:
+    async with screening_worker(tmp_path) as (_, process):
         now = SystemClock().now()
         assert await process.compute([], now, url_check=False) == []
         [worker] = process.worker_pids()
@@ -214,9 +217,6 @@ async def test_ctrl_c_and_sigterm_leave_the_worker_to_the_bot(tmp_path: Path) ->
         assert _alive(worker)
         assert await process.compute([], now, url_check=False) == []
         assert process.worker_pids() == [worker] and process.restarts == 0
-    finally:
-        await process.close()
-        await db.close()
     assert await _gone(worker)
 
 
