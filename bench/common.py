@@ -177,36 +177,35 @@ def _stat_fields(pid: int | str) -> list[str]:
         return stat.read().rsplit(")", 1)[1].split()
 
 
-def children_of(pid: int) -> list[int]:
-    """The live child processes of `pid` (jobgate's screening worker)."""
+def _children_stats(pid: int) -> list[tuple[int, list[str]]]:
+    """(pid, /proc stat fields) of each live child process of `pid` (jobgate's screening
+    worker), from one pass over /proc."""
     found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
-            if _stat_fields(entry.name)[1] == str(pid):
-                found.append(int(entry.name))
+            fields = _stat_fields(entry.name)
         except (FileNotFoundError, ProcessLookupError, PermissionError):
             continue
+        if fields[1] == str(pid):
+            found.append((int(entry.name), fields))
     return found
 
 
 def cpu_seconds(pid: int) -> float:
     """CPU time of a process and of its live children (jobgate's screening worker)."""
-    total = 0
-    for one in (pid, *children_of(pid)):
-        try:
-            fields = _stat_fields(one)
-        except (FileNotFoundError, ProcessLookupError, PermissionError):
-            continue
-        total += int(fields[11]) + int(fields[12])
+    fields = _stat_fields(pid)
+    total = int(fields[11]) + int(fields[12])
+    for _, child in _children_stats(pid):
+        total += int(child[11]) + int(child[12])
     return total / CLK_TCK
 
 
 def children_rss_mib(pid: int) -> float:
     """RSS of the live children of `pid`, summed."""
     total = 0.0
-    for child in children_of(pid):
+    for child, _ in _children_stats(pid):
         try:
             total += rss_mib(child)
         except (FileNotFoundError, ProcessLookupError, KeyError):
