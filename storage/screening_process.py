@@ -3,7 +3,7 @@
 In the bot's process that work holds the GIL in long stretches, and every stretch makes the
 event loop wait: under a flood of requests, acknowledgements queued behind the screener
 (the GIL convoy). A worker process with its own read-only connection to the same database
-file runs `compute_local_screening` on the other core instead. If the worker dies, the
+file reads and screens each batch (`screening.screen_pending`) on the other core instead. If the worker dies, the
 next batch starts a new one, and the batch in hand is screened in the bot's process.
 """
 
@@ -20,12 +20,9 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from datetime import datetime
-from functools import partial
 from typing import TypeVar
 
 from storage.db import BUSY_TIMEOUT_MS, Database, configure_connection
-from storage.screening import LocalScreening, ScreeningInput, compute_local_screening
 
 log = logging.getLogger(__name__)
 
@@ -83,13 +80,6 @@ class ScreeningProcess:
                 initargs=(str(self._db.path), os.getpid()),
             )
         return self._executor
-
-    async def compute(
-        self, inputs: list[ScreeningInput], now: datetime, *, url_check: bool
-    ) -> list[LocalScreening]:
-        return await self.run(
-            partial(compute_local_screening, inputs=inputs, now=now, url_check=url_check)
-        )
 
     async def run(self, work: Callable[[sqlite3.Connection], T]) -> T:
         """`work(conn)` on the worker's read-only connection; `work` must pickle (a partial

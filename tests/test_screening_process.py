@@ -8,13 +8,12 @@ import os
 import signal
 import sqlite3
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
 from functools import partial
 from pathlib import Path
 
-import aiohttp
 import pytest
 
 from bot import screener as screener_module
@@ -23,9 +22,10 @@ from bot.models import Kind
 from bot.screener import Screener
 from storage.db import Database
 from storage.repository import Repository
-from storage.screening import screen_pending
+from storage.screening import LocalScreening, compute_local_screening, screen_pending
 from storage.screening_process import ScreeningProcess
 from tests.harness import Harness, job, start_harness, stop_harness
+from tests.reliability.support import healthz
 from tests.search_data import ingest
 from tests.test_moderation_flow import SCAM, card_text
 
@@ -57,6 +57,11 @@ def _worker(h: Harness) -> list[int]:
     process = h.jobgate.screening_process
     assert process is not None, "the harness was asked for a screening process"
     return process.worker_pids()
+
+
+def nothing_to_screen(now: datetime) -> Callable[[sqlite3.Connection], list[LocalScreening]]:
+    """A batch of no requests: all the worker does is answer."""
+    return partial(compute_local_screening, inputs=[], now=now, url_check=False)
 
 
 @asynccontextmanager
@@ -121,9 +126,7 @@ async def test_a_killed_worker_is_replaced_and_its_batch_still_screened(tmp_path
         [second] = _worker(h)
         assert second != first
         assert await h.repo.count_unscreened() == 0
-        url = f"http://127.0.0.1:{h.jobgate.port}/healthz"
-        async with aiohttp.ClientSession() as session, session.get(url) as response:
-            health = await response.json()
+        health = await healthz(h)
         assert health["screening"] == {
             "waiting": 0,
             "runs_in": "worker process",
@@ -138,12 +141,16 @@ async def test_the_worker_exits_when_the_bot_is_killed(tmp_path: Path) -> None:
     script = (
         "import asyncio, sys\n"
         "from storage.db import Database\n"
+        "from functools import partial\n"
+        "from bot.clock import SystemClock\n"
+        "from storage.screening import compute_local_screening\n"
         "from storage.screening_process import ScreeningProcess\n"
         "async def main():\n"
         "    db = await Database.open(sys.argv[1])\n"
         "    process = ScreeningProcess(db)\n"
-        "    await process.compute([], __import__('bot.clock').clock.SystemClock().now(),"
-        " url_check=False)\n"
+        "    now = SystemClock().now()\n"
+        "    await process.run(partial(compute_local_screening, inputs=[], now=now,"
+        " url_check=False))\n"
         "    print(process.worker_pids()[0], flush=True)\n"
         "    await asyncio.sleep(60)\n"
         "asyncio.run(main())\n"
@@ -187,12 +194,12 @@ async def test_batches_in_flight_when_the_worker_dies_replace_it_once(tmp_path: 
     # the harness's settle() and the screener's own loop can both be screening at that moment
     async with screening_worker(tmp_path) as (_, process):
         now = SystemClock().now()
-        assert await process.compute([], now, url_check=False) == []
+        assert await process.run(nothing_to_screen(now)) == []
         [first] = process.worker_pids()
         # a frozen worker takes both batches and finishes neither: both are in flight when
         # it is killed
         os.kill(first, signal.SIGSTOP)
-        batches = [asyncio.ensure_future(process.compute([], now, url_check=False)) for _ in "ab"]
+        batches = [asyncio.ensure_future(process.run(nothing_to_screen(now))) for _ in "ab"]
         await asyncio.sleep(0.2)
         assert not any(batch.done() for batch in batches)
         os.kill(first, signal.SIGKILL)
@@ -200,7 +207,7 @@ async def test_batches_in_flight_when_the_worker_dies_replace_it_once(tmp_path: 
 
         assert both == [[], []]  # screened in the bot's process meanwhile
         assert process.restarts == 1
-        assert await process.compute([], now, url_check=False) == []
+        assert await process.run(nothing_to_screen(now)) == []
         [second] = process.worker_pids()
         assert second != first
 
@@ -209,13 +216,13 @@ async def test_ctrl_c_and_sigterm_leave_the_worker_to_the_bot(tmp_path: Path) ->
     # both reach the whole process group; the bot, not the signal, ends its worker's batch
     async with screening_worker(tmp_path) as (_, process):
         now = SystemClock().now()
-        assert await process.compute([], now, url_check=False) == []
+        assert await process.run(nothing_to_screen(now)) == []
         [worker] = process.worker_pids()
         os.kill(worker, signal.SIGINT)
         os.kill(worker, signal.SIGTERM)
         await asyncio.sleep(0.3)
         assert _alive(worker)
-        assert await process.compute([], now, url_check=False) == []
+        assert await process.run(nothing_to_screen(now)) == []
         assert process.worker_pids() == [worker] and process.restarts == 0
     assert await _gone(worker)
 
