@@ -31,6 +31,7 @@ from handlers.interaction import (
     optional_id,
     refusal_text,
     services_of,
+    user_team,
 )
 from handlers.searches import resolve
 from storage.bulk import BulkNotRun
@@ -200,11 +201,9 @@ def parse_bulk_submission(body: dict[str, Any]) -> BulkSubmission | None:
     try:
         view = body["view"]
         metadata = json.loads(view.get("private_metadata") or "{}")
-        user = body["user"]
-        team = user.get("team_id") or (body.get("team") or {}).get("id")
         return BulkSubmission(
-            user_id=str(user["id"]),
-            team_id=str(team) if team else None,
+            user_id=str(body["user"]["id"]),
+            team_id=user_team(body),
             action=BulkAction(metadata["action"]),
             filter_text=str(metadata["filter"]),
             confirmed=int(metadata["count"]),

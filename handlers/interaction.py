@@ -128,7 +128,8 @@ class Click:
         return Actor(self.user_id, self.team_id)
 
 
-def _user_team(body: dict[str, Any]) -> str | None:
+def user_team(body: dict[str, Any]) -> str | None:
+    """The sender's team: the user's, or the workspace's when the payload leaves it out."""
     user = body.get("user") or {}
     team = user.get("team_id") or (body.get("team") or {}).get("id")
     return str(team) if team else None
@@ -138,7 +139,7 @@ def actor_of(body: dict[str, Any]) -> Actor:
     """Who sent an interaction payload: the user, and their team (the workspace's when the
     payload leaves the user's out)."""
     user = body.get("user") or {}
-    return Actor(str(user.get("id") or ""), _user_team(body))
+    return Actor(str(user.get("id") or ""), user_team(body))
 
 
 def parse_click(body: dict[str, Any]) -> Click | None:
@@ -158,7 +159,7 @@ def parse_click(body: dict[str, Any]) -> Click | None:
     message_ts = (body.get("message") or {}).get("ts") or container.get("message_ts")
     return Click(
         user_id=user_id,
-        team_id=_user_team(body),
+        team_id=user_team(body),
         request_id=request_id,
         channel=str(channel) if channel else None,
         message_ts=str(message_ts) if message_ts else None,
@@ -210,7 +211,7 @@ def parse_submission(body: dict[str, Any]) -> Submission | None:
         return None
     return Submission(
         user_id=user_id,
-        team_id=_user_team(body),
+        team_id=user_team(body),
         request_id=request_id,
         channel=metadata.get("channel"),
         message_ts=metadata.get("ts"),

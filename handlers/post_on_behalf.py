@@ -21,6 +21,7 @@ from handlers.commands import Invocation, subcommand
 from handlers.employer_commands import pick_employer
 from handlers.interaction import (
     SlackCall,
+    actor_of,
     check_allowed,
     optional_id,
     refusal_text,
@@ -102,8 +103,7 @@ async def post_submitted(
 ) -> None:
     """Validate like a platform request; store approved; tell the platform."""
     services = services_of(context)
-    user = body.get("user") or {}
-    actor = Actor(str(user.get("id", "")), user.get("team_id"))
+    actor = actor_of(body)
     values = ((body.get("view") or {}).get("state") or {}).get("values") or {}
 
     def text(pair: tuple[str, str]) -> str:
