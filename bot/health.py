@@ -23,7 +23,7 @@ async def health_report(
     services: Services,
     deliverer: Deliverer | None,
     scheduler_state: SchedulerState | None,
-    screening_process: ScreeningProcess | None = None,
+    screening_process: ScreeningProcess | None,
 ) -> tuple[bool, dict[str, Any]]:
     now = services.clock.now()
     report: dict[str, Any] = {"time": to_db(now)}
@@ -77,7 +77,7 @@ def health_routes(
     services: Services,
     deliverer: Callable[[], Deliverer | None],
     scheduler_state: Callable[[], SchedulerState | None],
-    screening_process: Callable[[], ScreeningProcess | None] = lambda: None,
+    screening_process: Callable[[], ScreeningProcess | None],
 ) -> list[web.RouteDef]:
     async def healthz(_: web.Request) -> web.Response:
         healthy, report = await health_report(
