@@ -16,7 +16,9 @@ from bot.history import timeline
 from bot.models import Kind
 from bot.services import Services
 from bot.submissions import (
+    EmployerSubmission,
     FieldProblem,
+    JobSubmission,
     ReportSubmission,
     parse_batch,
     parse_requests,
@@ -89,6 +91,31 @@ def _count(results: list[IngestResult], outcome: str) -> int:
     return sum(1 for r in results if r.outcome == outcome)
 
 
+def _requests_in(
+    body: bytes, *, employers: bool
+) -> tuple[list[EmployerSubmission | JobSubmission], bool] | web.Response:
+    """(items, was_array), or the 400 that names every problem. A clean body takes the fast
+    path; anything else gets the careful one, which words the answer."""
+    parsed = parse_requests_json(body, employers=employers)
+    if parsed is not None:
+        return parsed
+    try:
+        document = json.loads(body)
+    except (ValueError, RecursionError) as exc:  # bad JSON, huge numbers, deep nesting
+        return _error(
+            400,
+            "invalid_json",
+            "the body is not valid JSON",
+            [FieldProblem(field="(body)", problem=str(exc))],
+        )
+    items, was_array, problems = parse_requests(document, employers=employers, source=body)
+    if problems:
+        return _error(
+            400, "invalid_request", f"{len(problems)} problem(s); nothing was stored", problems
+        )
+    return items, was_array
+
+
 async def _ingest(request: web.Request, kind: Kind) -> web.Response:
     services = request.app[SERVICES]
     try:
@@ -97,28 +124,11 @@ async def _ingest(request: web.Request, kind: Kind) -> web.Response:
         services.metrics.inbound_rejected.labels(str(rejected.response.status)).inc()
         return rejected.response
     # a repeated webhook-id is answered from the write transaction itself (one round trip)
-    parsed = parse_requests_json(body, employers=kind is Kind.EMPLOYER)
-    if parsed is None:
-        try:
-            document = json.loads(body)
-        except (ValueError, RecursionError) as exc:  # bad JSON, huge numbers, deep nesting
-            services.metrics.inbound_rejected.labels("400").inc()
-            return _error(
-                400,
-                "invalid_json",
-                "the body is not valid JSON",
-                [FieldProblem(field="(body)", problem=str(exc))],
-            )
-        items, was_array, problems = parse_requests(
-            document, employers=kind is Kind.EMPLOYER, source=body
-        )
-        if problems:
-            services.metrics.inbound_rejected.labels("400").inc()
-            return _error(
-                400, "invalid_request", f"{len(problems)} problem(s); nothing was stored", problems
-            )
-    else:
-        items, was_array = parsed
+    parsed = _requests_in(body, employers=kind is Kind.EMPLOYER)
+    if isinstance(parsed, web.Response):
+        services.metrics.inbound_rejected.labels("400").inc()
+        return parsed
+    items, was_array = parsed
 
     def respond(results: list[IngestResult]) -> StoredAnswer:
         if not was_array:
