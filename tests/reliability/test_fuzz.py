@@ -117,7 +117,6 @@ class Driven:
     caplog: pytest.LogCaptureFixture
     tried: int = 0
     outcomes: dict[str, int] = field(default_factory=dict)
-    handled: set[int] = field(default_factory=set)  # id() of the Slack cases handled
 
     def run(self, step: Coroutine[Any, Any, T]) -> T:
         return self.runner.run(asyncio.wait_for(step, STEP_TIMEOUT_S))
@@ -1355,7 +1354,7 @@ def output_problems(h: Harness, calls: list[Any], responses: list[dict[str, Any]
     return found
 
 
-HANDLED = "handled (a Slack call, an answer body or a change)"
+HANDLED = "past the refusals (a Slack call, an answer body or a change, no refusal)"
 
 
 async def check_slack(d: Driven, case: SlackCase) -> None:
@@ -1366,6 +1365,7 @@ async def check_slack(d: Driven, case: SlackCase) -> None:
     logs_from = len(d.caplog.records)
     calls_from, responses_from = len(h.slack.api.calls), len(h.slack.api.responses)
     notes_before = {r[0] for r in d.db.execute("SELECT slack_ts FROM notes")}
+    refused_before = refused_count(d.db)
     before = domain_state(d.db)
     answer = await deliver(h, case)
     await h.jobgate.services.tasks.wait(timeout=20)
@@ -1395,10 +1395,16 @@ async def check_slack(d: Driven, case: SlackCase) -> None:
     d.outcomes[changed] = d.outcomes.get(changed, 0) + 1
     # past the refusals: jobgate called Slack back (the Web API or a response_url), answered
     # in the HTTP body, or changed what is stored
+    # (a permission refusal answers too, so it does not count)
     spoke = h.slack.api.calls[calls_from:] or h.slack.api.responses[responses_from:]
-    if spoke or answer.body or before != after:
+    refused = refused_count(d.db) > refused_before
+    if (spoke or answer.body or before != after) and not refused:
         d.outcomes[HANDLED] = d.outcomes.get(HANDLED, 0) + 1
-        d.handled.add(id(case))
+
+
+def refused_count(db: sqlite3.Connection) -> int:
+    """Refusals audited so far (each refused attempt writes one)."""
+    return int(db.execute("SELECT COUNT(*) FROM audit WHERE action = 'refused'").fetchone()[0])
 
 
 def event_stamps(case: SlackCase) -> set[str]:
@@ -2133,14 +2139,6 @@ SLACK_SURFACES = [
     ("shortcut", ids.REPORT_SHORTCUT),
 ]
 SLACK_EXAMPLES = 20
-# surfaces whose known cases are payloads Slack itself never sends (a modal's own metadata
-# turned to junk, a select inside a modal about a request that does not exist): jobgate
-# drops them without a word, by design
-SILENT_ON_KNOWN_CASES = {
-    ("action", ids.REASONS[1]),
-    ("action", ids.HOLD_TEMPLATE[1]),
-    ("view", ids.REASON_EDIT_MODAL),
-}
 
 
 @pytest.mark.parametrize(
@@ -2154,20 +2152,15 @@ def test_slack_payloads_with_junk_values(
     with driven(tmp_path, caplog) as d:
         seed = d.run(seed_workspace(d.h))
         strategy = FAMILIES[family](target, seed)
-        explicit = explicit_slack(family, target, seed)
 
         @fuzz_settings(SLACK_EXAMPLES)
         @given(case=strategy)
-        @with_examples(explicit, "case")
+        @with_examples(explicit_slack(family, target, seed), "case")
         def one(case: SlackCase) -> None:
             d.run(check_slack(d, case))
 
         one()
         finish(f"fuzz_slack_{family}_{target}", d, SLACK_EXAMPLES * SCALE)
-        # the known cases always run: at least one of them must get past the refusals (how
-        # many random ones do is in the report; it varies from run to run)
-        if explicit and not RANDOM_ONLY and (family, target) not in SILENT_ON_KNOWN_CASES:
-            assert any(id(case) in d.handled for case in explicit), d.outcomes
 
 
 # == hostile text, ingested through the API =====================================================
