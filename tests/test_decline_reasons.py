@@ -34,18 +34,8 @@ async def job_cards(h: Harness, *upstream_ids: str) -> list[Message]:
     return [await h.card(upstream) for upstream in upstream_ids]
 
 
-async def new_view(h: Harness, user: str, act: Any) -> OpenView:
-    before = {v.id for v in h.slack.open_views_for(user)}
-    await act()
-    views = await h.slack.wait_for(
-        lambda: [v for v in h.slack.open_views_for(user) if v.id not in before], what="a modal"
-    )
-    view: OpenView = views[0]
-    return view
-
-
 async def decline_modal(h: Harness, card: Message) -> OpenView:
-    return await new_view(h, REVIEWER, lambda: h.slack.click(REVIEWER, card, ids.DECLINE))
+    return await h.modal_from(REVIEWER, h.slack.click(REVIEWER, card, ids.DECLINE))
 
 
 def offered(modal: OpenView) -> dict[str, str]:
@@ -70,8 +60,8 @@ def editor_values(label: str, message: str) -> dict[str, Any]:
 
 
 async def open_editor(h: Harness, code: str) -> OpenView:
-    return await new_view(
-        h, ADMIN, lambda: h.slack.slash(ADMIN, f"reasons edit {code}", channel="C0REVIEW")
+    return await h.modal_from(
+        ADMIN, h.slack.slash(ADMIN, f"reasons edit {code}", channel="C0REVIEW")
     )
 
 

@@ -9,7 +9,7 @@ from bot.clock import ShiftedClock
 from bot.jobs import follow_up_holds
 from bot.models import Kind, State, Via
 from handlers import ids
-from tests.harness import ADMIN, REVIEWERS, employer, job, start_harness, stop_harness
+from tests.harness import ADMIN, REVIEWERS, job, start_harness, stop_harness
 from tests.test_decisions_flow import text
 
 WEDNESDAY = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
@@ -18,10 +18,7 @@ WEDNESDAY = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
 async def held_job(tmp_path: Path):  # type: ignore[no-untyped-def]
     clock = ShiftedClock(WEDNESDAY)
     h = await start_harness(tmp_path, clock=clock)
-    await h.platform.send_employers(employer())
-    await h.slack.click(ADMIN, await h.card("emp_123"), ids.APPROVE)
-    await h.platform.send_jobs(job())
-    card = await h.card("job_456")
+    card = await h.pending_job_card()
     modal = await h.modal_from(REVIEWERS[0], h.slack.click(REVIEWERS[0], card, ids.HOLD))
     question = next(
         b["block_id"]

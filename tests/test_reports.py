@@ -248,8 +248,8 @@ async def test_the_message_shortcut_on_a_card_opens_the_report_form(harness: Har
     }
     answer = await h.slack.send_interaction(payload)
     assert answer.status == 200
-    forms = await h.slack.wait_for(lambda: h.slack.open_views_for(REVIEWERS[1]))
-    assert forms[0].view["callback_id"] == ids.REPORT_MODAL
+    form = await h.modal(REVIEWERS[1])
+    assert form.view["callback_id"] == ids.REPORT_MODAL
 
 
 async def test_a_decline_for_suspected_fraud_lists_the_wave_in_the_thread(harness: Harness) -> None:

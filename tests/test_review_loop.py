@@ -72,13 +72,11 @@ async def test_approving_a_job_of_a_pending_employer_asks_to_approve_both(harnes
     await h.platform.send_jobs(job())
     card = await h.card("job_456")
     await h.slack.click(REVIEWERS[1], card, ids.APPROVE)
-    view = await h.slack.wait_for(
-        lambda: h.slack.open_views_for(REVIEWERS[1]), what="approve-both modal"
-    )
-    assert view[0].view["callback_id"] == ids.APPROVE_BOTH_MODAL
+    view = await h.modal(REVIEWERS[1])
+    assert view.view["callback_id"] == ids.APPROVE_BOTH_MODAL
     assert h.platform.accepted == []
 
-    await h.slack.submit(REVIEWERS[1], view[0], {})
+    await h.slack.submit(REVIEWERS[1], view, {})
     deliveries = await h.platform.wait_for_accepted(2)
     assert [d.event["type"] for d in deliveries] == ["employer.approved", "job.approved"]
 

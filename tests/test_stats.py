@@ -9,7 +9,7 @@ import pytest
 
 from bot.periods import PeriodError, parse_period, term_of
 from handlers import ids
-from tests.harness import ADMIN, REVIEWERS, Harness, decline_form, employer, job
+from tests.harness import ADMIN, REVIEWERS, Harness, decline_form, job
 
 NEW_YORK = ZoneInfo("America/New_York")
 NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
@@ -26,8 +26,7 @@ def test_periods() -> None:
 
 async def test_stats_count_decisions_reasons_and_times(harness: Harness) -> None:
     h = harness
-    await h.platform.send_employers(employer())
-    await h.slack.click(ADMIN, await h.card("emp_123"), ids.APPROVE)
+    await h.approve_employer()
     await h.platform.send_jobs(
         [job(f"job_{i}", title=f"Role {i}", description=f"D {i}.") for i in range(3)]
     )

@@ -87,7 +87,10 @@ FILLERS = pytest.mark.parametrize("fillers", [0, 20], ids=["few items", "many it
 
 
 def filler_jobs(count: int) -> list[dict[str, object]]:
-    return [job(f"filler_{n}", contact={"id": f"c_filler_{n}"}) for n in range(count)]
+    return [
+        job(f"filler_{n}", employer_id=f"emp_filler_{n}", contact={"id": f"c_filler_{n}"})
+        for n in range(count)
+    ]
 
 
 @FILLERS

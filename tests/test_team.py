@@ -59,8 +59,8 @@ async def test_employer_command_offers_choices_when_several_match(harness: Harne
     choices = await h.slack.wait_for(lambda: h.slack.ephemerals_for(REVIEWERS[0]))
     assert "Northwind Traders" in choices[0].text and "Northwind Logistics" in choices[0].text
     await h.slack.slash(REVIEWERS[0], "employer nortwind logistcs", channel="C0REVIEW")  # typos
-    snapshot = await h.slack.wait_for(lambda: h.slack.open_views_for(REVIEWERS[0]))
-    assert "Northwind Logistics" in str(snapshot[0].view["blocks"])
+    snapshot = await h.modal(REVIEWERS[0])
+    assert "Northwind Logistics" in str(snapshot.view["blocks"])
 
 
 async def test_claim_and_take_over(harness: Harness) -> None:

@@ -56,7 +56,6 @@ from tests.harness import (
     REVIEWERS,
     Harness,
     decline_form,
-    employer,
     job,
     start_harness,
     stop_harness,
@@ -108,9 +107,7 @@ def distinct_job(prefix: str, i: int) -> dict[str, Any]:
 async def h(tmp_path: Path) -> Any:
     running = await start_harness(tmp_path, pacing=PACING, delivery=DELIVERY)
     try:
-        await running.platform.send_employers(employer())
-        await running.slack.click(ADMIN, await running.card("emp_123"), ids.APPROVE)
-        await running.settle()
+        await running.approve_employer()
         yield running
     finally:
         await stop_harness(running)

@@ -202,9 +202,7 @@ async def test_a_retried_approve_click_decides_once(harness: Harness, mode: str)
 
 
 async def open_decline_modal(h: Harness, user: str, card: Message) -> OpenView:
-    await h.slack.click(user, card, ids.DECLINE)
-    views = await h.slack.wait_for(lambda: h.slack.open_views_for(user), what="the modal")
-    view: OpenView = views[0]
+    view = await h.modal_from(user, h.slack.click(user, card, ids.DECLINE))
     assert view.view["callback_id"] == ids.DECLINE_MODAL
     return view
 
