@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import json
 
 from bot.models import Kind, State
+from bot.sandbox.workspace import Message
 from handlers import ids
 from tests.harness import (
     OUTSIDER,
@@ -199,3 +202,44 @@ async def test_ten_reviewers_clicking_approve_at_once_make_one_decision(harness:
         assert f"<@{winner}>" in h.slack.ephemerals_for(user)[0].text
         assert "already approved" in h.slack.ephemerals_for(user)[0].text
     assert len(h.slack.bot_messages(REVIEW_CHANNEL)) == 2  # employer card + job card
+
+
+async def test_a_card_for_a_request_jobgate_does_not_know_is_answered_and_changes_nothing(
+    harness: Harness,
+) -> None:
+    """A card from an older copy of the database: each button says so privately, and
+    nothing is recorded, opened or sent to the platform."""
+    h = harness
+    card = await h.pending_job_card()
+    stored = await h.repo.find_request(Kind.JOB, "job_456")
+    assert stored is not None
+
+    async def click_stale(message: Message, actions: tuple[str, ...]) -> None:
+        blocks = json.loads(json.dumps(message.blocks).replace(f'"{stored.id}"', '"999999"'))
+        assert blocks != message.blocks
+        stale = dataclasses.replace(message, blocks=blocks)
+        await h.settle()
+        audit_before = await h.repo.list_audit(stored.id)
+        attempts_before = len(h.platform.attempts)
+        for action in actions:
+            told = len(h.slack.ephemerals_for(REVIEWERS[1]))
+            assert (await h.slack.click(REVIEWERS[1], stale, action)).status == 200
+            await h.slack.wait_for(
+                lambda told=told: len(h.slack.ephemerals_for(REVIEWERS[1])) > told, what=action
+            )
+            said = h.slack.ephemerals_for(REVIEWERS[1])[told].text
+            assert "no request #999999 on record" in said and "nothing changed" in said
+        await h.settle()
+        assert h.slack.open_views_for(REVIEWERS[1]) == []
+        assert await h.repo.list_audit(stored.id) == audit_before
+        assert len(h.platform.attempts) == attempts_before
+
+    await click_stale(card, (ids.APPROVE, ids.DECLINE, ids.HOLD))
+    pending = await h.repo.find_request(Kind.JOB, "job_456")
+    assert pending is not None and pending.state is State.PENDING
+    assert (await h.slack.click(REVIEWERS[1], card, ids.APPROVE)).status == 200
+    await h.settle()
+    approved = h.card_now(card)
+    await click_stale(approved, (ids.UNDO,))
+    still = await h.repo.find_request(Kind.JOB, "job_456")
+    assert still is not None and still.state is State.APPROVED
