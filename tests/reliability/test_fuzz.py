@@ -1177,6 +1177,7 @@ class SlackCase(Brief):
     actor: str
     fields: tuple[tuple[str, Any], ...] = ()  # the fuzzed parts, by name
     may_change: bool = False  # a permitted actor pointing at something real
+    must_reach: bool = False  # a reviewer's real use of a real card: must get past refusals
 
     def get(self, name: str, default: Any = None) -> Any:
         return dict(self.fields).get(name, default)
@@ -1398,8 +1399,12 @@ async def check_slack(d: Driven, case: SlackCase) -> None:
     # (a permission refusal answers too, so it does not count)
     spoke = h.slack.api.calls[calls_from:] or h.slack.api.responses[responses_from:]
     refused = refused_count(d.db) > refused_before
-    if (spoke or answer.body or before != after) and not refused:
+    handled = bool(spoke or answer.body or before != after) and not refused
+    if handled:
         d.outcomes[HANDLED] = d.outcomes.get(HANDLED, 0) + 1
+    assert handled or not case.must_reach, f"{what}: a reviewer's real use of a real card was " + (
+        "refused" if refused else "ignored (no Slack call, no answer, no change)"
+    )
 
 
 def refused_count(db: sqlite3.Connection) -> int:
@@ -2112,6 +2117,7 @@ def explicit_slack(family: str, target: str, seed: Seed) -> list[SlackCase]:
             cases.append(
                 SlackCase("view", target, actor, (("metadata", metadata), ("state", state)))
             )
+    cases += reaching_cases(family, target, seed)
     if family == "view" and target == ids.POST_MODAL:
         for ref in ("abc", huge):
             state = {
@@ -2122,6 +2128,51 @@ def explicit_slack(family: str, target: str, seed: Seed) -> list[SlackCase]:
         for metadata in ("not json", "[]"):
             cases.append(SlackCase("view", target, ADMIN, (("metadata", metadata),), True))
     return cases
+
+
+def reaching_cases(family: str, target: str, seed: Seed) -> list[SlackCase]:
+    """What Slack sends when a reviewer really uses a card's control (the button's value is
+    the request id, a menu option `<verb>:<request id>`): the fuzzed surface must get past its
+    refusals for these, or the junk cases above prove nothing about the code behind them."""
+
+    def on(upstream: str, *fields: tuple[str, Any]) -> tuple[tuple[str, Any], ...]:
+        request_id = seed.request_ids[upstream]
+        card = (("channel", REVIEW_CHANNEL), ("message_ts", seed.cards[upstream].ts))
+        return (*fields, *card, ("block_id", f"review.{request_id}"))
+
+    def press(upstream: str) -> tuple[str, Any]:
+        return ("action", (("value", str(seed.request_ids[upstream])),))
+
+    def choose(verb: str, upstream: str) -> tuple[str, Any]:
+        option = {"value": f"{verb}:{seed.request_ids[upstream]}"}
+        return ("action", (("selected_option", option),))
+
+    actions = {
+        ids.APPROVE: on("emp_a", press("emp_a")),  # approves the pending employer
+        ids.DECLINE: on("job_a", press("job_a")),  # opens the decline modal
+        ids.HOLD: on("job_a", press("job_a")),  # opens the hold modal
+        ids.UNDO: on("job_b", press("job_b")),  # the seed's approval, in its undo window
+        ids.CARD_MENU: on("job_a", choose(ids.VERB_HISTORY, "job_a"), ("element", "overflow")),
+        ids.EMPLOYER_MENU_ACTION: on(
+            "job_a", choose(ids.VERB_EMPLOYER_HISTORY, "job_a"), ("element", "overflow")
+        ),
+    }
+    reviewer = REVIEWERS[0]  # who approved job_b in the seed, so may undo it
+    if family == "action" and target in actions:
+        return [SlackCase("action", target, reviewer, actions[target], True, must_reach=True)]
+    if family == "view" and target == ids.FLAG_MODAL:
+        metadata = json.dumps(
+            {
+                "request_id": seed.request_ids["job_a"],
+                "channel": REVIEW_CHANNEL,
+                "ts": seed.cards["job_a"].ts,
+            }
+        )
+        reason = {"type": "plain_text_input", "value": "Asks students for a deposit"}
+        state = {ids.FLAG_REASON[0]: {ids.FLAG_REASON[1]: reason}}
+        fields = (("metadata", metadata), ("state", state))
+        return [SlackCase("view", target, reviewer, fields, True, must_reach=True)]
+    return []
 
 
 FAMILIES: dict[str, Any] = {
