@@ -70,6 +70,12 @@ def enqueue(
     return message_id
 
 
+def last_id(conn: sqlite3.Connection) -> int:
+    """The newest item's id (0 when empty): compared before and after a write, it tells
+    whether the write queued anything."""
+    return int(conn.execute("SELECT coalesce(max(id), 0) FROM outbox").fetchone()[0])
+
+
 def enqueue_card(conn: sqlite3.Connection, request_id: int, now: datetime) -> str:
     """Post or refresh a request's card, in its card lane (rendered when it is sent)."""
     return enqueue(

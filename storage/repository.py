@@ -58,6 +58,9 @@ class IngestAnswer:
     answer: StoredAnswer
     replayed: bool
     results: tuple[requests.IngestResult, ...] = ()
+    # it wrote outbox rows (a thread reply about a change, an automatic decline's webhook):
+    # only then is the deliverer woken, so a flood of new requests costs it nothing
+    queued_delivery: bool = False
 
 
 class Repository(VocabularyRepository, SearchRepository):
@@ -106,15 +109,17 @@ class Repository(VocabularyRepository, SearchRepository):
                 seen = deliveries.find_answer(conn, webhook_id)
                 if seen is not None:
                     return IngestAnswer(seen, replayed=True)
+            queued_before = outbox.last_id(conn)
             results = requests.ingest_submissions(conn, kind, prepared, now)
             answer = respond(results)
             if webhook_id is not None:
                 deliveries.store_answer(conn, webhook_id, endpoint, answer, now)
-            return IngestAnswer(answer, replayed=False, results=tuple(results))
+            queued = outbox.last_id(conn) != queued_before
+            return IngestAnswer(answer, False, tuple(results), queued_delivery=queued)
 
         answer = await self.db.write(unit)
         if not answer.replayed:
-            if any(result.queued_delivery for result in answer.results):
+            if answer.queued_delivery:
                 self._outbox_written()
             for callback in self._on_ingest:
                 callback()

@@ -38,9 +38,6 @@ class IngestResult:
     upstream_id: str
     state: State
     outcome: IngestOutcome
-    # it wrote outbox rows (a thread reply about the change, an automatic decline's webhook):
-    # only then is the deliverer woken, so a flood of new requests costs it nothing
-    queued_delivery: bool = False
 
     def as_response(self) -> dict[str, Any]:
         return {
@@ -399,12 +396,10 @@ def _insert_new(
         submission = new.item.submission
         request_id = ids[submission.id]
         # the screener posts the card once the request is screened (bot/screener.py)
-        state, queued = State.PENDING, False
+        state = State.PENDING
         if kind is Kind.JOB and auto_decline_for_employer(new.employer_status):
-            state, queued = auto_decline_for_blocked_employer(conn, request_id, now), True
-        results[submission.id] = IngestResult(
-            request_id, kind, submission.id, state, "created", queued_delivery=queued
-        )
+            state = auto_decline_for_blocked_employer(conn, request_id, now)
+        results[submission.id] = IngestResult(request_id, kind, submission.id, state, "created")
     return results
 
 
@@ -486,4 +481,4 @@ def _update_one(
         payload={"request_id": request_id, "audit_id": audit_id},
         now=now,
     )
-    return IngestResult(request_id, kind, submission.id, new_state, "updated", queued_delivery=True)
+    return IngestResult(request_id, kind, submission.id, new_state, "updated")

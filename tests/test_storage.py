@@ -255,3 +255,35 @@ async def test_the_next_due_item_is_a_lane_head(tmp_path: Path) -> None:
         assert await repo.next_outbox_due(("webhook",)) == now
     finally:
         await repo.db.close()
+
+
+async def test_an_ingest_wakes_the_deliverer_only_when_it_queued_something(
+    tmp_path: Path,
+) -> None:
+    """New requests queue nothing (the screener cards them later); a carded request that
+    changes queues its thread reply, and a job of a declined employer its decline webhook."""
+    repo = await open_repo(tmp_path / "j.db")
+    wakes: list[int] = []
+    repo.on_outbox_write(lambda: wakes.append(1))
+
+    def queued(conn: sqlite3.Connection) -> int:
+        return int(conn.execute("SELECT count(*) FROM outbox").fetchone()[0])
+
+    try:
+        await ingest(repo, Kind.EMPLOYER, [employer()])
+        await ingest(repo, Kind.JOB, [job(), job("job_2")])
+        await ingest(repo, Kind.JOB, [job(title="Changed before its card")])
+        assert (wakes, await repo.db.read(queued)) == ([], 0)
+        await repo.db.write(
+            lambda conn: conn.execute(
+                "UPDATE requests SET card_channel = 'C0REVIEW', card_ts = '1.000001'"
+                " WHERE upstream_id = 'job_456'"
+            )
+        )
+        await ingest(repo, Kind.JOB, [job(title="Changed on its card")])
+        assert (len(wakes), await repo.db.read(queued)) == (1, 1)
+        await repo.db.write(lambda conn: conn.execute("UPDATE employers SET status = 'declined'"))
+        await ingest(repo, Kind.JOB, [job("job_3")])
+        assert len(wakes) == 2 and await repo.db.read(queued) > 1
+    finally:
+        await repo.db.close()
