@@ -213,10 +213,11 @@ async def create_jobgate(
         repeated=repeated,
         screening_process=worker,
     )
+    # in Socket Mode too: HTTP requests are only ever taken when they can be verified
     signing_secret = (
-        None
-        if settings.socket_mode or settings.slack_signing_secret is None
-        else settings.slack_signing_secret.get_secret_value()
+        settings.slack_signing_secret.get_secret_value()
+        if settings.slack_signing_secret is not None
+        else None
     )
     app.add_routes(
         [

@@ -85,6 +85,12 @@ class RepeatedDeliveries:
         self._seen.pop(key, None)
 
 
+UNVERIFIABLE = (
+    "this jobgate takes Slack's requests over Socket Mode and has no SLACK_SIGNING_SECRET to "
+    "verify HTTP ones with"
+)
+
+
 def slack_endpoint(
     bolt: AsyncApp,
     metrics: Metrics,
@@ -94,17 +100,20 @@ def slack_endpoint(
     clock: Clock | None = None,
 ) -> Callable[[web.Request], Awaitable[web.Response]]:
     """Checks Bolt would get wrong or not do (a non-numeric timestamp is a 500 in Bolt; a body
-    seen before is handled again), then Bolt. Bolt verifies the signature once more itself."""
+    seen before is handled again), then Bolt. Without a signing secret (Socket Mode), nothing
+    that comes over HTTP can be verified, so every request is refused."""
     verifier = SignatureVerifier(signing_secret) if signing_secret else None
     clock = clock or SystemClock()
 
     async def handle(request: web.Request) -> web.Response:
         started = time.perf_counter()
+        if verifier is None:
+            return web.json_response({"error": UNVERIFIABLE}, status=401)
         if request.content_length is not None and request.content_length > MAX_SLACK_BODY:
             return web.json_response({"error": "body too large"}, status=413)
         timestamp = request.headers.get("X-Slack-Request-Timestamp", "").strip()
         signature = request.headers.get("X-Slack-Signature", "")
-        if verifier is not None and not (_TIMESTAMP.fullmatch(timestamp) and signature.isascii()):
+        if not (_TIMESTAMP.fullmatch(timestamp) and signature.isascii()):
             # int() fails on '²' or 5,000 digits, compare_digest on non-ASCII: both would be
             # a 500 in Bolt; a malformed header is a bad signature
             return web.json_response({"error": "invalid request signature"}, status=401)
@@ -117,7 +126,7 @@ def slack_endpoint(
             return web.json_response({"error": "body is not UTF-8"}, status=400)
         plain_headers = dict(request.headers)
         try:
-            valid = verifier is None or verifier.is_valid_request(body, plain_headers)
+            valid = verifier.is_valid_request(body, plain_headers)
         except (ValueError, TypeError):
             valid = False
         if not valid:

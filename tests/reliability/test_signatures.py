@@ -29,14 +29,27 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
+from aiohttp import ClientSession
+from aiohttp.test_utils import TestServer
 
+from bot.app import create_jobgate
 from bot.models import Kind, State
 from bot.sandbox.fake_slack import slack_signature
 from handlers import ids
-from tests.harness import REVIEW_CHANNEL, REVIEWERS, Harness, employer, job
+from tests.harness import (
+    FAST_DELIVERY,
+    FAST_PACING,
+    REVIEW_CHANNEL,
+    REVIEWERS,
+    Harness,
+    employer,
+    job,
+    settings_for,
+)
 
 FORM = "application/x-www-form-urlencoded"
 DECISIONS = ("approved", "declined", "on_hold", "reverted")
@@ -309,3 +322,50 @@ async def test_a_valid_signature_is_not_reusable_for_another_body(harness: Harne
     assert answer.status == 401
     await h.settle()
     assert await h.repo.find_request(Kind.JOB, "job_2") is None
+
+
+# -- Socket Mode ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("signing_secret", [False, True], ids=["no-secret", "secret-too"])
+async def test_in_socket_mode_the_http_door_takes_only_what_it_can_verify(
+    harness: Harness, tmp_path: Path, signing_secret: bool
+) -> None:
+    """With SLACK_APP_TOKEN set, Slack's requests come over the socket, and POST /slack/events
+    must not take an unsigned click in a reviewer's name. With SLACK_SIGNING_SECRET also set,
+    signed requests are still taken. (jobgate's own HTTP app on loopback, the same database;
+    the socket itself is not opened: Slack cannot be reached from here.)"""
+    h = harness
+    card = await pending_employer_card(h)
+    await h.settle()
+    overrides: dict[str, str | None] = {"SLACK_APP_TOKEN": "xapp-1-A0SOCKET-1-test"}
+    if not signing_secret:
+        overrides["SLACK_SIGNING_SECRET"] = None
+    settings = settings_for(tmp_path, h.slack, h.platform, h.secrets, **overrides)
+    assert settings.socket_mode
+    socket_jobgate = await create_jobgate(
+        settings, pacing=FAST_PACING, delivery_policy=FAST_DELIVERY
+    )
+    payload = h.slack.block_actions_payload(REVIEWERS[0], card, ids.APPROVE)
+    body = urlencode({"payload": json.dumps(payload)})
+    signed = h.slack.signed_headers(body, timestamp=int(time.time()), content_type=FORM)
+    answers = []
+    try:
+        async with TestServer(socket_jobgate.http_app) as server, ClientSession() as session:
+            for headers in ({"Content-Type": FORM}, signed):
+                url = server.make_url("/slack/events")
+                async with session.post(url, data=body, headers=headers) as response:
+                    answers.append((response.status, await response.text()))
+    finally:
+        await socket_jobgate.stop()
+    await h.settle()
+    stored = await h.repo.find_request(Kind.EMPLOYER, "emp_123")
+    assert stored is not None
+    assert answers[0][0] == 401, answers  # unsigned: never
+    if signing_secret:
+        assert answers[1][0] == 200, answers
+        assert stored.state is State.APPROVED and stored.decided_by == REVIEWERS[0]
+    else:
+        assert answers[1][0] == 401 and "SLACK_SIGNING_SECRET" in answers[1][1], answers
+        assert stored.state is State.PENDING
+        assert await decisions_and_refusals(h, stored.id) == []
