@@ -19,6 +19,7 @@ The floor is the fake's own limit: B cards at once, then one every 1/K s.
 from __future__ import annotations
 
 import argparse
+import bisect
 import json
 import re
 import sqlite3
@@ -34,6 +35,24 @@ from bench.common import Bar, Results, machine_line, run_json, start, stop, tabl
 INGEST_SECRET = "whsec_" + "YmVuY2gtaW5nZXN0LXNlY3JldC0xMjM0NTY3OA=="
 WEBHOOK_SECRET = "whsec_" + "YmVuY2gtd2ViaG9vay1zZWNyZXQtMTIzNA=="
 FOOTER_ID = re.compile(r"job `(pace_\d+)`")
+
+
+def posting_order(messages: list[dict[str, Any]]) -> tuple[int, int]:
+    """How far the channel's order is from the order the platform sent the requests in:
+    (cards out of place: all but the longest run in order, which need not be contiguous;
+    the furthest any card landed from its place, in positions)."""
+    serials = [
+        int(found.group(1).removeprefix("pace_"))
+        for message in messages
+        if (found := FOOTER_ID.search(message["footer"]))
+    ]
+    tails: list[int] = []  # patience sorting: the longest increasing subsequence's length
+    for serial in serials:
+        at = bisect.bisect_left(tails, serial)
+        tails[at : at + 1] = [serial]
+    ranks = {serial: rank for rank, serial in enumerate(sorted(serials))}
+    moved = max((abs(i - ranks[s]) for i, s in enumerate(serials)), default=0)
+    return len(serials) - len(tails), moved
 
 
 def _get(url: str) -> Any:
@@ -136,6 +155,7 @@ def main() -> int:
         if found:
             ids[found.group(1)] += 1
     doubled = sum(n - 1 for n in ids.values() if n > 1)
+    out_of_place, moved = posting_order(messages)
     lost = args.cards - len(ids)
     ok_times = [t for t, status in posts if status == 200]
     first = ok_times[0] - sent_at if ok_times else float("nan")
@@ -163,6 +183,7 @@ def main() -> int:
                 ["429 answers", rate_limited],
                 ["cards in the channel / distinct requests", f"{len(messages)} / {len(ids)}"],
                 ["lost / doubled", f"{lost} / {doubled}"],
+                ["cards out of the platform's order / furthest moved", f"{out_of_place} / {moved}"],
                 ["requests with a card stored / dead outbox rows", f"{with_card} / {dead}"],
             ],
         )
@@ -206,6 +227,8 @@ def main() -> int:
             "equivalent_s": equivalent,
             "lost": lost,
             "doubled": doubled,
+            "out_of_place": out_of_place,
+            "furthest_moved": moved,
             "with_card": with_card,
             "dead": dead,
             "accepted_s": accepted_s,

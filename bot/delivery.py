@@ -110,6 +110,7 @@ class Deliverer:
         self._metrics = metrics
         self.policy = policy or DeliveryPolicy()
         self._pacer = Pacer(pacing or SlackPacing())
+        self._told_to_wait: set[int] = set()  # items deferred by pacing in this attempt
         self._rng = rng or random.Random()
         self.owner = f"deliverer-{uuid.uuid4().hex[:12]}"
         self.health = DeliveryHealth()
@@ -237,6 +238,14 @@ class Deliverer:
         except Exception as exc:
             log.exception("delivering outbox item %s (%s) failed unexpectedly", item.id, item.kind)
             await self._retry(item, f"internal error: {type(exc).__name__}")
+        finally:
+            # an item told to wait keeps its turn; any other ending gives it up, so an item
+            # that comes back for something else (a progress message's next look) does not
+            # hold up the ones queued behind it
+            if item.id in self._told_to_wait:
+                self._told_to_wait.discard(item.id)
+            else:
+                self._pacer.release(item.id)
 
     async def _deliver_webhook(self, item: OutboxItem) -> None:
         assert self._webhook is not None
@@ -570,9 +579,10 @@ class Deliverer:
 
     async def _paced(self, item: OutboxItem, method: str, channel: str | None) -> bool:
         now = self._clock.now()
-        wait = self._pacer.reserve(method, channel, now)
+        wait = self._pacer.reserve(method, channel, now, key=item.id)
         if wait <= 0:
             return False
+        self._told_to_wait.add(item.id)
         later = now + timedelta(seconds=wait)
         await self._repo.defer_outbox_item(item, later)
         self._schedule_wake(later)

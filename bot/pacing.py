@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import heapq
+import math
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -31,35 +34,88 @@ class SlackPacing:
         )
 
 
+MAX_OWED = 10_000
+STALE_CLAIM = timedelta(minutes=10)
+
+
 @dataclass
 class TokenBucket:
+    """Tokens at `rate` per second, at most `burst` saved. A caller told to wait is owed a
+    token at the moment it was given: newcomers queue behind everyone owed, so a caller whose
+    wake-up runs late still finds its token, and sends leave in the order they were paced
+    (unless a wake-up runs more than a slot late). Every send takes a token, so the rate is
+    never exceeded however late callers come back."""
+
     rate: float
     burst: float
     tokens: float = field(default=-1.0)
     stamp: datetime | None = None
     blocked_until: datetime | None = None
-    # the latest moment promised to a caller told to wait: the next one waits one slot more,
-    # so a queue of deferred sends wakes one per token instead of all at once
-    promised: datetime | None = None
+    owed: dict[Hashable, datetime] = field(default_factory=dict)  # key -> the slot it was given
+    _slots: list[tuple[datetime, int, Hashable]] = field(default_factory=list)  # heap
+    _serial: int = 0
+    _last_slot: datetime | None = None
 
-    def reserve(self, now: datetime) -> float:
-        """Take a token now (returns 0) or say how many seconds until one is free."""
+    def reserve(self, now: datetime, key: Hashable = None) -> float:
+        """Take a token now (returns 0) or say how many seconds until `key`'s turn."""
         if self.blocked_until is not None and now < self.blocked_until:
             return (self.blocked_until - now).total_seconds()
+        self._refill(now)
+        # rounded up to the clock's microsecond, so a caller back on time finds its token
+        to_token = timedelta(microseconds=math.ceil(max(0.0, 1.0 - self.tokens) / self.rate * 1e6))
+        if key is not None and key in self.owed:
+            if self.tokens >= 1.0:
+                return self._take(key)
+            return self._promise(key, now, now + to_token)
+        someone_owed = self._someone_owed(now)
+        if not someone_owed and self.tokens >= 1.0:
+            return self._take(key)
+        slot = now + to_token
+        last, interval = self._last_slot, timedelta(seconds=1.0 / self.rate)
+        if last is not None and (last > now or someone_owed):
+            slot = max(slot, last + interval)  # behind the last one told to wait
+        if someone_owed:
+            slot = max(slot, now + interval)
+        return self._promise(key, now, slot)
+
+    def release(self, key: Hashable) -> None:
+        self.owed.pop(key, None)
+
+    def _refill(self, now: datetime) -> None:
         if self.tokens < 0:
             self.tokens = self.burst
         elif self.stamp is not None:
             elapsed = max(0.0, (now - self.stamp).total_seconds())
             self.tokens = min(self.burst, self.tokens + elapsed * self.rate)
         self.stamp = now
-        if self.tokens >= 1.0:
-            self.tokens -= 1.0
-            return 0.0
-        wait = (1.0 - self.tokens) / self.rate
-        if self.promised is not None and self.promised > now:
-            wait = max(wait, (self.promised - now).total_seconds() + 1.0 / self.rate)
-        self.promised = now + timedelta(seconds=wait)
-        return wait
+
+    def _take(self, key: Hashable) -> float:
+        self.tokens -= 1.0
+        self.owed.pop(key, None)
+        return 0.0
+
+    def _promise(self, key: Hashable, now: datetime, slot: datetime) -> float:
+        if key is not None:
+            self.owed[key] = slot
+            self._serial += 1
+            heapq.heappush(self._slots, (slot, self._serial, key))
+        if self._last_slot is None or slot > self._last_slot:
+            self._last_slot = slot
+        return max((slot - now).total_seconds(), 1e-6)  # never 0: no token was taken
+
+    def _someone_owed(self, now: datetime) -> bool:
+        """Whether a caller is owed a token and due back. One that has not come back well
+        after its slot (its wake-up ran very late, or its send was folded into another)
+        stops holding up newcomers, but keeps its claim for when it does come back."""
+        grace = timedelta(seconds=2.0 / self.rate + 0.5)
+        while self._slots:
+            slot, _, key = self._slots[0]
+            if self.owed.get(key) == slot and slot + grace >= now:
+                return True
+            heapq.heappop(self._slots)
+        if len(self.owed) > MAX_OWED:  # claims of sends that never came back
+            self.owed = {k: v for k, v in self.owed.items() if v + STALE_CLAIM >= now}
+        return False
 
 
 class Pacer:
@@ -89,8 +145,16 @@ class Pacer:
             bucket = self._buckets[key] = TokenBucket(rate, burst)
         return bucket
 
-    def reserve(self, method: str, channel: str | None, now: datetime) -> float:
-        return self._bucket(method, channel).reserve(now)
+    def reserve(
+        self, method: str, channel: str | None, now: datetime, key: Hashable = None
+    ) -> float:
+        """Seconds until `key` may call `method` in `channel` (0: go ahead, token taken)."""
+        return self._bucket(method, channel).reserve(now, key)
+
+    def release(self, key: Hashable) -> None:
+        """`key` will not come back for the turn it was owed (sent some other way, or done)."""
+        for bucket in self._buckets.values():
+            bucket.release(key)
 
     def block(self, method: str, channel: str | None, until: datetime) -> None:
         """Slack said 429: nothing more on this bucket until `until`."""

@@ -65,7 +65,8 @@ async def last_message_once(h: Harness, text: str, timeout: float) -> Message:
         if text in last.text:
             return last
         await asyncio.sleep(0.1)
-    raise AssertionError(f"the newest message never said {text!r}")
+    last = h.slack.workspace.top_level(REVIEW_CHANNEL)[-1]
+    raise AssertionError(f"the newest message never said {text!r}: {last.text[:200]!r}")
 
 
 async def bulk_decisions(h: Harness) -> tuple[int, int]:
