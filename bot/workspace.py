@@ -19,7 +19,7 @@ class WorkspaceSettings(BaseModel):
     default_roles: tuple[RoleName, ...] = DEFAULT_ROLES
     undo_window_minutes: Annotated[int, Field(ge=0, le=24 * 60)] = 10
     hold_follow_up_days: Annotated[int, Field(ge=1, le=60)] = 3
-    hold_expiry_days: Annotated[int, Field(ge=1, le=120)] = 10
+    hold_expiry_days: Annotated[int, Field(ge=1, le=120)] = 14  # calendar days
     hold_expiry_action: Annotated[str, StringConstraints(pattern=r"^(pending|decline)$")] = (
         "pending"
     )

@@ -181,7 +181,7 @@ def record_outcomes(
     follow_up_at = expires_at = None
     if outcome is State.ON_HOLD:
         follow_up_at = add_business_days(now, follow_up_days or settings.hold_follow_up_days)
-        expires_at = add_business_days(now, settings.hold_expiry_days)
+        expires_at = now + timedelta(days=settings.hold_expiry_days)  # SPEC 5: M days
         message = hold_question or message
     stamp = to_db(now)
     audit_ids = []

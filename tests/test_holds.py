@@ -15,9 +15,13 @@ from tests.test_decisions_flow import text
 WEDNESDAY = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
 
 
-async def held_job(tmp_path: Path):  # type: ignore[no-untyped-def]
+async def held_job(tmp_path: Path, expiry_days: int | None = None):  # type: ignore[no-untyped-def]
     clock = ShiftedClock(WEDNESDAY)
     h = await start_harness(tmp_path, clock=clock)
+    if expiry_days is not None:
+        await h.repo.save_workspace_setting(
+            "hold_expiry_days", expiry_days, actor=ADMIN, via=Via.COMMAND, now=clock.now()
+        )
     card = await h.pending_job_card()
     modal = await h.modal_from(REVIEWERS[0], h.slack.click(REVIEWERS[0], card, ids.HOLD))
     question = next(
@@ -106,5 +110,23 @@ async def test_an_update_from_the_employer_returns_a_hold_to_pending(tmp_path: P
         note = h.slack.thread(card)[-1].text
         assert "on_hold → pending" in note and "description" in note
         assert (await follow_up_holds(h.repo, clock.now() + timedelta(days=15))).expired == ()
+    finally:
+        await stop_harness(h)
+
+
+async def test_a_hold_expires_after_calendar_days_weekends_included(tmp_path: Path) -> None:
+    """SPEC 5: "expire the hold after M days" (the follow-up counts business days, the
+    expiry counts days): held on a Wednesday with M = 3, it expires on Saturday."""
+    h, _, _ = await held_job(tmp_path, expiry_days=3)
+    try:
+        held = await h.repo.find_request(Kind.JOB, "job_456")
+        assert held is not None and held.state is State.ON_HOLD
+        assert held.decided_at is not None and held.hold_expires_at is not None
+        assert held.hold_expires_at == held.decided_at + timedelta(days=3)
+        assert held.hold_expires_at.weekday() == 5  # Saturday
+        almost = await follow_up_holds(h.repo, held.hold_expires_at - timedelta(minutes=1))
+        assert almost.expired == ()
+        done = await follow_up_holds(h.repo, held.hold_expires_at + timedelta(minutes=1))
+        assert len(done.expired) == 1
     finally:
         await stop_harness(h)

@@ -60,7 +60,7 @@ SETTING_TITLES = {
     "digest_grace_hours": "Late digest grace (hours)",
     "undo_window_minutes": "Undo window (minutes)",
     "hold_follow_up_days": "Hold follow-up (business days)",
-    "hold_expiry_days": "Hold expiry (business days)",
+    "hold_expiry_days": "Hold expiry (days)",
     "hold_expiry_action": "Expired holds become",
     "duplicate_window_days": "Duplicate window (days)",
 }
