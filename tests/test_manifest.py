@@ -51,7 +51,11 @@ def test_manifest_declares_what_jobgate_uses() -> None:
     commands = [c["command"] for c in data["features"]["slash_commands"]]
     assert commands == [COMMAND]
     scopes = set(data["oauth_config"]["scopes"]["bot"])
-    assert {"chat:write", "commands", "channels:history", "usergroups:read", "im:write"} <= scopes
+    assert {"chat:write", "commands", "usergroups:read", "im:write"} <= scopes
+    # after a post whose answer was lost, the deliverer looks for it (conversations.history
+    # and .replies) where it posts: the review channel, public or private, and DMs
+    assert {"channels:history", "groups:history", "im:history"} <= scopes
+    assert "users:read" not in scopes  # no users.* method is called: least privilege
     urls = {
         data["settings"]["interactivity"]["request_url"],
         data["settings"]["event_subscriptions"]["request_url"],
