@@ -143,7 +143,9 @@ def _change_text(who: str, change: LabelChange) -> str:
     return f"{who}: {' and '.join(parts)}."
 
 
-@subcommand("label", "label list|add|remove|new|retire …", "labels on employers and contacts")
+@subcommand(
+    "label", "label list|add|remove|new|retire|restore …", "labels on employers and contacts"
+)
 async def label_command(invocation: Invocation) -> None:
     verb = invocation.words[0].lower() if invocation.words else "list"
     rest = rest_after(invocation.text, 1)
