@@ -18,8 +18,8 @@ from handlers import ids
 from handlers.blocks.modals import approve_both_modal, decline_modal, hold_modal
 from handlers.interaction import (
     Click,
-    SlackCall,
     check_allowed,
+    open_form,
     parse_click,
     reply_privately,
     services_of,
@@ -80,12 +80,18 @@ def _metadata(click: Click) -> str:
 
 
 async def _open_view(
-    services: Services, client: AsyncWebClient, trigger_id: str | None, view: dict[str, Any]
+    services: Services, client: AsyncWebClient, click: Click, view: dict[str, Any], button: str
 ) -> None:
-    if not trigger_id:
-        return
-    with SlackCall(services, "views.open", "open a modal"):
-        await client.views_open(trigger_id=trigger_id, view=view)
+    await open_form(
+        services,
+        client,
+        trigger_id=click.trigger_id,
+        view=view,
+        what=f"the {button} form",
+        channel=click.channel,
+        user=click.user_id,
+        again=f"Click {button} again.",
+    )
 
 
 async def _allowed(
@@ -135,7 +141,7 @@ async def _explain(
             result.request, settings.default_roles, json.loads(_metadata(click))
         )
         services.tasks.spawn(
-            _open_view(services, client, click.trigger_id, view), name="open-approve-both"
+            _open_view(services, client, click, view, "Approve"), name="open-approve-both"
         )
         return
     services.tasks.spawn(
@@ -199,7 +205,7 @@ async def decline_clicked(
         return
     reasons = await services.repo.list_decline_reasons()
     view = decline_modal(request, reasons, json.loads(_metadata(click)))
-    services.tasks.spawn(_open_view(services, client, click.trigger_id, view), name="open-decline")
+    services.tasks.spawn(_open_view(services, client, click, view, "Decline"), name="open-decline")
 
 
 async def hold_clicked(
@@ -219,7 +225,7 @@ async def hold_clicked(
     view = hold_modal(
         request, json.loads(_metadata(click)), follow_up_days=settings.hold_follow_up_days
     )
-    services.tasks.spawn(_open_view(services, client, click.trigger_id, view), name="open-hold")
+    services.tasks.spawn(_open_view(services, client, click, view, "Hold"), name="open-hold")
 
 
 async def undo_clicked(

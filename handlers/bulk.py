@@ -28,6 +28,7 @@ from handlers.interaction import (
     SlackCall,
     check_allowed,
     clicker_allowed,
+    open_form,
     optional_id,
     refusal_text,
     services_of,
@@ -115,11 +116,16 @@ async def wave_decline_clicked(
         }
         reasons = await services.repo.list_decline_reasons()
         view = bulk_modal(BulkAction.DECLINE, text, preview, reasons, metadata, now=now)
-    trigger = body.get("trigger_id")
-    if not trigger:
-        return
-    with SlackCall(services, "views.open", "open the wave's decline modal"):
-        await client.views_open(trigger_id=trigger, view=view)
+    await open_form(
+        services,
+        client,
+        trigger_id=body.get("trigger_id"),
+        view=view,
+        what="the decline form for this wave",
+        channel=channel,
+        user=str((body.get("user") or {}).get("id") or ""),
+        again="Click the button again.",
+    )
 
 
 @subcommand(

@@ -143,8 +143,16 @@ async def _tell(services: Services, client: AsyncWebClient, user: str, text: str
 async def _open(
     services: Services, client: AsyncWebClient, click: HomeClick, view: dict[str, Any]
 ) -> None:
-    with SlackCall(services, "views.open", "open a Home modal"):
+    with SlackCall(services, "views.open", "open a Home modal") as call:
         await client.views_open(trigger_id=click.trigger_id or "", view=view)
+    if call.failed:
+        await _tell(
+            services,
+            client,
+            click.actor.user_id,
+            f"Slack did not open that form ({call.failed}), so nothing changed. "
+            "Click the button in jobgate's Home again.",
+        )
 
 
 async def home_action(

@@ -91,6 +91,32 @@ class SlackCall:
         return True
 
 
+async def open_form(
+    services: Services,
+    client: AsyncWebClient,
+    *,
+    trigger_id: str | None,
+    view: dict[str, Any],
+    what: str,
+    channel: str | None,
+    user: str,
+    again: str,
+) -> bool:
+    """views.open for someone waiting for `what` (e.g. "the Decline form"). When Slack does
+    not open it (the trigger id expired after 3 s, an outage), they are told privately
+    instead of seeing nothing happen; `again` says what to do. True when it opened."""
+    failed = None if trigger_id else "no trigger id"
+    if trigger_id:
+        with SlackCall(services, "views.open", f"open {what}") as call:
+            await client.views_open(trigger_id=trigger_id, view=view)
+        failed = call.failed
+    if failed is None:
+        return True
+    text = f"Slack did not open {what} ({failed}), so nothing changed. {again}"
+    await reply_privately(services, client, channel=channel, user=user, text=text)
+    return False
+
+
 REFUSAL_TEXT = {
     Refusal.NOT_ALLOWED: (
         ":no_entry: You are not on jobgate's {role} list, so nothing changed. "

@@ -24,7 +24,7 @@ from handlers.commands import Invocation, subcommand
 from handlers.employer_commands import pick_employer
 from handlers.interaction import (
     Click,
-    SlackCall,
+    open_form,
     optional_id,
     parse_submission,
     reply_privately,
@@ -71,8 +71,16 @@ async def labels_chosen(services: Services, client: AsyncWebClient, click: Click
             "contact_id": choices.contact.id if choices.contact else None,
         }
         view = label_modal(choices, metadata)
-    with SlackCall(services, "views.open", "open the label modal"):
-        await client.views_open(trigger_id=click.trigger_id, view=view)
+    await open_form(
+        services,
+        client,
+        trigger_id=click.trigger_id,
+        view=view,
+        what="the Labels form",
+        channel=click.channel,
+        user=click.user_id,
+        again="Pick Labels… from the card's menu again.",
+    )
 
 
 def _ids(values: list[str]) -> list[int]:

@@ -21,8 +21,8 @@ from handlers.blocks.modals import flag_modal
 from handlers.blocks.snapshot import snapshot_modal
 from handlers.interaction import (
     Click,
-    SlackCall,
     check_allowed,
+    open_form,
     parse_click,
     parse_submission,
     reply_privately,
@@ -85,12 +85,18 @@ async def menu_chosen(
 
 
 async def _open(
-    services: Services, client: AsyncWebClient, trigger_id: str | None, view: dict[str, Any]
+    services: Services, client: AsyncWebClient, click: Click, view: dict[str, Any], what: str
 ) -> None:
-    if not trigger_id:
-        return
-    with SlackCall(services, "views.open", "open a modal"):
-        await client.views_open(trigger_id=trigger_id, view=view)
+    await open_form(
+        services,
+        client,
+        trigger_id=click.trigger_id,
+        view=view,
+        what=what,
+        channel=click.channel,
+        user=click.user_id,
+        again="Pick it from the card's menu again.",
+    )
 
 
 @menu_verb(ids.VERB_ASSIGN, Role.REVIEWER)
@@ -117,7 +123,7 @@ async def employer_history_chosen(services: Services, client: AsyncWebClient, cl
         return
     snap = await services.repo.employer_snapshot(request.employer.id)
     if snap is not None:
-        await _open(services, client, click.trigger_id, snapshot_modal(snap))
+        await _open(services, client, click, snapshot_modal(snap), "the employer history")
 
 
 @menu_verb(ids.VERB_HISTORY, Role.REVIEWER)
@@ -129,7 +135,7 @@ async def history_chosen(services: Services, client: AsyncWebClient, click: Clic
     entries = timeline(
         await services.repo.list_audit(request.id), await services.repo.list_notes(request.id)
     )
-    await _open(services, client, click.trigger_id, history_modal(request, entries))
+    await _open(services, client, click, history_modal(request, entries), "the history")
 
 
 @menu_verb(ids.VERB_FLAG, Role.REVIEWER)
@@ -139,7 +145,7 @@ async def flag_chosen(services: Services, client: AsyncWebClient, click: Click) 
     if request is None:
         return
     metadata = {"request_id": click.request_id, "channel": click.channel, "ts": click.message_ts}
-    await _open(services, client, click.trigger_id, flag_modal(request, metadata))
+    await _open(services, client, click, flag_modal(request, metadata), "the Flag form")
 
 
 async def flag_submitted(

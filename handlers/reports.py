@@ -20,9 +20,9 @@ from handlers.blocks.modals import request_gone_modal
 from handlers.blocks.reports import report_modal
 from handlers.interaction import (
     Click,
-    SlackCall,
     actor_of,
     check_allowed,
+    open_form,
     parse_submission,
     reply_privately,
     services_of,
@@ -46,6 +46,7 @@ async def _open_form(
     request_id: int,
     trigger_id: str | None,
     channel: str | None,
+    user: str,
 ) -> None:
     request = await services.repo.get_request(request_id)
     if request is None or not trigger_id:
@@ -53,8 +54,16 @@ async def _open_form(
     noun = "the job" if request.kind is Kind.JOB else "the employer"
     subject = f"{noun} *{untrusted(request.title, 150)}*"
     metadata = json.dumps({"request_id": request_id, "channel": channel})
-    with SlackCall(services, "views.open", "open the report form"):
-        await client.views_open(trigger_id=trigger_id, view=report_modal(subject, metadata))
+    await open_form(
+        services,
+        client,
+        trigger_id=trigger_id,
+        view=report_modal(subject, metadata),
+        what="the report form",
+        channel=channel,
+        user=user,
+        again="Choose Report to trust & safety again.",
+    )
 
 
 @menu_verb(ids.VERB_REPORT, Role.REVIEWER)
@@ -66,6 +75,7 @@ async def report_chosen(services: Services, client: AsyncWebClient, click: Click
         request_id=click.request_id,
         trigger_id=click.trigger_id,
         channel=click.channel,
+        user=click.user_id,
     )
 
 
@@ -111,6 +121,7 @@ async def report_shortcut(
             request_id=request.id,
             trigger_id=body.get("trigger_id"),
             channel=channel,
+            user=actor.user_id,
         ),
         name="open-report",
     )

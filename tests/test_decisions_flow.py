@@ -7,6 +7,7 @@ import dataclasses
 import json
 
 from bot.models import Kind, State
+from bot.sandbox.slack_api import Fault
 from bot.sandbox.workspace import Message
 from handlers import ids
 from tests.harness import (
@@ -243,3 +244,32 @@ async def test_a_card_for_a_request_jobgate_does_not_know_is_answered_and_change
     await click_stale(approved, (ids.UNDO,))
     still = await h.repo.find_request(Kind.JOB, "job_456")
     assert still is not None and still.state is State.APPROVED
+
+
+async def test_a_form_slack_does_not_open_is_explained_not_silent(harness: Harness) -> None:
+    """Slack's trigger id lasts 3 s; when views.open fails (expired, or Slack is down), the
+    reviewer is told privately what to do instead of seeing nothing happen."""
+    h = harness
+    card = await h.pending_job_card()
+    stored = await h.repo.find_request(Kind.JOB, "job_456")
+    assert stored is not None
+    expired = Fault(status=200, error="expired_trigger_id")
+    h.slack.api.fail("views.open", expired, expired)
+    await h.slack.click(REVIEWERS[0], card, ids.DECLINE)
+    history = f"{ids.VERB_HISTORY}:{stored.id}"
+    await h.slack.click(REVIEWERS[0], card, ids.CARD_MENU, selected=history)
+    told = await h.slack.wait_for(
+        lambda: len(h.slack.ephemerals_for(REVIEWERS[0])) >= 2 or None, what="two replies"
+    )
+    assert told
+    texts = sorted(e.text for e in h.slack.ephemerals_for(REVIEWERS[0]))
+    assert texts == [
+        "Slack did not open the Decline form (expired_trigger_id), so nothing changed. "
+        "Click Decline again.",
+        "Slack did not open the history (expired_trigger_id), so nothing changed. "
+        "Pick it from the card's menu again.",
+    ]
+    assert h.slack.open_views_for(REVIEWERS[0]) == []
+    # once Slack answers again, the same click opens the form
+    modal = await h.modal_from(REVIEWERS[0], h.slack.click(REVIEWERS[0], card, ids.DECLINE))
+    assert modal.view["callback_id"] == ids.DECLINE_MODAL
