@@ -22,6 +22,7 @@ from handlers.interaction import (
     open_form,
     parse_click,
     reply_privately,
+    say_unknown_request,
     services_of,
 )
 from handlers.mrkdwn import mention, untrusted, when
@@ -123,7 +124,7 @@ async def approve_clicked(
         result = await services.repo.record_decision(command, services.clock.now())
     except LookupError:
         await ack()
-        _say_unknown(services, client, click)
+        say_unknown_request(services, client, click)
         return
     await ack()
     if isinstance(result, Decided):
@@ -156,24 +157,12 @@ async def _explain(
     )
 
 
-def _say_unknown(services: Services, client: AsyncWebClient, click: Click) -> None:
-    """A card whose request jobgate has no record of (a restored database, another install)."""
-    text = (
-        f"jobgate has no request #{click.request_id} on record, so nothing changed. This card "
-        "may come from an older copy of the database; `/jobgate queue` lists what is pending now."
-    )
-    services.tasks.spawn(
-        reply_privately(services, client, channel=click.channel, user=click.user_id, text=text),
-        name="reply-unknown-request",
-    )
-
-
 async def _open_request(
     services: Services, client: AsyncWebClient, click: Click
 ) -> ReviewRequest | None:
     request = await services.repo.get_request(click.request_id)
     if request is None:
-        _say_unknown(services, client, click)
+        say_unknown_request(services, client, click)
         return None
     if request.state not in (State.PENDING, State.ON_HOLD):
         services.tasks.spawn(
@@ -248,7 +237,7 @@ async def undo_clicked(
         )
     except LookupError:  # a stale or forged card: there is nothing to undo
         await ack()
-        _say_unknown(services, client, click)
+        say_unknown_request(services, client, click)
         return
     await ack()
     if not isinstance(result, Reverted):

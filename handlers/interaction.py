@@ -91,6 +91,18 @@ class SlackCall:
         return True
 
 
+def say_unknown_request(services: Services, client: AsyncWebClient, click: Click) -> None:
+    """A card whose request jobgate has no record of (a restored database, another install)."""
+    text = (
+        f"jobgate has no request #{click.request_id} on record, so nothing changed. This card "
+        "may come from an older copy of the database; `/jobgate queue` lists what is pending now."
+    )
+    services.tasks.spawn(
+        reply_privately(services, client, channel=click.channel, user=click.user_id, text=text),
+        name="reply-unknown-request",
+    )
+
+
 async def open_form(
     services: Services,
     client: AsyncWebClient,

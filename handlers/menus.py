@@ -26,6 +26,7 @@ from handlers.interaction import (
     parse_click,
     parse_submission,
     reply_privately,
+    say_unknown_request,
     services_of,
     submitter_refused,
 )
@@ -80,8 +81,12 @@ async def menu_chosen(
         request_id=click.request_id,
         channel=click.channel,
     )
-    if refusal is None:
-        services.tasks.spawn(action(services, client, click), name=f"menu-{verb}")
+    if refusal is not None:
+        return
+    if await services.repo.get_request(click.request_id) is None:
+        say_unknown_request(services, client, click)
+        return
+    services.tasks.spawn(action(services, client, click), name=f"menu-{verb}")
 
 
 async def _open(
@@ -105,14 +110,13 @@ async def assign_chosen(services: Services, client: AsyncWebClient, click: Click
     previous = await services.repo.assign_request(
         click.request_id, click.user_id, services.clock.now()
     )
-    if previous:
-        await reply_privately(
-            services,
-            client,
-            channel=click.channel,
-            user=click.user_id,
-            text=f"You took this over from <@{previous}>; the thread says so.",
-        )
+    if previous == click.user_id:
+        text = "This one is already assigned to you; nothing changed."
+    elif previous:
+        text = f"You took this over from <@{previous}>; the thread says so."
+    else:
+        return  # the card shows it
+    await reply_privately(services, client, channel=click.channel, user=click.user_id, text=text)
 
 
 @menu_verb(ids.VERB_EMPLOYER_HISTORY, Role.REVIEWER)

@@ -13,7 +13,8 @@ from storage.outbox import card_lane
 
 
 def assign(conn: sqlite3.Connection, request_id: int, user: str, now: datetime) -> str | None:
-    """Assign to `user`; returns who had it before (None when nobody, or `user` already)."""
+    """Assign to `user`; returns who had it before (None when nobody; `user` when it was
+    theirs already, and then nothing changes)."""
     row = conn.execute(
         "SELECT assignee, employer_id, card_ts FROM requests WHERE id = ?", (request_id,)
     ).fetchone()
@@ -21,7 +22,7 @@ def assign(conn: sqlite3.Connection, request_id: int, user: str, now: datetime) 
         raise LookupError(f"no request with id {request_id}")
     previous = row["assignee"]
     if previous == user:
-        return None
+        return user
     conn.execute(
         "UPDATE requests SET assignee = ?, assigned_at = ? WHERE id = ?",
         (user, to_db(now), request_id),

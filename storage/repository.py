@@ -595,9 +595,10 @@ class Repository(VocabularyRepository, SearchRepository):
         return await self.db.read(lambda conn: snapshot.employer_snapshot(conn, employer_id))
 
     async def assign_request(self, request_id: int, user: str, now: datetime) -> str | None:
-        """Assign to `user`; returns the previous assignee when taken over."""
+        """Assign to `user`; returns the previous assignee (`user`: theirs already, unchanged)."""
         previous = await self.db.write(lambda conn: claims.assign(conn, request_id, user, now))
-        self._outbox_written()
+        if previous != user:
+            self._outbox_written()
         return previous
 
     async def team_stats(self, since: datetime, until: datetime) -> stats.Stats:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+
+from bot.models import Kind
 from handlers import ids
 from tests.harness import ADMIN, REVIEWERS, Harness, employer, job
 
@@ -77,3 +80,34 @@ async def test_claim_and_take_over(harness: Harness) -> None:
     await h.settle()
     assert f"<@{REVIEWERS[1]}> is on it" in str(h.card_now(card).blocks)
     assert f"took this over from <@{REVIEWERS[0]}>" in h.slack.thread(card)[-1].text
+
+
+async def test_assigning_a_request_already_yours_says_so_and_changes_nothing(
+    harness: Harness,
+) -> None:
+    h = harness
+    card = await h.pending_job_card()
+    found = await h.repo.find_request(Kind.JOB, "job_456")
+    assert found is not None
+    assign = f"{ids.VERB_ASSIGN}:{found.id}"
+    await h.slack.click(REVIEWERS[0], card, ids.CARD_MENU, selected=assign)
+    await h.settle()
+    audit_before = await h.repo.list_audit(found.id)
+    thread_before = len(h.slack.thread(card))
+    await h.slack.click(REVIEWERS[0], h.card_now(card), ids.CARD_MENU, selected=assign)
+    told = await h.slack.wait_for(lambda: h.slack.ephemerals_for(REVIEWERS[0]), what="a reply")
+    assert told[-1].text == "This one is already assigned to you; nothing changed."
+    await h.settle()
+    assert await h.repo.list_audit(found.id) == audit_before
+    assert len(h.slack.thread(card)) == thread_before
+
+
+@pytest.mark.parametrize("verb", [ids.VERB_ASSIGN, ids.VERB_HISTORY, ids.VERB_FLAG])
+async def test_a_menu_on_a_card_for_an_unknown_request_says_so(harness: Harness, verb: str) -> None:
+    h = harness
+    card = await h.pending_job_card()
+    await h.slack.click(REVIEWERS[0], card, ids.CARD_MENU, selected=f"{verb}:999999")
+    told = await h.slack.wait_for(lambda: h.slack.ephemerals_for(REVIEWERS[0]), what="a reply")
+    assert "no request #999999 on record, so nothing changed" in told[-1].text
+    await h.settle()
+    assert h.slack.open_views_for(REVIEWERS[0]) == []
