@@ -12,6 +12,7 @@ import aiohttp
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.models import Via
 from bot.policy import Actor, Refusal, Role
@@ -257,15 +258,42 @@ def parse_submission(body: dict[str, Any]) -> Submission | None:
     )
 
 
+# where jobgate cannot post an ephemeral message, and the payload's response_url still can
+NOT_POSTABLE = ("channel_not_found", "not_in_channel", "is_archived")
+
+
 async def reply_privately(
-    services: Services, client: AsyncWebClient, *, channel: str | None, user: str, text: str
+    services: Services,
+    client: AsyncWebClient,
+    *,
+    channel: str | None,
+    user: str,
+    text: str,
+    blocks: list[dict[str, Any]] | None = None,
+    response_url: str | None = None,
 ) -> None:
-    """An ephemeral message only `user` sees; failures are logged, never raised."""
-    if not channel:
+    """An ephemeral message only `user` sees; failures are logged, never raised. Where
+    jobgate cannot post (a channel or DM it is not in, e.g. a shortcut used elsewhere), the
+    payload's `response_url` carries the answer instead."""
+    if channel:
+        expected = NOT_POSTABLE if response_url else ()
+        what = f"answer {user} privately"
+        with SlackCall(services, "chat.postEphemeral", what, expected=expected) as call:
+            await client.chat_postEphemeral(channel=channel, user=user, text=text, blocks=blocks)
+        if call.failed is None or not response_url or call.failed not in NOT_POSTABLE:
+            return
+    if not response_url:
         log.info("no channel to answer %s privately: %s", user, text)
         return
-    with SlackCall(services, "chat.postEphemeral", f"answer {user} privately"):
-        await client.chat_postEphemeral(channel=channel, user=user, text=text)
+    try:
+        answer = await AsyncWebhookClient(response_url, timeout=10).send(
+            text=text, blocks=blocks, response_type="ephemeral", replace_original=False
+        )
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        log.warning("could not answer %s through the response_url: %r", user, exc)
+        return
+    if answer.status_code != 200:
+        log.warning("the response_url refused the answer to %s: %s", user, answer.status_code)
 
 
 async def check_allowed(

@@ -110,6 +110,7 @@ async def report_shortcut(
                 channel=channel,
                 user=actor.user_id,
                 text="That message is not a jobgate card; use the shortcut on a review card.",
+                response_url=body.get("response_url"),
             ),
             name="reply-not-a-card",
         )

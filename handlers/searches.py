@@ -20,8 +20,8 @@ from handlers.blocks.queue import QUEUE_LINES, code, queue_answer, saved_search_
 from handlers.command_access import allowed, reply
 from handlers.commands import Invocation, subcommand
 from handlers.interaction import (
-    SlackCall,
     clicker_allowed,
+    reply_privately,
     services_of,
 )
 from handlers.mrkdwn import escape, untrusted
@@ -95,14 +95,22 @@ async def open_queue_clicked(
     services = services_of(context)
     channel = (body.get("channel") or {}).get("id")
     actor = await clicker_allowed(services, client, body, needs=Role.REVIEWER, attempted="queue")
-    if actor is None or not channel:
+    if actor is None:
         return
     pending, now = Filter(), services.clock.now()
     count = await services.repo.count_matching(pending, now)
     items = await services.repo.list_matching(pending, now, limit=QUEUE_LINES) if count else []
     answer = queue_answer(format_filter(pending), count, items, now)
-    with SlackCall(services, "chat.postEphemeral", f"show the queue to {actor.user_id}"):
-        await client.chat_postEphemeral(channel=channel, user=actor.user_id, **answer)
+    # the digest shown by /jobgate digest can sit in a channel or DM jobgate is not in
+    await reply_privately(
+        services,
+        client,
+        channel=channel,
+        user=actor.user_id,
+        text=answer["text"],
+        blocks=answer.get("blocks"),
+        response_url=body.get("response_url"),
+    )
 
 
 @subcommand(

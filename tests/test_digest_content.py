@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -154,6 +155,12 @@ async def test_saved_search_sections_and_the_open_the_queue_button(tmp_path: Pat
         shown = await h.slack.wait_for(lambda: h.slack.ephemerals_for(REVIEWERS[0]))
         assert "4 requests" in shown[0].text, shown[0].text
         assert "Role 0" in str(shown[0].blocks) and "Easy money" in str(shown[0].blocks)
+        # the same digest shown by /jobgate digest in a channel jobgate is not in: the answer
+        # goes by the response_url (an ephemeral post there fails)
+        elsewhere = dataclasses.replace(card, channel="C0ELSEWHERE")
+        await h.slack.click(REVIEWERS[0], elsewhere, ids.OPEN_QUEUE)
+        again = await h.slack.wait_for(lambda: h.slack.ephemerals_for(REVIEWERS[0])[1:])
+        assert again[0].via == "response_url" and "4 requests" in again[0].text
         # a staff member who is not a reviewer is told so, and sees no queue
         await h.slack.click(STAFF, card, ids.OPEN_QUEUE)
         refused = await h.slack.wait_for(lambda: h.slack.ephemerals_for(STAFF))

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from bot.jobs import flush_report_notifications
 from bot.models import Kind, State
+from bot.sandbox.workspace import Message
 from handlers import ids
 from tests.harness import (
     ADMIN,
@@ -300,3 +301,18 @@ async def test_a_decline_for_suspected_fraud_lists_the_wave_in_the_thread(harnes
         assert request is not None and request.state is State.DECLINED, i
         vias = [e.via.value for e in await h.repo.list_audit(request.id) if e.action == "declined"]
         assert vias == ["bulk"], (i, vias)
+
+
+async def test_the_shortcut_used_where_jobgate_is_not_answers_through_the_response_url(
+    harness: Harness,
+) -> None:
+    """Slack offers the shortcut on every message; on one in a channel jobgate is not in,
+    an ephemeral post fails (channel_not_found), so the answer goes by the response_url."""
+    h = harness
+    elsewhere = Message("C0ELSEWHERE", "1700000000.000100", "lunch?", [], user=REVIEWERS[1])
+    answer = await h.slack.message_shortcut(REVIEWERS[1], elsewhere, ids.REPORT_SHORTCUT)
+    assert answer.status == 200
+    told = await h.slack.wait_for(lambda: h.slack.ephemerals_for(REVIEWERS[1]), what="a reply")
+    assert told[-1].text.startswith("That message is not a jobgate card")
+    assert told[-1].via == "response_url"
+    assert h.slack.open_views_for(REVIEWERS[1]) == []
