@@ -13,6 +13,32 @@ from bot.clock import to_db
 from bot.models import Kind, ReasonRef, State, Via
 
 
+def core_fields(
+    *,
+    kind: str,
+    upstream_id: str,
+    outcome: str,
+    actor: str,
+    via: Via,
+    at: datetime,
+    reasons: Sequence[ReasonRef] = (),
+    message: str | None = None,
+) -> dict[str, Any]:
+    """What SPEC 6 says every event's `data` holds: the request's upstream id, the outcome,
+    the reasons (code and label), the message to the employer, who decided, when, via what.
+    Each event type adds its own fields after these."""
+    return {
+        "id": upstream_id,
+        "kind": kind,
+        "outcome": outcome,
+        "reasons": [{"code": r.code, "label": r.label} for r in reasons],
+        "message": message or "",
+        "decided_by": actor,
+        "decided_at": to_db(at),
+        "via": via.value,
+    }
+
+
 def decision_event(
     *,
     kind: Kind,
@@ -28,16 +54,16 @@ def decision_event(
     hold_follow_up_at: datetime | None = None,
 ) -> dict[str, Any]:
     """`{"type": "job.approved", "timestamp": ..., "data": {...}}` for one decision."""
-    data: dict[str, Any] = {
-        "id": upstream_id,
-        "kind": kind.value,
-        "outcome": outcome.value,
-        "reasons": [{"code": r.code, "label": r.label} for r in reasons],
-        "message": message or "",
-        "decided_by": actor,
-        "decided_at": to_db(at),
-        "via": via.value,
-    }
+    data = core_fields(
+        kind=kind.value,
+        upstream_id=upstream_id,
+        outcome=outcome.value,
+        actor=actor,
+        via=via,
+        at=at,
+        reasons=reasons,
+        message=message,
+    )
     if kind is Kind.JOB and employer_upstream_id:
         data["employer_id"] = employer_upstream_id
     if kind is Kind.EMPLOYER and outcome is State.APPROVED:
@@ -50,15 +76,15 @@ def decision_event(
 def reverted_event(
     *, kind: Kind, upstream_id: str, reverted: State, actor: str, via: Via, at: datetime
 ) -> dict[str, Any]:
-    data = {
-        "id": upstream_id,
-        "kind": kind.value,
-        "reverted_outcome": reverted.value,
-        "outcome": State.PENDING.value,
-        "reverted_by": actor,
-        "reverted_at": to_db(at),
-        "via": via.value,
-    }
+    data = core_fields(
+        kind=kind.value,
+        upstream_id=upstream_id,
+        outcome=State.PENDING.value,
+        actor=actor,
+        via=via,
+        at=at,
+    )
+    data.update(reverted_outcome=reverted.value, reverted_by=actor, reverted_at=to_db(at))
     return envelope(f"{kind.value}.decision_reverted", at, data)
 
 

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from bot.clock import to_db
 from bot.models import AUTO_ACTOR, State, Via
-from bot.platform_events import envelope
+from bot.platform_events import core_fields, envelope
 from storage import outbox
 from storage.audit import insert_audit, load_workspace_settings
 from storage.decisions import record_outcome, resolve_reasons
@@ -51,11 +51,20 @@ def follow_up_holds(conn: sqlite3.Connection, now: datetime, limit: int = 500) -
             f"{request.kind.value}.hold_reminder",
             now,
             {
-                "id": request.upstream_id,
-                "kind": request.kind.value,
+                # the hold being followed up: who put it on hold, when, how, and its question
+                **core_fields(
+                    kind=request.kind.value,
+                    upstream_id=request.upstream_id,
+                    outcome=request.state.value,
+                    actor=request.decided_by or AUTO_ACTOR,
+                    via=request.decided_via or Via.BUTTON,
+                    at=request.decided_at or now,
+                    message=request.hold_question,
+                ),
                 "question": request.hold_question or "",
                 "held_at": to_db(request.decided_at) if request.decided_at else None,
                 "expires_at": to_db(request.hold_expires_at) if request.hold_expires_at else None,
+                "reminded_at": stamp,
             },
         )
         outbox.enqueue(conn, lane=webhook_lane(request.id), kind="webhook", payload=event, now=now)

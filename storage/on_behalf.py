@@ -10,7 +10,7 @@ from datetime import datetime
 from bot.clock import to_db
 from bot.matching import url_domain
 from bot.models import Via
-from bot.platform_events import envelope
+from bot.platform_events import core_fields, envelope
 from bot.submissions import JobSubmission
 from storage import outbox
 from storage.audit import insert_audit
@@ -58,9 +58,14 @@ def post_on_behalf(
         "job.posted_on_behalf",
         now,
         {
-            "id": job.id,
-            "kind": "job",
-            "outcome": "approved",
+            **core_fields(
+                kind="job",
+                upstream_id=job.id,
+                outcome="approved",
+                actor=actor,
+                via=Via.COMMAND,
+                at=now,
+            ),
             "employer_id": job.employer.id,
             "posted_by": actor,
             "posted_at": stamp,

@@ -12,7 +12,7 @@ from typing import Any
 
 from bot.clock import from_db, to_db
 from bot.models import AUTO_ACTOR, PLATFORM_ACTOR, EmployerStatus, Kind, State, Via
-from bot.platform_events import envelope
+from bot.platform_events import core_fields, envelope
 from bot.submissions import ReportSubmission
 from storage import outbox
 from storage.audit import insert_audit
@@ -327,6 +327,14 @@ def file_report_from_slack(
         "report.filed",
         now,
         {
+            **core_fields(
+                kind=subject_type,
+                upstream_id=subject_id,
+                outcome="filed",
+                actor=actor,
+                via=Via.BUTTON,
+                at=now,
+            ),
             "report_id": f"jobgate-{report_id}",
             "subject": {"type": subject_type, "id": subject_id},
             "category": category,

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from tests.harness import Harness, start_harness, stop_harness
+from tests.webhook_contract import contract_problems
 
 # Slack's reference data, vendored so a clean clone can run every check (see VENDORED.md).
 SLACK_REFERENCE = Path(__file__).resolve().parent / "data" / "slack-reference"
@@ -19,3 +20,6 @@ async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
         yield running
     finally:
         await stop_harness(running)
+    # every webhook the platform accepted in the test keeps SPEC 6's contract
+    problems = contract_problems(d.event for d in running.platform.accepted)
+    assert not problems, problems

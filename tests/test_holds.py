@@ -11,6 +11,7 @@ from bot.models import Kind, State, Via
 from handlers import ids
 from tests.harness import ADMIN, REVIEWERS, job, start_harness, stop_harness
 from tests.test_decisions_flow import text
+from tests.webhook_contract import contract_problems
 
 WEDNESDAY = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
 
@@ -56,6 +57,14 @@ async def test_the_reminder_goes_out_on_the_follow_up_day_once(tmp_path: Path) -
         await h.settle()
         reminders = h.platform.events_of_type("job.hold_reminder")
         assert len(reminders) == 1 and reminders[0]["data"]["question"] == "What is the pay?"
+        # SPEC 6's fields describe the hold being followed up
+        data = reminders[0]["data"]
+        assert (data["outcome"], data["decided_by"], data["message"]) == (
+            "on_hold",
+            REVIEWERS[0],
+            "What is the pay?",
+        )
+        assert contract_problems(reminders) == []
         assert "reminded" in h.slack.thread(card)[-1].text
     finally:
         await stop_harness(h)
