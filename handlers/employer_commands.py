@@ -32,6 +32,16 @@ async def pick_employer(invocation: Invocation, query: str) -> EmployerRecord | 
     return None
 
 
+def trust_answer(employer_name: str, trusted: bool, why_not: str | None) -> str:
+    """What an admin is told after trusting or untrusting an employer."""
+    name = untrusted(employer_name, 150)
+    if why_not:
+        return f"Nothing changed for *{name}*: {why_not}."
+    if trusted:
+        return f":star: *{name}* is now trusted: its clean jobs will be approved automatically."
+    return f"*{name}* is no longer trusted: its jobs wait for a reviewer again."
+
+
 async def _set_trust(invocation: Invocation, trusted: bool) -> None:
     services = invocation.services
     actor = Actor(invocation.user_id, invocation.team_id)
@@ -53,13 +63,7 @@ async def _set_trust(invocation: Invocation, trusted: bool) -> None:
     why_not = await services.repo.set_employer_trusted(
         employer.id, trusted=trusted, actor=actor.user_id, via=Via.COMMAND, now=services.clock.now()
     )
-    name = untrusted(employer.name, 150)
-    if why_not:
-        text = f"Nothing changed: {why_not}."
-    elif trusted:
-        text = f":star: *{name}* is now trusted: its clean jobs will be approved automatically."
-    else:
-        text = f"*{name}* is no longer trusted: its jobs wait for a reviewer again."
+    text = trust_answer(employer.name, trusted, why_not)
     await invocation.respond(text=text, response_type="ephemeral")
 
 

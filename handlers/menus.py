@@ -19,6 +19,7 @@ from handlers import ids
 from handlers.blocks.history import history_modal
 from handlers.blocks.modals import flag_modal
 from handlers.blocks.snapshot import snapshot_modal
+from handlers.employer_commands import trust_answer
 from handlers.interaction import (
     Click,
     check_allowed,
@@ -30,7 +31,6 @@ from handlers.interaction import (
     services_of,
     submitter_refused,
 )
-from handlers.mrkdwn import untrusted
 
 log = logging.getLogger(__name__)
 
@@ -191,13 +191,7 @@ async def _set_trust(
         via=Via.BUTTON,
         now=services.clock.now(),
     )
-    name = untrusted(request.employer.name, 150)
-    if why_not:
-        text = f"Nothing changed: {why_not}."
-    elif trusted:
-        text = f":star: *{name}* is now trusted: its clean jobs will be approved automatically."
-    else:
-        text = f"*{name}* is no longer trusted: its jobs wait for a reviewer again."
+    text = trust_answer(request.employer.name, trusted, why_not)
     await reply_privately(services, client, channel=click.channel, user=click.user_id, text=text)
 
 

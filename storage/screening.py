@@ -322,7 +322,7 @@ def set_trusted(
     if trusted and row["status"] != EmployerStatus.APPROVED.value:
         return f"only approved employers can be trusted (this one is {row['status']})"
     if bool(row["trusted"]) == trusted:
-        return None
+        return "it is already trusted" if trusted else "it is not trusted"
     conn.execute(
         "UPDATE employers SET trusted = ?, trusted_by = ?, trusted_at = ?, updated_at = ?"
         " WHERE id = ?",

@@ -207,6 +207,12 @@ async def test_without_a_key_the_card_says_links_were_not_checked(harness: Harne
     assert "links not checked (no Web Risk API key)" in card_text(harness.card_now(card))
 
 
+async def request_id(h: Harness, employer_upstream_id: str) -> int:
+    found = await h.repo.find_request(Kind.EMPLOYER, employer_upstream_id)
+    assert found is not None
+    return found.id
+
+
 async def test_trust_by_slash_command(harness: Harness) -> None:
     h = harness
     await h.platform.send_employers(
@@ -221,6 +227,13 @@ async def test_trust_by_slash_command(harness: Harness) -> None:
     await h.slack.slash(ADMIN, "trust Acme Robotics", channel="C0REVIEW")
     await h.slack.wait_for(lambda: len(h.slack.ephemerals_for(ADMIN)) == 2)
     assert "now trusted" in h.slack.ephemerals_for(ADMIN)[-1].text
+    audit_before = await h.repo.list_audit(robotics_request_id := (await request_id(h, "emp_2")))
+    await h.slack.slash(ADMIN, "trust Acme Robotics", channel="C0REVIEW")  # again
+    await h.slack.wait_for(lambda: len(h.slack.ephemerals_for(ADMIN)) == 3)
+    assert h.slack.ephemerals_for(ADMIN)[-1].text == (
+        "Nothing changed for *Acme Robotics*: it is already trusted."
+    )
+    assert await h.repo.list_audit(robotics_request_id) == audit_before
     await h.slack.slash(REVIEWERS[0], "untrust emp_2", channel="C0REVIEW")
     refused = await h.slack.wait_for(lambda: h.slack.ephemerals_for(REVIEWERS[0]))
     assert "admin list" in refused[-1].text
