@@ -13,6 +13,7 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.models import EmployerStatus
 from bot.policy import Actor, Role
 from bot.submissions import JobSubmission
 from handlers import ids
@@ -27,6 +28,7 @@ from handlers.interaction import (
     refusal_text,
     services_of,
 )
+from handlers.mrkdwn import untrusted
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +79,13 @@ async def post(invocation: Invocation) -> None:
     if invocation.text:
         found = await pick_employer(invocation, invocation.text)
         if found is None:
+            return
+        if found.status is not EmployerStatus.APPROVED:
+            await invocation.respond(
+                text=f"*{untrusted(found.name, 150)}* is {found.status.value.replace('_', ' ')}"
+                " here; jobs can only be posted for approved employers.",
+                response_type="ephemeral",
+            )
             return
         preselected = found.id
     employers = await services.repo.list_approved_employers()

@@ -6,6 +6,7 @@ import pytest
 
 from bot.models import Kind, State
 from handlers import ids
+from handlers.blocks.post import post_modal
 from handlers.post_on_behalf import parse_pay
 from tests.harness import ADMIN, REVIEWERS, STAFF, Harness, employer
 
@@ -73,3 +74,33 @@ async def test_a_reviewer_posts_on_behalf_of_an_employer(harness: Harness) -> No
     assert snapshot is not None and snapshot.jobs["approved"] == 1
     card = await h.card(posted[0]["data"]["id"])
     assert "Approved" in str(card.blocks) and f"<@{REVIEWERS[0]}>" in str(card.blocks)
+
+
+async def test_posting_for_an_employer_not_approved_says_why(harness: Harness) -> None:
+    h = harness
+    await h.platform.send_employers([employer(), employer("emp_2", name="Borealis Labs")])
+    await h.slack.click(ADMIN, await h.card("emp_123"), ids.APPROVE)
+    await h.settle()
+    await h.slack.slash(REVIEWERS[0], "post borealis", channel="C0REVIEW")
+    told = await h.slack.wait_for(lambda: h.slack.ephemerals_for(REVIEWERS[0]))
+    assert told[-1].text == (
+        "*Borealis Labs* is pending here; jobs can only be posted for approved employers."
+    )
+    assert h.slack.open_views_for(REVIEWERS[0]) == []
+
+
+def test_the_named_employer_is_offered_even_beyond_the_first_hundred() -> None:
+    employers = [(i, f"emp_{i}", f"Employer {i:03d}") for i in range(1, 151)]
+    view = post_modal(employers, preselected=140)
+    select = next(b for b in view["blocks"] if b.get("block_id") == ids.POST_EMPLOYER[0])
+    values = [o["value"] for o in select["element"]["options"]]
+    assert len(values) == 100 and values[0] == "140"
+    assert select["element"]["initial_option"]["value"] == "140"
+    assert (
+        "initial_option"
+        not in next(
+            b
+            for b in post_modal(employers, preselected=None)["blocks"]
+            if b.get("block_id") == ids.POST_EMPLOYER[0]
+        )["element"]
+    )
