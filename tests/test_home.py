@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from bot.models import Kind, Via
+from bot.sandbox.slack_api import Fault
 from bot.sandbox.workspace import OpenView
 from bot.workspace import WorkspaceSettings
 from handlers import ids
@@ -413,3 +414,18 @@ async def test_every_view_is_valid_with_a_thousand_requests_in_the_queue(h: Harn
     await open_from_home(h, ADMIN, blocks.NEW_LABEL)
     assert all(call.ok for call in h.slack.api.calls_to("views.open"))
     assert all(call.ok for call in h.slack.api.calls_to("views.publish"))
+
+
+async def test_a_home_form_slack_does_not_open_is_explained_by_dm(h: Harness) -> None:
+    """The Home has no channel for a private reply: when views.open fails, a DM says so."""
+    await open_home(h, ADMIN)
+    h.slack.api.fail("views.open", Fault(status=200, error="expired_trigger_id"))
+    await use_home(h, ADMIN, blocks.EDIT_SETTING, value="first_job_needs_review")
+    assert not h.slack.open_views_for(ADMIN)
+    told = h.slack.bot_messages("D" + ADMIN[1:])
+    assert told and told[-1].text == (
+        "Slack did not open that form (expired_trigger_id), so nothing changed. "
+        "Click the button in jobgate's Home again."
+    )
+    modal = await open_from_home(h, ADMIN, blocks.EDIT_SETTING, value="first_job_needs_review")
+    assert modal.view["callback_id"] == blocks.SETTING_MODAL
