@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import heapq
 import logging
 import random
@@ -110,7 +111,6 @@ class Deliverer:
         self._metrics = metrics
         self.policy = policy or DeliveryPolicy()
         self._pacer = Pacer(pacing or SlackPacing())
-        self._told_to_wait: set[int] = set()  # items deferred by pacing in this attempt
         self._rng = rng or random.Random()
         self.owner = f"deliverer-{uuid.uuid4().hex[:12]}"
         self.health = DeliveryHealth()
@@ -241,10 +241,8 @@ class Deliverer:
         finally:
             # an item told to wait keeps its turn; any other ending gives it up, so an item
             # that comes back for something else (a progress message's next look) does not
-            # hold up the ones queued behind it
-            if item.id in self._told_to_wait:
-                self._told_to_wait.discard(item.id)
-            else:
+            # hold up the ones queued behind it. Per attempt: each runs in its own task.
+            if not _TOLD_TO_WAIT.get():
                 self._pacer.release(item.id)
 
     async def _deliver_webhook(self, item: OutboxItem) -> None:
@@ -582,8 +580,10 @@ class Deliverer:
         wait = self._pacer.reserve(method, channel, now, key=item.id)
         if wait <= 0:
             return False
-        self._told_to_wait.add(item.id)
+        _TOLD_TO_WAIT.set(True)
+        # stored to the millisecond: round up, or the item is claimed before its token
         later = now + timedelta(seconds=wait)
+        later += timedelta(microseconds=-later.microsecond % 1000)
         await self._repo.defer_outbox_item(item, later)
         self._schedule_wake(later)
         return True
@@ -653,6 +653,12 @@ class Deliverer:
     def _schedule_wake(self, moment: datetime) -> None:
         if len(self._wakes) < MAX_WAKES:
             heapq.heappush(self._wakes, moment)
+
+
+# set by _paced in the task of one delivery attempt (each attempt is its own task)
+_TOLD_TO_WAIT: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "jobgate_told_to_wait", default=False
+)
 
 
 def _marked(message: dict[str, Any], message_id: str) -> dict[str, Any]:

@@ -59,19 +59,24 @@ class TokenBucket:
     def reserve(self, now: datetime, key: Hashable = None) -> float:
         """Take a token now (returns 0) or say how many seconds until `key`'s turn."""
         if self.blocked_until is not None and now < self.blocked_until:
-            return (self.blocked_until - now).total_seconds()
+            owed = self.owed.get(key) if key is not None else None
+            return (max(owed or self.blocked_until, self.blocked_until) - now).total_seconds()
         self._refill(now)
         # rounded up to the clock's microsecond, so a caller back on time finds its token
         to_token = timedelta(microseconds=math.ceil(max(0.0, 1.0 - self.tokens) / self.rate * 1e6))
+        interval = timedelta(seconds=1.0 / self.rate)
         if key is not None and key in self.owed:
+            slot = self.owed[key]
+            if now < slot:  # back before its slot (the slots moved after a 429): wait for it
+                return self._promise(key, now, slot)
             if self.tokens >= 1.0:
                 return self._take(key)
-            return self._promise(key, now, now + to_token)
+            return self._promise(key, now, now + to_token)  # beaten to it: the next token
         someone_owed = self._someone_owed(now)
         if not someone_owed and self.tokens >= 1.0:
             return self._take(key)
         slot = now + to_token
-        last, interval = self._last_slot, timedelta(seconds=1.0 / self.rate)
+        last = self._last_slot
         if last is not None and (last > now or someone_owed):
             slot = max(slot, last + interval)  # behind the last one told to wait
         if someone_owed:
@@ -80,6 +85,18 @@ class TokenBucket:
 
     def release(self, key: Hashable) -> None:
         self.owed.pop(key, None)
+
+    def block(self, until: datetime) -> None:
+        """Slack said 429: nothing until `until`, then those owed a token, in their order and
+        one token apart (not all at once when the block ends)."""
+        self.blocked_until = until
+        self.tokens = 0.0
+        self.stamp = until
+        interval = timedelta(seconds=1.0 / self.rate)
+        slot = until
+        for key, owed in sorted(self.owed.items(), key=lambda item: item[1]):
+            slot = max(owed, slot + interval)
+            self._promise(key, until, slot)
 
     def _refill(self, now: datetime) -> None:
         if self.tokens < 0:
@@ -99,6 +116,8 @@ class TokenBucket:
             self.owed[key] = slot
             self._serial += 1
             heapq.heappush(self._slots, (slot, self._serial, key))
+            if len(self.owed) > MAX_OWED:  # claims of sends that never came back
+                self.owed = {k: v for k, v in self.owed.items() if v + STALE_CLAIM >= now}
         if self._last_slot is None or slot > self._last_slot:
             self._last_slot = slot
         return max((slot - now).total_seconds(), 1e-6)  # never 0: no token was taken
@@ -113,8 +132,6 @@ class TokenBucket:
             if self.owed.get(key) == slot and slot + grace >= now:
                 return True
             heapq.heappop(self._slots)
-        if len(self.owed) > MAX_OWED:  # claims of sends that never came back
-            self.owed = {k: v for k, v in self.owed.items() if v + STALE_CLAIM >= now}
         return False
 
 
@@ -158,7 +175,4 @@ class Pacer:
 
     def block(self, method: str, channel: str | None, until: datetime) -> None:
         """Slack said 429: nothing more on this bucket until `until`."""
-        bucket = self._bucket(method, channel)
-        bucket.blocked_until = until
-        bucket.tokens = 0.0
-        bucket.stamp = until
+        self._bucket(method, channel).block(until)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import heapq
+import itertools
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -132,3 +134,35 @@ def test_callers_very_late_or_gone_never_push_the_rate_over(
     """Wake-ups late by up to 40 slots: order may change, but each caller is still served
     once and the rate holds (checked inside `simulate`)."""
     assert len(simulate(rate, burst, callers)) == len(callers)
+
+
+@pytest.mark.parametrize(
+    ("callers", "retry_after_s", "refused_after"), [(100, 30, 5), (100, 30, 6), (300, 120, 6)]
+)
+def test_after_a_429_those_owed_come_back_one_per_token_in_their_order(
+    callers: int, retry_after_s: int, refused_after: int
+) -> None:
+    """Slack answers 429 after the burst: the owed callers wait out Retry-After, then go one
+    token apart in their order. Each asks at most three times (told to wait, back during
+    the block and told its new slot, then served), not on every token."""
+    bucket = TokenBucket(rate=0.8, burst=5.0)
+    events = [(T0, key, key) for key in range(callers)]
+    heapq.heapify(events)
+    asked, sequence, served = 0, callers, []
+    while events:
+        now, _, key = heapq.heappop(events)
+        asked += 1
+        wait = bucket.reserve(now, key)
+        if wait == 0.0:
+            served.append((now, key))
+            if len(served) == refused_after:  # the next send is refused with a 429
+                bucket.block(now + timedelta(seconds=retry_after_s))
+            continue
+        heapq.heappush(events, (now + timedelta(seconds=wait), sequence, key))
+        sequence += 1
+    assert [key for _, key in served] == list(range(callers))
+    after = [at for at, _ in served[refused_after:]]
+    assert after[0] >= T0 + timedelta(seconds=retry_after_s)
+    gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(after)]
+    assert min(gaps) >= 1 / 0.8 - 1e-6
+    assert asked <= 3 * callers, asked
