@@ -75,7 +75,7 @@ async def post(invocation: Invocation) -> None:
             text=refusal_text(refusal, Role.REVIEWER), response_type="ephemeral"
         )
         return
-    preselected = None
+    preselected, found = None, None
     if invocation.text:
         found = await pick_employer(invocation, invocation.text)
         if found is None:
@@ -89,6 +89,9 @@ async def post(invocation: Invocation) -> None:
             return
         preselected = found.id
     employers = await services.repo.list_approved_employers()
+    if found is not None and all(e[0] != found.id for e in employers):
+        # named, but not among the 100 most recently active: offered first all the same
+        employers = [(found.id, found.upstream_id, found.name), *employers[:99]]
     if not employers:
         await invocation.respond(
             text="No employer is approved yet, so there is nobody to post for.",

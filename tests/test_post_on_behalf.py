@@ -6,7 +6,6 @@ import pytest
 
 from bot.models import Kind, State
 from handlers import ids
-from handlers.blocks.post import post_modal
 from handlers.post_on_behalf import parse_pay
 from tests.harness import ADMIN, REVIEWERS, STAFF, Harness, employer
 
@@ -89,18 +88,27 @@ async def test_posting_for_an_employer_not_approved_says_why(harness: Harness) -
     assert h.slack.open_views_for(REVIEWERS[0]) == []
 
 
-def test_the_named_employer_is_offered_even_beyond_the_first_hundred() -> None:
-    employers = [(i, f"emp_{i}", f"Employer {i:03d}") for i in range(1, 151)]
-    view = post_modal(employers, preselected=140)
-    select = next(b for b in view["blocks"] if b.get("block_id") == ids.POST_EMPLOYER[0])
-    values = [o["value"] for o in select["element"]["options"]]
-    assert len(values) == 100 and values[0] == "140"
-    assert select["element"]["initial_option"]["value"] == "140"
-    assert (
-        "initial_option"
-        not in next(
-            b
-            for b in post_modal(employers, preselected=None)["blocks"]
-            if b.get("block_id") == ids.POST_EMPLOYER[0]
-        )["element"]
+async def test_the_named_employer_is_offered_even_beyond_the_hundred_listed(
+    harness: Harness,
+) -> None:
+    """The form lists the 100 most recently active approved employers; the one named in the
+    command is offered, first and chosen, even when it is the 101st."""
+    h = harness
+    names = [f"Employer {i:03d}" for i in range(101)]
+    bodies = [employer(f"emp_{i}", name=name) for i, name in enumerate(names)]
+    assert (await h.platform.send_employers(bodies)).status == 200
+    await h.settle()
+    # approved long ago, the first one is the least recently active (setup, not the subject)
+    await h.repo.db.write(
+        lambda conn: conn.execute(
+            "UPDATE employers SET status = 'approved', updated_at ="
+            " CASE upstream_id WHEN 'emp_0' THEN '2020-01-01T00:00:00.000Z' ELSE updated_at END"
+        )
     )
+    assert len(await h.repo.list_approved_employers()) == 100
+    await h.slack.slash(REVIEWERS[0], "post emp_0", channel="C0REVIEW")
+    modal = await h.modal(REVIEWERS[0])
+    select = next(b for b in modal.view["blocks"] if b.get("block_id") == ids.POST_EMPLOYER[0])
+    options = select["element"]["options"]
+    assert len(options) == 100 and options[0]["text"]["text"] == "Employer 000"
+    assert select["element"]["initial_option"] == options[0]

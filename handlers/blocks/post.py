@@ -37,12 +37,7 @@ def _input(
 def post_modal(
     employers: list[tuple[int, str, str]], *, preselected: int | None = None
 ) -> dict[str, Any]:
-    shown = employers[:100]
-    # the employer named in the command is offered even when it is not among the first 100
-    named = [e for e in employers[100:] if e[0] == preselected]
-    if named:
-        shown = [*named, *employers[:99]]
-    options = [option(name, str(employer_id)) for employer_id, _, name in shown]
+    options = [option(name, str(employer_id)) for employer_id, _, name in employers[:100]]
     select: dict[str, Any] = {
         "type": "static_select",
         "action_id": ids.POST_EMPLOYER[1],
