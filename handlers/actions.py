@@ -27,6 +27,7 @@ from handlers.interaction import (
 )
 from handlers.mrkdwn import mention, untrusted, when
 from storage.decisions import Decided, DecisionCommand, NotDecided, Reverted
+from storage.rows import RequestNotFound
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +123,7 @@ async def approve_clicked(
     command = DecisionCommand(click.request_id, State.APPROVED, click.user_id, Via.BUTTON)
     try:
         result = await services.repo.record_decision(command, services.clock.now())
-    except LookupError:
+    except RequestNotFound:
         await ack()
         say_unknown_request(services, client, click)
         return
@@ -235,7 +236,7 @@ async def undo_clicked(
             is_admin=is_admin,
             now=services.clock.now(),
         )
-    except LookupError:  # a stale or forged card: there is nothing to undo
+    except RequestNotFound:  # a stale or forged card: there is nothing to undo
         await ack()
         say_unknown_request(services, client, click)
         return

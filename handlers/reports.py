@@ -30,6 +30,7 @@ from handlers.interaction import (
 )
 from handlers.menus import menu_verb
 from handlers.mrkdwn import untrusted
+from storage.rows import RequestNotFound
 
 log = logging.getLogger(__name__)
 
@@ -164,7 +165,7 @@ async def report_submitted(
             details=details,
             now=services.clock.now(),
         )
-    except LookupError:
+    except RequestNotFound:
         await ack(
             response_action="update",
             view=request_gone_modal(),

@@ -28,6 +28,7 @@ from handlers.interaction import (
 )
 from storage.decisions import Decided, DecisionCommand, UnknownReason
 from storage.outbox import card_lane
+from storage.rows import RequestNotFound
 
 SUSPECTED_FRAUD = "suspected_fraud"
 
@@ -66,7 +67,7 @@ async def _decide(
     except UnknownReason as exc:
         await ack(response_action="errors", errors={error_block: str(exc)})
         return
-    except LookupError:
+    except RequestNotFound:
         await ack(
             response_action="update",
             view=request_gone_modal(),
@@ -194,7 +195,7 @@ async def approve_both_submitted(
         return
     try:
         result = await services.repo.record_decision(command, services.clock.now())
-    except LookupError:
+    except RequestNotFound:
         await ack(
             response_action="update",
             view=request_gone_modal(),

@@ -10,6 +10,7 @@ from bot.models import Via
 from storage import outbox
 from storage.audit import insert_audit
 from storage.outbox import card_lane
+from storage.rows import RequestNotFound
 
 
 def assign(conn: sqlite3.Connection, request_id: int, user: str, now: datetime) -> str | None:
@@ -19,7 +20,7 @@ def assign(conn: sqlite3.Connection, request_id: int, user: str, now: datetime) 
         "SELECT assignee, employer_id, card_ts FROM requests WHERE id = ?", (request_id,)
     ).fetchone()
     if row is None:
-        raise LookupError(f"no request with id {request_id}")
+        raise RequestNotFound(f"no request with id {request_id}")
     previous = row["assignee"]
     if previous == user:
         return user

@@ -21,7 +21,7 @@ from bot.workspace import WorkspaceSettings
 from storage import outbox
 from storage.audit import insert_audit, list_decline_reasons, load_workspace_settings
 from storage.outbox import card_lane, refresh_lane, webhook_lane
-from storage.rows import REQUEST_SELECT, get_request, request_from_row
+from storage.rows import REQUEST_SELECT, RequestNotFound, get_request, request_from_row
 
 
 class UnknownReason(ValueError):
@@ -72,7 +72,7 @@ def apply_decision(
     """Check the request is still open and record the decision, or say why not."""
     request = get_request(conn, cmd.request_id)
     if request is None:
-        raise LookupError(f"no request with id {cmd.request_id}")
+        raise RequestNotFound(f"no request with id {cmd.request_id}")
     blocker = decision_blocker(
         request,
         cmd.outcome,
@@ -375,7 +375,7 @@ def revert_decision(
     """Undo the last decision within the window: back to pending, `*.decision_reverted` sent."""
     request = get_request(conn, request_id)
     if request is None:
-        raise LookupError(f"no request with id {request_id}")
+        raise RequestNotFound(f"no request with id {request_id}")
     settings = load_workspace_settings(conn)
     window = timedelta(minutes=settings.undo_window_minutes)
     if not can_undo(

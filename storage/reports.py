@@ -17,7 +17,7 @@ from bot.submissions import ReportSubmission
 from storage import outbox
 from storage.audit import insert_audit
 from storage.outbox import card_lane
-from storage.rows import REQUEST_SELECT, get_request, request_from_row
+from storage.rows import REQUEST_SELECT, RequestNotFound, get_request, request_from_row
 
 STAFF_MEMORY = timedelta(days=90)
 OPEN_STATES = ("pending", "on_hold")
@@ -282,7 +282,7 @@ def file_report_from_slack(
     """A report filed by staff in Slack: stored, carded, and sent to the platform."""
     request = get_request(conn, request_id)
     if request is None:
-        raise LookupError(f"no request with id {request_id}")
+        raise RequestNotFound(f"no request with id {request_id}")
     stamp = to_db(now)
     subject_type = "job" if request.kind is Kind.JOB else "employer"
     subject_id = request.upstream_id if request.kind is Kind.JOB else request.employer.upstream_id

@@ -103,6 +103,10 @@ def reason_from_row(row: sqlite3.Row) -> DeclineReason:
     )
 
 
+class RequestNotFound(LookupError):
+    """No request with this id (a stale card, a restored database, a forged payload)."""
+
+
 def get_request(
     conn: sqlite3.Connection, request_id: int, *, known: ReviewRequest | None = None
 ) -> ReviewRequest | None:
