@@ -30,7 +30,12 @@ class Settings(BaseSettings):
     """Every variable of SPEC section 7; names are the environment variables."""
 
     model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        frozen=True,
+        # `SLACK_APP_TOKEN=` left blank in .env is unset, not an empty token (Socket Mode)
+        env_ignore_empty=True,
     )
 
     slack_bot_token: SecretStr | None = _env("SLACK_BOT_TOKEN")
@@ -55,6 +60,23 @@ class Settings(BaseSettings):
     web_risk_url: str = Field(
         "https://webrisk.googleapis.com", validation_alias=AliasChoices("JOBGATE_WEB_RISK_URL")
     )
+
+    @field_validator(
+        "slack_bot_token",
+        "slack_signing_secret",
+        "slack_app_token",
+        "review_channel",
+        "reports_channel_setting",
+        "ingest_secret",
+        "webhook_url",
+        "webhook_secret",
+        "web_risk_api_key",
+        mode="before",
+    )
+    @classmethod
+    def _blank_is_unset(cls, value: Any) -> Any:
+        """A blank value is unset (a blank signing secret would verify nothing)."""
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("reviewers", "admins", mode="before")
     @classmethod

@@ -86,8 +86,8 @@ class RepeatedDeliveries:
 
 
 UNVERIFIABLE = (
-    "this jobgate takes Slack's requests over Socket Mode and has no SLACK_SIGNING_SECRET to "
-    "verify HTTP ones with"
+    "jobgate has no SLACK_SIGNING_SECRET to verify Slack's HTTP requests with (in Socket Mode "
+    "they come over the socket instead)"
 )
 
 

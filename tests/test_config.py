@@ -127,3 +127,23 @@ def test_dotenv_is_read(tmp_path: Path) -> None:
         timeout=60,
     )
     assert done.stdout.split() == ["CFROMENV", "4000"]
+
+
+def test_a_blank_value_is_unset_not_an_empty_secret(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`SLACK_APP_TOKEN=` left blank must not switch on Socket Mode, and a blank signing
+    secret must not pass for one (it would verify nothing)."""
+    s = Settings.from_mapping(
+        {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "  ", "JOBGATE_REVIEW_CHANNEL": "C1"}
+    )
+    assert s.slack_signing_secret is None and s.missing_for_run() == ["SLACK_SIGNING_SECRET"]
+    (tmp_path / ".env").write_text(
+        "SLACK_BOT_TOKEN=xoxb-1\nSLACK_SIGNING_SECRET=abc\nSLACK_APP_TOKEN=\n"
+        "JOBGATE_REVIEW_CHANNEL=C1\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    for name in ("SLACK_APP_TOKEN", "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET"):
+        monkeypatch.delenv(name, raising=False)
+    from_file = Settings()
+    assert not from_file.socket_mode and from_file.missing_for_run() == []
