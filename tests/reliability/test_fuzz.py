@@ -1177,7 +1177,8 @@ class SlackCase(Brief):
     actor: str
     fields: tuple[tuple[str, Any], ...] = ()  # the fuzzed parts, by name
     may_change: bool = False  # a permitted actor pointing at something real
-    must_reach: bool = False  # a reviewer's real use of a real card: must get past refusals
+    # a reviewer's real use of a real card: what it must do ("change", or "modal:<title>")
+    must_reach: str = ""
 
     def get(self, name: str, default: Any = None) -> Any:
         return dict(self.fields).get(name, default)
@@ -1402,8 +1403,27 @@ async def check_slack(d: Driven, case: SlackCase) -> None:
     handled = bool(spoke or answer.body or before != after) and not refused
     if handled:
         d.outcomes[HANDLED] = d.outcomes.get(HANDLED, 0) + 1
-    assert handled or not case.must_reach, f"{what}: a reviewer's real use of a real card was " + (
-        "refused" if refused else "ignored (no Slack call, no answer, no change)"
+    if case.must_reach:
+        assert handled, f"{what}: a reviewer's real use of a real card was " + (
+            "refused" if refused else "ignored (no Slack call, no answer, no change)"
+        )
+        assert reached(case.must_reach, h.slack.api.calls[calls_from:], before, after), (
+            f"{what}: a reviewer's real use of a real card did not "
+            + ("change anything" if case.must_reach == "change" else f"open {case.must_reach}")
+        )
+
+
+def reached(expected: str, calls: list[Any], before: Any, after: Any) -> bool:
+    """Whether a reaching case did what it should: changed what is stored, or opened the
+    modal titled so (not just any answer, such as a private "nothing changed")."""
+    if expected == "change":
+        return bool(before != after)
+    title = expected.removeprefix("modal:")
+    return any(
+        call.method == "views.open"
+        and call.ok
+        and ((call.args.get("view") or {}).get("title") or {}).get("text") == title
+        for call in calls
     )
 
 
@@ -2147,19 +2167,24 @@ def reaching_cases(family: str, target: str, seed: Seed) -> list[SlackCase]:
         option = {"value": f"{verb}:{seed.request_ids[upstream]}"}
         return ("action", (("selected_option", option),))
 
-    actions = {
-        ids.APPROVE: on("emp_a", press("emp_a")),  # approves the pending employer
-        ids.DECLINE: on("job_a", press("job_a")),  # opens the decline modal
-        ids.HOLD: on("job_a", press("job_a")),  # opens the hold modal
-        ids.UNDO: on("job_b", press("job_b")),  # the seed's approval, in its undo window
-        ids.CARD_MENU: on("job_a", choose(ids.VERB_HISTORY, "job_a"), ("element", "overflow")),
-        ids.EMPLOYER_MENU_ACTION: on(
-            "job_a", choose(ids.VERB_EMPLOYER_HISTORY, "job_a"), ("element", "overflow")
+    actions = {  # each, with what it must do
+        ids.APPROVE: (on("emp_a", press("emp_a")), "change"),  # approve the pending employer
+        ids.DECLINE: (on("job_a", press("job_a")), "modal:Decline"),
+        ids.HOLD: (on("job_a", press("job_a")), "modal:Hold"),
+        ids.UNDO: (on("job_b", press("job_b")), "change"),  # the seed's approval, undo window
+        ids.CARD_MENU: (
+            on("job_a", choose(ids.VERB_HISTORY, "job_a"), ("element", "overflow")),
+            "modal:History",
+        ),
+        ids.EMPLOYER_MENU_ACTION: (
+            on("job_a", choose(ids.VERB_EMPLOYER_HISTORY, "job_a"), ("element", "overflow")),
+            "modal:Employer snapshot",
         ),
     }
     reviewer = REVIEWERS[0]  # who approved job_b in the seed, so may undo it
     if family == "action" and target in actions:
-        return [SlackCase("action", target, reviewer, actions[target], True, must_reach=True)]
+        fields, effect = actions[target]
+        return [SlackCase("action", target, reviewer, fields, True, must_reach=effect)]
     if family == "view" and target == ids.FLAG_MODAL:
         metadata = json.dumps(
             {
@@ -2171,7 +2196,7 @@ def reaching_cases(family: str, target: str, seed: Seed) -> list[SlackCase]:
         reason = {"type": "plain_text_input", "value": "Asks students for a deposit"}
         state = {ids.FLAG_REASON[0]: {ids.FLAG_REASON[1]: reason}}
         fields = (("metadata", metadata), ("state", state))
-        return [SlackCase("view", target, reviewer, fields, True, must_reach=True)]
+        return [SlackCase("view", target, reviewer, fields, True, must_reach="change")]
     return []
 
 
