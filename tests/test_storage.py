@@ -13,7 +13,7 @@ from bot.models import Kind, State, Via
 from storage.db import Database
 from storage.decisions import Decided, DecisionCommand, NotDecided
 from storage.deliveries import StoredAnswer
-from storage.migrations import SchemaTooNew, apply_migrations, latest_version
+from storage.migrations import SchemaTooNew, apply_migrations, latest_version, load_migrations
 from storage.repository import Repository
 from tests.harness import employer, job
 from tests.search_data import ingest
@@ -287,3 +287,26 @@ async def test_an_ingest_wakes_the_deliverer_only_when_it_queued_something(
         assert len(wakes) == 2 and await repo.db.read(queued) > 1
     finally:
         await repo.db.close()
+
+
+def test_a_saved_hold_expiry_keeps_its_meaning_in_calendar_days(tmp_path: Path) -> None:
+    """Migration 4: 10 business days saved before are 14 days now; 100 are capped at 120."""
+    conn = sqlite3.connect(tmp_path / "j.db", isolation_level=None)
+    for migration in load_migrations()[:3]:
+        conn.executescript(migration.sql)
+    conn.execute("PRAGMA user_version = 3")
+    for key, value in (("hold_expiry_days", "10"), ("hold_follow_up_days", "10")):
+        conn.execute(
+            "INSERT INTO settings (key, value, updated_at, updated_by) VALUES (?, ?, 'x', 'U1')",
+            (key, value),
+        )
+    assert 4 in apply_migrations(conn)
+    saved = dict(conn.execute("SELECT key, value FROM settings"))
+    assert saved == {"hold_expiry_days": "14", "hold_follow_up_days": "10"}
+    conn.execute("UPDATE settings SET value = '100' WHERE key = 'hold_expiry_days'")
+    conn.execute("PRAGMA user_version = 3")
+    apply_migrations(conn)
+    assert conn.execute("SELECT value FROM settings WHERE key = 'hold_expiry_days'").fetchone() == (
+        "120",
+    )
+    conn.close()
