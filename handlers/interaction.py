@@ -114,6 +114,7 @@ async def open_form(
     channel: str | None,
     user: str,
     again: str,
+    response_url: str | None = None,
 ) -> bool:
     """views.open for someone waiting for `what` (e.g. "the Decline form"). When Slack does
     not open it (the trigger id expired after 3 s, an outage), they are told privately
@@ -126,7 +127,9 @@ async def open_form(
     if failed is None:
         return True
     text = f"Slack did not open {what} ({failed}), so nothing changed. {again}"
-    await reply_privately(services, client, channel=channel, user=user, text=text)
+    await reply_privately(
+        services, client, channel=channel, user=user, text=text, response_url=response_url
+    )
     return False
 
 

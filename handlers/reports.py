@@ -48,6 +48,7 @@ async def _open_form(
     trigger_id: str | None,
     channel: str | None,
     user: str,
+    response_url: str | None = None,
 ) -> None:
     request = await services.repo.get_request(request_id)
     if request is None or not trigger_id:
@@ -64,6 +65,7 @@ async def _open_form(
         channel=channel,
         user=user,
         again="Choose Report to trust & safety again.",
+        response_url=response_url,
     )
 
 
@@ -124,6 +126,7 @@ async def report_shortcut(
             trigger_id=body.get("trigger_id"),
             channel=channel,
             user=actor.user_id,
+            response_url=body.get("response_url"),
         ),
         name="open-report",
     )

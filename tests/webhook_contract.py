@@ -25,8 +25,9 @@ CORE = {
 
 def contract_problems(events: Iterable[dict[str, Any]]) -> list[str]:
     """What is wrong with these events: an unlisted type, a core field missing or of the
-    wrong type, reasons without code and label, an employer approval without roles, or
-    anything that looks like the internal note."""
+    wrong type, reasons without code and label, an employer approval without roles, or a
+    field named like the internal note (the note's text itself is checked where a test
+    writes one: test_decline_sends_reasons_and_message_but_never_the_internal_note)."""
     found = []
     for event in events:
         kind, data = str(event.get("type")), event.get("data") or {}
