@@ -135,11 +135,14 @@ async def label_modal_submitted(
         for who, change in (("Employer", on_employer), ("Contact", on_contact))
         if change.added or change.removed
     ]
-    if changes:
-        text = ":label: " + " ".join(changes) + " The cards show it."
-        await reply_privately(
-            services, client, channel=submission.channel, user=submission.user_id, text=text
-        )
+    text = (
+        ":label: " + " ".join(changes) + " The cards show it."
+        if changes
+        else "No labels changed: the employer and contact keep the labels they had."
+    )
+    await reply_privately(
+        services, client, channel=submission.channel, user=submission.user_id, text=text
+    )
 
 
 def _change_text(who: str, change: LabelChange) -> str:

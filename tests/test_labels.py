@@ -243,3 +243,13 @@ async def test_an_email_shared_by_two_contacts_asks_for_the_contact_id(h: Harnes
     assert await label_audit(h) == []
     added = await say(h, REVIEWER, "label add Alumni contact c_10")
     assert "Added “Alumni” to the contact *Jane Roe (HR)* (Acme Analytics)" in added
+
+
+async def test_saving_the_labels_unchanged_says_so(h: Harness) -> None:
+    card = await posted_job_card(h)
+    modal = await open_label_modal(h, REVIEWER, card)
+    answer = await h.slack.submit(REVIEWER, modal, {})
+    assert answer.status == 200 and modal.closed
+    told = await h.slack.wait_for(lambda: h.slack.ephemerals_for(REVIEWER))
+    assert told[-1].text.startswith("No labels changed")
+    assert await label_audit(h) == []
