@@ -580,13 +580,16 @@ class Deliverer:
         wait = self._pacer.reserve(method, channel, now, key=item.id)
         if wait <= 0:
             return False
+        await self._wait_for_turn(item, now + timedelta(seconds=wait))
+        return True
+
+    async def _wait_for_turn(self, item: OutboxItem, moment: datetime) -> None:
+        """Defer `item` to the token it is owed (it keeps its turn when this attempt ends)."""
         _TOLD_TO_WAIT.set(True)
         # stored to the millisecond: round up, or the item is claimed before its token
-        later = now + timedelta(seconds=wait)
-        later += timedelta(microseconds=-later.microsecond % 1000)
+        later = moment + timedelta(microseconds=-moment.microsecond % 1000)
         await self._repo.defer_outbox_item(item, later)
         self._schedule_wake(later)
-        return True
 
     # -- failures --------------------------------------------------------------------------
 
@@ -600,13 +603,14 @@ class Deliverer:
             now = self._clock.now()
             header = response.headers.get("Retry-After") or response.headers.get("retry-after")
             wait = parse_retry_after(str(header) if header else None, now) or 1.0
-            self._pacer.block(method, channel, now + timedelta(seconds=wait))
+            # the refused send goes first when the block ends (its lane waits behind it)
+            turn = self._pacer.block(
+                method, channel, now + timedelta(seconds=wait), now, refused=item.id
+            )
             self._metrics.rate_limited.labels(method).inc()
             self.health.rate_limited += 1
             log.warning("Slack rate-limited %s; waiting %.0f s as asked", method, wait)
-            later = now + timedelta(seconds=wait)
-            await self._repo.defer_outbox_item(item, later)
-            self._schedule_wake(later)
+            await self._wait_for_turn(item, turn)
             return
         await self._note_slack_error(f"{method}: {error}")
         if error in PERMANENT_SLACK_ERRORS:

@@ -55,6 +55,7 @@ class TokenBucket:
     _slots: list[tuple[datetime, int, Hashable]] = field(default_factory=list)  # heap
     _serial: int = 0
     _last_slot: datetime | None = None
+    _prune_above: int = MAX_OWED
 
     def reserve(self, now: datetime, key: Hashable = None) -> float:
         """Take a token now (returns 0) or say how many seconds until `key`'s turn."""
@@ -86,17 +87,31 @@ class TokenBucket:
     def release(self, key: Hashable) -> None:
         self.owed.pop(key, None)
 
-    def block(self, until: datetime) -> None:
-        """Slack said 429: nothing until `until`, then those owed a token, in their order and
-        one token apart (not all at once when the block ends)."""
-        self.blocked_until = until
+    def block(self, until: datetime, now: datetime, refused: Hashable = None) -> datetime:
+        """Slack said 429: nothing until `until` (or a later block already known), then the
+        refused send first and those owed a token, in their order and one token apart (not
+        all at once when the block ends). Claims already given up are left out. Returns the
+        refused send's slot."""
+        if self.blocked_until is None or until > self.blocked_until:
+            self.blocked_until = until
+        until = self.blocked_until
         self.tokens = 0.0
         self.stamp = until
         interval = timedelta(seconds=1.0 / self.rate)
-        slot = until
-        for key, owed in sorted(self.owed.items(), key=lambda item: item[1]):
+        grace = timedelta(seconds=2.0 / self.rate + 0.5)
+        waiting = sorted(
+            (slot, key) for key, slot in self.owed.items() if slot + grace >= now and key != refused
+        )
+        self.owed = {}
+        if refused is not None:
+            waiting.insert(0, (until, refused))
+        slot, first = until, until
+        for owed, key in waiting:
             slot = max(owed, slot + interval)
             self._promise(key, until, slot)
+            if key == refused:
+                first = slot
+        return first
 
     def _refill(self, now: datetime) -> None:
         if self.tokens < 0:
@@ -116,8 +131,9 @@ class TokenBucket:
             self.owed[key] = slot
             self._serial += 1
             heapq.heappush(self._slots, (slot, self._serial, key))
-            if len(self.owed) > MAX_OWED:  # claims of sends that never came back
+            if len(self.owed) > self._prune_above:  # claims of sends that never came back
                 self.owed = {k: v for k, v in self.owed.items() if v + STALE_CLAIM >= now}
+                self._prune_above = max(MAX_OWED, 2 * len(self.owed))
         if self._last_slot is None or slot > self._last_slot:
             self._last_slot = slot
         return max((slot - now).total_seconds(), 1e-6)  # never 0: no token was taken
@@ -173,6 +189,14 @@ class Pacer:
         for bucket in self._buckets.values():
             bucket.release(key)
 
-    def block(self, method: str, channel: str | None, until: datetime) -> None:
-        """Slack said 429: nothing more on this bucket until `until`."""
-        self._bucket(method, channel).block(until)
+    def block(
+        self,
+        method: str,
+        channel: str | None,
+        until: datetime,
+        now: datetime,
+        refused: Hashable = None,
+    ) -> datetime:
+        """Slack said 429: nothing more on this bucket until `until`; the `refused` send goes
+        first after it (returns its slot)."""
+        return self._bucket(method, channel).block(until, now, refused)

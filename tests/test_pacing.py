@@ -156,7 +156,7 @@ def test_after_a_429_those_owed_come_back_one_per_token_in_their_order(
         if wait == 0.0:
             served.append((now, key))
             if len(served) == refused_after:  # the next send is refused with a 429
-                bucket.block(now + timedelta(seconds=retry_after_s))
+                bucket.block(now + timedelta(seconds=retry_after_s), now)
             continue
         heapq.heappush(events, (now + timedelta(seconds=wait), sequence, key))
         sequence += 1
@@ -166,3 +166,34 @@ def test_after_a_429_those_owed_come_back_one_per_token_in_their_order(
     gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(after)]
     assert min(gaps) >= 1 / 0.8 - 1e-6
     assert asked <= 3 * callers, asked
+
+
+def test_the_send_refused_with_a_429_goes_first_when_the_block_ends() -> None:
+    """It had taken its token already, so it is owed none: without this it would queue
+    behind everyone else (and its lane, cards and thread replies, with it)."""
+    bucket = TokenBucket(rate=1.0, burst=1.0)
+    assert bucket.reserve(T0, "sent") == 0.0
+    waits = {key: bucket.reserve(T0, key) for key in ("b", "c")}
+    assert waits == {"b": 1.0, "c": 2.0}
+    until = T0 + timedelta(seconds=30)
+    turn = bucket.block(until, T0, refused="sent")
+    assert turn == until + timedelta(seconds=1)
+    assert bucket.reserve(T0 + timedelta(seconds=1), "b") == 31.0  # told its new slot
+    assert bucket.reserve(turn, "sent") == 0.0
+    assert bucket.reserve(turn, "b") > 0.0
+    assert bucket.reserve(turn + timedelta(seconds=1), "b") == 0.0
+    # a second 429 with a shorter Retry-After does not shorten the block
+    bucket.block(T0 + timedelta(seconds=5), turn)
+    assert bucket.blocked_until == until
+
+
+def test_claims_given_up_are_not_brought_back_by_a_429() -> None:
+    bucket = TokenBucket(rate=1.0, burst=1.0)
+    assert bucket.reserve(T0, "a") == 0.0
+    for key in range(50):  # told to wait, then never came back (folded into other sends)
+        bucket.reserve(T0, f"gone{key}")
+    later = T0 + timedelta(hours=1)
+    assert bucket.reserve(later, "fresh") == 0.0
+    bucket.block(later + timedelta(seconds=30), later)
+    assert bucket.owed == {}
+    assert bucket.reserve(later + timedelta(seconds=31), "newcomer") == 0.0
