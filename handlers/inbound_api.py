@@ -99,8 +99,19 @@ def _requests_in(
     parsed = parse_requests_json(body, employers=employers)
     if parsed is not None:
         return parsed
+    document = _json_in(body)
+    if isinstance(document, web.Response):
+        return document
+    items, was_array, problems = parse_requests(document, employers=employers, source=body)
+    if problems:
+        return _refused(problems)
+    return items, was_array
+
+
+def _json_in(body: bytes) -> Any:
+    """The parsed body, or the 400 saying why it is not JSON."""
     try:
-        document = json.loads(body)
+        return json.loads(body)
     except (ValueError, RecursionError) as exc:  # bad JSON, huge numbers, deep nesting
         return _error(
             400,
@@ -108,12 +119,12 @@ def _requests_in(
             "the body is not valid JSON",
             [FieldProblem(field="(body)", problem=str(exc))],
         )
-    items, was_array, problems = parse_requests(document, employers=employers, source=body)
-    if problems:
-        return _error(
-            400, "invalid_request", f"{len(problems)} problem(s); nothing was stored", problems
-        )
-    return items, was_array
+
+
+def _refused(problems: list[FieldProblem]) -> web.Response:
+    return _error(
+        400, "invalid_request", f"{len(problems)} problem(s); nothing was stored", problems
+    )
 
 
 async def _ingest(request: web.Request, kind: Kind) -> web.Response:
@@ -176,21 +187,14 @@ async def post_reports(request: web.Request) -> web.Response:
         services.metrics.inbound_rejected.labels(str(rejected.response.status)).inc()
         return rejected.response
     # a repeated webhook-id is answered from the write transaction itself (one round trip)
-    try:
-        document = json.loads(body)
-    except (ValueError, RecursionError) as exc:  # bad JSON, huge numbers, deep nesting
-        return _error(
-            400,
-            "invalid_json",
-            "the body is not valid JSON",
-            [FieldProblem(field="(body)", problem=str(exc))],
-        )
+    document = _json_in(body)
+    if isinstance(document, web.Response):
+        services.metrics.inbound_rejected.labels("400").inc()
+        return document
     items, was_array, problems = parse_batch(document, ReportSubmission, source=body)
     if problems:
         services.metrics.inbound_rejected.labels("400").inc()
-        return _error(
-            400, "invalid_request", f"{len(problems)} problem(s); nothing was stored", problems
-        )
+        return _refused(problems)
 
     def respond(outcomes: list[ReportOutcome]) -> StoredAnswer:
         results = [
