@@ -41,6 +41,12 @@ def to_db(moment: datetime) -> str:
     return utc.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
 
 
+def stored_ceiling(moment: datetime) -> datetime:
+    """`moment` rounded up to what to_db keeps (milliseconds): a time stored for "not before
+    this" must not come out earlier than asked."""
+    return moment + timedelta(microseconds=-moment.microsecond % 1000)
+
+
 def from_db(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 

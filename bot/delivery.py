@@ -20,7 +20,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.bulk import progress_update_due
-from bot.clock import Clock
+from bot.clock import Clock, stored_ceiling
 from bot.metrics import Metrics
 from bot.pacing import Pacer, SlackPacing
 from bot.platform_client import Verdict, WebhookSender, parse_retry_after
@@ -586,10 +586,8 @@ class Deliverer:
     async def _wait_for_turn(self, item: OutboxItem, moment: datetime) -> None:
         """Defer `item` to the token it is owed (it keeps its turn when this attempt ends)."""
         _TOLD_TO_WAIT.set(True)
-        # stored to the millisecond: round up, or the item is claimed before its token
-        later = moment + timedelta(microseconds=-moment.microsecond % 1000)
-        await self._repo.defer_outbox_item(item, later)
-        self._schedule_wake(later)
+        await self._repo.defer_outbox_item(item, moment)
+        self._schedule_wake(moment)
 
     # -- failures --------------------------------------------------------------------------
 
@@ -656,7 +654,8 @@ class Deliverer:
 
     def _schedule_wake(self, moment: datetime) -> None:
         if len(self._wakes) < MAX_WAKES:
-            heapq.heappush(self._wakes, moment)
+            # deferred times are stored rounded up to the millisecond: wake at that, not before
+            heapq.heappush(self._wakes, stored_ceiling(moment))
 
 
 # set by _paced in the task of one delivery attempt (each attempt is its own task)

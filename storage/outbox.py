@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.clock import from_db, to_db
+from bot.clock import from_db, stored_ceiling, to_db
 
 
 @dataclass(frozen=True)
@@ -161,7 +161,7 @@ def mark_retry(conn: sqlite3.Connection, item_id: int, next_at: datetime, error:
     conn.execute(
         "UPDATE outbox SET next_attempt_at = ?, last_error = ?, lease_owner = NULL,"
         " lease_until = NULL WHERE id = ?",
-        (to_db(next_at), error[:2000], item_id),
+        (to_db(stored_ceiling(next_at)), error[:2000], item_id),
     )
 
 
@@ -169,7 +169,7 @@ def mark_deferred(conn: sqlite3.Connection, item_id: int, next_at: datetime) -> 
     conn.execute(
         "UPDATE outbox SET next_attempt_at = ?, attempts = MAX(attempts - 1, 0),"
         " lease_owner = NULL, lease_until = NULL WHERE id = ?",
-        (to_db(next_at), item_id),
+        (to_db(stored_ceiling(next_at)), item_id),
     )
 
 

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.clock import from_db, stored_ceiling, to_db
 from bot.pacing import TokenBucket
 
 T0 = datetime(2026, 11, 16, 12, 0, tzinfo=UTC)
@@ -197,3 +198,12 @@ def test_claims_given_up_are_not_brought_back_by_a_429() -> None:
     bucket.block(later + timedelta(seconds=30), later)
     assert bucket.owed == {}
     assert bucket.reserve(later + timedelta(seconds=31), "newcomer") == 0.0
+
+
+def test_a_stored_not_before_time_never_comes_out_earlier() -> None:
+    """to_db keeps milliseconds: a deferral is stored rounded up, or the item would be
+    claimed just before its token and deferred again for the microseconds left."""
+    moment = datetime(2026, 11, 16, 12, 0, 0, 123_401, tzinfo=UTC)
+    assert from_db(to_db(stored_ceiling(moment))) == moment.replace(microsecond=124_000)
+    exact = moment.replace(microsecond=123_000)
+    assert stored_ceiling(exact) == exact
