@@ -19,6 +19,7 @@ from bot.sandbox.fake_platform import FakePlatform
 from bot.sandbox.fake_slack import BotAnswer, FakeSlack
 from bot.sandbox.workspace import Message, OpenView
 from handlers import ids
+from tests.webhook_contract import contract_problems
 
 REVIEW_CHANNEL = "C0REVIEW"
 REPORTS_CHANNEL = "C0REPORTS"
@@ -217,9 +218,13 @@ async def _serve(h: Harness) -> Harness:
 
 
 async def stop_harness(harness: Harness) -> None:
+    """Stop everything, then check that every webhook the platform accepted kept SPEC 6's
+    contract (tests/webhook_contract.py), whichever test started this harness."""
     await harness.jobgate.stop()
     await harness.platform.stop()
     await harness.slack.stop()
+    problems = contract_problems(d.event for d in harness.platform.accepted)
+    assert not problems, f"webhooks broke SPEC 6's contract: {problems}"
 
 
 def job(

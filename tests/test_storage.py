@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -291,22 +292,21 @@ async def test_an_ingest_wakes_the_deliverer_only_when_it_queued_something(
 
 def test_a_saved_hold_expiry_keeps_its_meaning_in_calendar_days(tmp_path: Path) -> None:
     """Migration 4: 10 business days saved before are 14 days now; 100 are capped at 120."""
-    conn = sqlite3.connect(tmp_path / "j.db", isolation_level=None)
-    for migration in load_migrations()[:3]:
-        conn.executescript(migration.sql)
-    conn.execute("PRAGMA user_version = 3")
-    for key, value in (("hold_expiry_days", "10"), ("hold_follow_up_days", "10")):
-        conn.execute(
-            "INSERT INTO settings (key, value, updated_at, updated_by) VALUES (?, ?, 'x', 'U1')",
-            (key, value),
-        )
-    assert 4 in apply_migrations(conn)
-    saved = dict(conn.execute("SELECT key, value FROM settings"))
-    assert saved == {"hold_expiry_days": "14", "hold_follow_up_days": "10"}
-    conn.execute("UPDATE settings SET value = '100' WHERE key = 'hold_expiry_days'")
-    conn.execute("PRAGMA user_version = 3")
-    apply_migrations(conn)
-    assert conn.execute("SELECT value FROM settings WHERE key = 'hold_expiry_days'").fetchone() == (
-        "120",
-    )
-    conn.close()
+    with contextlib.closing(sqlite3.connect(tmp_path / "j.db", isolation_level=None)) as conn:
+        for migration in load_migrations()[:3]:
+            conn.executescript(migration.sql)
+        conn.execute("PRAGMA user_version = 3")
+        for key, value in (("hold_expiry_days", "10"), ("hold_follow_up_days", "10")):
+            conn.execute(
+                "INSERT INTO settings (key, value, updated_at, updated_by) VALUES (?, ?, 'x', 'U1')",
+                (key, value),
+            )
+        assert 4 in apply_migrations(conn)
+        saved = dict(conn.execute("SELECT key, value FROM settings"))
+        assert saved == {"hold_expiry_days": "14", "hold_follow_up_days": "10"}
+        conn.execute("UPDATE settings SET value = '100' WHERE key = 'hold_expiry_days'")
+        conn.execute("PRAGMA user_version = 3")
+        apply_migrations(conn)
+        assert conn.execute(
+            "SELECT value FROM settings WHERE key = 'hold_expiry_days'"
+        ).fetchone() == ("120",)

@@ -106,8 +106,14 @@ async def test_assigning_a_request_already_yours_says_so_and_changes_nothing(
 async def test_a_menu_on_a_card_for_an_unknown_request_says_so(harness: Harness, verb: str) -> None:
     h = harness
     card = await h.pending_job_card()
+    found = await h.repo.find_request(Kind.JOB, "job_456")
+    assert found is not None
+    await h.settle()
+    audit_before, attempts_before = await h.repo.list_audit(found.id), len(h.platform.attempts)
     await h.slack.click(REVIEWERS[0], card, ids.CARD_MENU, selected=f"{verb}:999999")
     told = await h.slack.wait_for(lambda: h.slack.ephemerals_for(REVIEWERS[0]), what="a reply")
     assert "no request #999999 on record, so nothing changed" in told[-1].text
     await h.settle()
     assert h.slack.open_views_for(REVIEWERS[0]) == []
+    assert await h.repo.list_audit(found.id) == audit_before
+    assert len(h.platform.attempts) == attempts_before
