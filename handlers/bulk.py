@@ -89,9 +89,10 @@ async def wave_decline_clicked(
     await ack()
     services = services_of(context)
     channel = (body.get("channel") or {}).get("id")
-    if not await clicker_allowed(
+    actor = await clicker_allowed(
         services, client, body, needs=Role.ADMIN, attempted="bulk decline (wave)"
-    ):
+    )
+    if actor is None:
         return
     action_value = str(((body.get("actions") or [{}])[0]).get("value") or "")
     request_ids = (await wave_request_ids(services, action_value))[:MAX_WAVE]
@@ -123,7 +124,7 @@ async def wave_decline_clicked(
         view=view,
         what="the decline form for this wave",
         channel=channel,
-        user=str((body.get("user") or {}).get("id") or ""),
+        user=actor.user_id,
         again="Click the button again.",
     )
 

@@ -12,7 +12,7 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.models import Via
+from bot.models import ReviewRequest, Via
 from bot.policy import Role
 from bot.services import Services
 from bot.vocabulary import VocabularyError
@@ -53,10 +53,12 @@ def register(app: AsyncApp) -> None:
 
 
 @menu_verb(ids.VERB_LABEL, Role.REVIEWER)
-async def labels_chosen(services: Services, client: AsyncWebClient, click: Click) -> None:
+async def labels_chosen(
+    services: Services, client: AsyncWebClient, click: Click, request: ReviewRequest
+) -> None:
     """Labels…: the employer's and its contact's labels, in a modal."""
-    choices = await services.repo.load_label_choices(click.request_id)
-    if choices is None or not click.trigger_id:
+    choices = await services.repo.load_label_choices(request.id)
+    if choices is None:  # the request went away since the menu looked it up
         return
     if not choices.labels:
         view = notice_modal(

@@ -12,7 +12,7 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.history import timeline
-from bot.models import Via
+from bot.models import ReviewRequest, Via
 from bot.policy import Role
 from bot.services import Services
 from handlers import ids
@@ -34,7 +34,7 @@ from handlers.interaction import (
 
 log = logging.getLogger(__name__)
 
-MenuAction = Callable[[Services, AsyncWebClient, Click], Coroutine[Any, Any, None]]
+MenuAction = Callable[[Services, AsyncWebClient, Click, ReviewRequest], Coroutine[Any, Any, None]]
 VERBS: dict[str, tuple[Role, MenuAction]] = {}
 
 
@@ -83,10 +83,11 @@ async def menu_chosen(
     )
     if refusal is not None:
         return
-    if await services.repo.get_request(click.request_id) is None:
+    request = await services.repo.get_request(click.request_id)
+    if request is None:
         say_unknown_request(services, client, click)
         return
-    services.tasks.spawn(action(services, client, click), name=f"menu-{verb}")
+    services.tasks.spawn(action(services, client, click, request), name=f"menu-{verb}")
 
 
 async def _open(
@@ -105,7 +106,9 @@ async def _open(
 
 
 @menu_verb(ids.VERB_ASSIGN, Role.REVIEWER)
-async def assign_chosen(services: Services, client: AsyncWebClient, click: Click) -> None:
+async def assign_chosen(
+    services: Services, client: AsyncWebClient, click: Click, request: ReviewRequest
+) -> None:
     """Assign to me: the card shows who is on it; taking over is said in the thread."""
     previous = await services.repo.assign_request(
         click.request_id, click.user_id, services.clock.now()
@@ -120,22 +123,20 @@ async def assign_chosen(services: Services, client: AsyncWebClient, click: Click
 
 
 @menu_verb(ids.VERB_EMPLOYER_HISTORY, Role.REVIEWER)
-async def employer_history_chosen(services: Services, client: AsyncWebClient, click: Click) -> None:
+async def employer_history_chosen(
+    services: Services, client: AsyncWebClient, click: Click, request: ReviewRequest
+) -> None:
     """Employer history: the activity snapshot of the card's employer."""
-    request = await services.repo.get_request(click.request_id)
-    if request is None:
-        return
     snap = await services.repo.employer_snapshot(request.employer.id)
     if snap is not None:
         await _open(services, client, click, snapshot_modal(snap), "the employer history")
 
 
 @menu_verb(ids.VERB_HISTORY, Role.REVIEWER)
-async def history_chosen(services: Services, client: AsyncWebClient, click: Click) -> None:
+async def history_chosen(
+    services: Services, client: AsyncWebClient, click: Click, request: ReviewRequest
+) -> None:
     """History: every decision, edit, note, flag and report, in time order."""
-    request = await services.repo.get_request(click.request_id)
-    if request is None:
-        return
     entries = timeline(
         await services.repo.list_audit(request.id), await services.repo.list_notes(request.id)
     )
@@ -143,11 +144,10 @@ async def history_chosen(services: Services, client: AsyncWebClient, click: Clic
 
 
 @menu_verb(ids.VERB_FLAG, Role.REVIEWER)
-async def flag_chosen(services: Services, client: AsyncWebClient, click: Click) -> None:
+async def flag_chosen(
+    services: Services, client: AsyncWebClient, click: Click, request: ReviewRequest
+) -> None:
     """Flag as suspicious: ask why, in a small modal."""
-    request = await services.repo.get_request(click.request_id)
-    if request is None:
-        return
     metadata = {"request_id": click.request_id, "channel": click.channel, "ts": click.message_ts}
     await _open(services, client, click, flag_modal(request, metadata), "the Flag form")
 
@@ -179,11 +179,8 @@ async def flag_submitted(
 
 
 async def _set_trust(
-    services: Services, client: AsyncWebClient, click: Click, trusted: bool
+    services: Services, client: AsyncWebClient, click: Click, request: ReviewRequest, trusted: bool
 ) -> None:
-    request = await services.repo.get_request(click.request_id)
-    if request is None:
-        return
     why_not = await services.repo.set_employer_trusted(
         request.employer.id,
         trusted=trusted,
@@ -196,12 +193,16 @@ async def _set_trust(
 
 
 @menu_verb(ids.VERB_TRUST, Role.ADMIN)
-async def trust_chosen(services: Services, client: AsyncWebClient, click: Click) -> None:
+async def trust_chosen(
+    services: Services, client: AsyncWebClient, click: Click, request: ReviewRequest
+) -> None:
     """Trust the employer: its jobs are auto-approved when clean."""
-    await _set_trust(services, client, click, True)
+    await _set_trust(services, client, click, request, True)
 
 
 @menu_verb(ids.VERB_UNTRUST, Role.ADMIN)
-async def untrust_chosen(services: Services, client: AsyncWebClient, click: Click) -> None:
+async def untrust_chosen(
+    services: Services, client: AsyncWebClient, click: Click, request: ReviewRequest
+) -> None:
     """Stop trusting the employer."""
-    await _set_trust(services, client, click, False)
+    await _set_trust(services, client, click, request, False)

@@ -12,7 +12,7 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.models import Kind
+from bot.models import Kind, ReviewRequest
 from bot.policy import Role
 from bot.services import Services
 from handlers import ids
@@ -44,18 +44,15 @@ async def _open_form(
     services: Services,
     client: AsyncWebClient,
     *,
-    request_id: int,
+    request: ReviewRequest,
     trigger_id: str | None,
     channel: str | None,
     user: str,
     response_url: str | None = None,
 ) -> None:
-    request = await services.repo.get_request(request_id)
-    if request is None or not trigger_id:
-        return
     noun = "the job" if request.kind is Kind.JOB else "the employer"
     subject = f"{noun} *{untrusted(request.title, 150)}*"
-    metadata = json.dumps({"request_id": request_id, "channel": channel})
+    metadata = json.dumps({"request_id": request.id, "channel": channel})
     await open_form(
         services,
         client,
@@ -70,12 +67,14 @@ async def _open_form(
 
 
 @menu_verb(ids.VERB_REPORT, Role.REVIEWER)
-async def report_chosen(services: Services, client: AsyncWebClient, click: Click) -> None:
+async def report_chosen(
+    services: Services, client: AsyncWebClient, click: Click, request: ReviewRequest
+) -> None:
     """Report to trust & safety, from the card's overflow."""
     await _open_form(
         services,
         client,
-        request_id=click.request_id,
+        request=request,
         trigger_id=click.trigger_id,
         channel=click.channel,
         user=click.user_id,
@@ -122,7 +121,7 @@ async def report_shortcut(
         _open_form(
             services,
             client,
-            request_id=request.id,
+            request=request,
             trigger_id=body.get("trigger_id"),
             channel=channel,
             user=actor.user_id,
