@@ -19,7 +19,7 @@ from handlers.blocks.modals import approve_both_modal, decline_modal, hold_modal
 from handlers.interaction import (
     Click,
     check_allowed,
-    open_form,
+    open_form_for,
     parse_click,
     reply_privately,
     say_unknown_request,
@@ -84,15 +84,8 @@ def _metadata(click: Click) -> str:
 async def _open_view(
     services: Services, client: AsyncWebClient, click: Click, view: dict[str, Any], button: str
 ) -> None:
-    await open_form(
-        services,
-        client,
-        trigger_id=click.trigger_id,
-        view=view,
-        what=f"the {button} form",
-        channel=click.channel,
-        user=click.user_id,
-        again=f"Click {button} again.",
+    await open_form_for(
+        services, client, click, view, what=f"the {button} form", again=f"Click {button} again."
     )
 
 

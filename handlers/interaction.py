@@ -92,6 +92,28 @@ class SlackCall:
         return True
 
 
+async def open_form_for(
+    services: Services,
+    client: AsyncWebClient,
+    click: Click,
+    view: dict[str, Any],
+    *,
+    what: str,
+    again: str,
+) -> bool:
+    """open_form for a click on a card: its trigger, channel and person."""
+    return await open_form(
+        services,
+        client,
+        trigger_id=click.trigger_id,
+        view=view,
+        what=what,
+        channel=click.channel,
+        user=click.user_id,
+        again=again,
+    )
+
+
 def say_unknown_request(services: Services, client: AsyncWebClient, click: Click) -> None:
     """A card whose request jobgate has no record of (a restored database, another install)."""
     text = (

@@ -24,7 +24,7 @@ from handlers.commands import Invocation, subcommand
 from handlers.employer_commands import pick_employer
 from handlers.interaction import (
     Click,
-    open_form,
+    open_form_for,
     optional_id,
     parse_submission,
     reply_privately,
@@ -73,14 +73,12 @@ async def labels_chosen(
             "contact_id": choices.contact.id if choices.contact else None,
         }
         view = label_modal(choices, metadata)
-    await open_form(
+    await open_form_for(
         services,
         client,
-        trigger_id=click.trigger_id,
-        view=view,
+        click,
+        view,
         what="the Labels form",
-        channel=click.channel,
-        user=click.user_id,
         again="Pick Labels… from the card's menu again.",
     )
 

@@ -23,7 +23,7 @@ from handlers.employer_commands import trust_answer
 from handlers.interaction import (
     Click,
     check_allowed,
-    open_form,
+    open_form_for,
     parse_click,
     parse_submission,
     reply_privately,
@@ -93,15 +93,8 @@ async def menu_chosen(
 async def _open(
     services: Services, client: AsyncWebClient, click: Click, view: dict[str, Any], what: str
 ) -> None:
-    await open_form(
-        services,
-        client,
-        trigger_id=click.trigger_id,
-        view=view,
-        what=what,
-        channel=click.channel,
-        user=click.user_id,
-        again="Pick it from the card's menu again.",
+    await open_form_for(
+        services, client, click, view, what=what, again="Pick it from the card's menu again."
     )
 
 
