@@ -121,7 +121,12 @@ def _manual_signals(conn: sqlite3.Connection, request_id: int) -> list[Signal]:
     row = conn.execute(
         "SELECT flagged_by, flag_reason FROM requests WHERE id = ?", (request_id,)
     ).fetchone()
-    if not row or not row["flagged_by"]:
+    return _flag_signals(row) if row else []
+
+
+def _flag_signals(row: sqlite3.Row) -> list[Signal]:
+    """A reviewer's flag as a signal (`row` holds flagged_by and flag_reason)."""
+    if not row["flagged_by"]:
         return []
     return [
         Signal(
@@ -133,15 +138,16 @@ def _manual_signals(conn: sqlite3.Connection, request_id: int) -> list[Signal]:
     ]
 
 
-def _store_signals(conn: sqlite3.Connection, request_id: int, signals: list[Signal]) -> None:
+def _signal_columns(signals: list[Signal]) -> tuple[str, str | None]:
+    """(signals, risk_level) as stored."""
     level = highest_severity(signals)
+    return json.dumps([signal_to_json(s) for s in signals]), level.value if level else None
+
+
+def _store_signals(conn: sqlite3.Connection, request_id: int, signals: list[Signal]) -> None:
     conn.execute(
         "UPDATE requests SET signals = ?, risk_level = ? WHERE id = ?",
-        (
-            json.dumps([signal_to_json(s) for s in signals]),
-            level.value if level else None,
-            request_id,
-        ),
+        (*_signal_columns(signals), request_id),
     )
 
 
@@ -150,17 +156,23 @@ def save_local_screening(
 ) -> bool:
     # url_check: a URL reputation check follows (Web Risk configured); else it is off
     """Store what was found; False (nothing stored) when the request changed meanwhile.
-    The card is posted now, unless an auto-approval waits for the URL check."""
-    request = get_request(conn, result.request_id)
-    if (
-        request is None
-        or request.version != result.version
-        or _stage(conn, request.id) != "pending"
-    ):
+    The card is posted now, unless an auto-approval waits for the URL check.
+    The screener saves every request it screens, so this reads the row once and writes it
+    once (the writer's time per request roughly halved, see bench/README.md)."""
+    request_id = result.request_id
+    # not the whole request: its payload is read only for an auto-approval
+    row = conn.execute(
+        "SELECT r.version, r.screening, r.kind, r.state, r.flagged_by, r.flag_reason, e.trusted"
+        " FROM requests r JOIN employers e ON e.id = r.employer_id WHERE r.id = ?",
+        (request_id,),
+    ).fetchone()
+    if row is None or row["version"] != result.version or row["screening"] != "pending":
         return False  # changed since, or already screened by another worker
+    auto_candidate = _auto_candidate(Kind(row["kind"]), State(row["state"]), bool(row["trusted"]))
     conn.execute(
         "UPDATE requests SET title_key = ?, fingerprint = ?, duplicate_of = ?,"
-        " duplicate_similarity = ?, url_checks = ?, screening = ? WHERE id = ?",
+        " duplicate_similarity = ?, url_checks = ?, screening = ?, signals = ?, risk_level = ?,"
+        " auto_note = iif(?, auto_note, NULL) WHERE id = ?",
         (
             result.title_key,
             result.fingerprint,
@@ -168,44 +180,44 @@ def save_local_screening(
             result.duplicate_similarity,
             json.dumps(URL_CHECK_PENDING if url_check else URL_CHECK_OFF),
             "urls" if url_check else "done",
-            request.id,
+            *_signal_columns([*result.signals, *_flag_signals(row)]),
+            # a non-candidate settled now has no auto-approval note
+            url_check or auto_candidate,
+            request_id,
         ),
     )
-    _store_signals(conn, request.id, [*result.signals, *_manual_signals(conn, request.id)])
-    conn.execute("DELETE FROM text_bands WHERE request_id = ?", (request.id,))
+    conn.execute("DELETE FROM text_bands WHERE request_id = ?", (request_id,))
     conn.executemany(
         "INSERT OR IGNORE INTO text_bands (band_key, request_id) VALUES (?, ?)",
-        [(band, request.id) for band in result.bands],
+        [(band, request_id) for band in result.bands],
     )
-    awaits_auto = url_check and _auto_candidate(conn, request)
-    if not awaits_auto:
-        if not url_check:
-            _settle_auto_approval(conn, request.id, now, url_check_failed=False)
-        outbox.enqueue_card(conn, request.id, now)
+    if auto_candidate and not url_check:
+        _settle_auto_approval(conn, request_id, now, url_check_failed=False)
+    if not (auto_candidate and url_check):  # else the URL check's save posts the card
+        outbox.enqueue_card(conn, request_id, now)
     return True
 
 
 def save_url_screening(conn: sqlite3.Connection, result: UrlScreening, now: datetime) -> bool:
     """Store the URL reputation verdicts; decide auto-approval; refresh (or first post) the card."""
-    request = get_request(conn, result.request_id)
-    if request is None or request.version != result.version or _stage(conn, request.id) != "urls":
+    row = conn.execute(REQUEST_SELECT + " WHERE r.id = ?", (result.request_id,)).fetchone()
+    if row is None or row["version"] != result.version or row["screening"] != "urls":
         return False
-    existing = conn.execute("SELECT signals FROM requests WHERE id = ?", (request.id,)).fetchone()
-    kept = [s for s in load_signals(existing["signals"]) if s.rule_id != "unsafe_url"]
-    _store_signals(conn, request.id, [*kept, *result.signals])
+    kept = [s for s in load_signals(row["signals"]) if s.rule_id != "unsafe_url"]
     conn.execute(
-        "UPDATE requests SET url_checks = ?, screening = 'done' WHERE id = ?",
-        (json.dumps(result.checks), request.id),
+        "UPDATE requests SET signals = ?, risk_level = ?, url_checks = ?, screening = 'done'"
+        " WHERE id = ?",
+        (*_signal_columns([*kept, *result.signals]), json.dumps(result.checks), result.request_id),
     )
-    _settle_auto_approval(conn, request.id, now, url_check_failed=bool(result.checks.get("failed")))
-    outbox.enqueue_card(conn, request.id, now)
+    _settle_auto_approval(
+        conn,
+        result.request_id,
+        now,
+        url_check_failed=bool(result.checks.get("failed")),
+        known=request_from_row(row),
+    )
+    outbox.enqueue_card(conn, result.request_id, now)
     return True
-
-
-def _stage(conn: sqlite3.Connection, request_id: int) -> str:
-    return str(
-        conn.execute("SELECT screening FROM requests WHERE id = ?", (request_id,)).fetchone()[0]
-    )
 
 
 def count_unscreened(conn: sqlite3.Connection) -> int:
@@ -214,8 +226,9 @@ def count_unscreened(conn: sqlite3.Connection) -> int:
     )
 
 
-def _auto_candidate(conn: sqlite3.Connection, request: ReviewRequest) -> bool:
-    return request.kind is Kind.JOB and request.state is State.PENDING and request.employer.trusted
+def _auto_candidate(kind: Kind, state: State, employer_trusted: bool) -> bool:
+    """Whether auto-approval applies at all: a pending job of a trusted employer."""
+    return kind is Kind.JOB and state is State.PENDING and employer_trusted
 
 
 def job_facts(
@@ -244,10 +257,19 @@ def job_facts(
 
 
 def _settle_auto_approval(
-    conn: sqlite3.Connection, request_id: int, now: datetime, *, url_check_failed: bool
+    conn: sqlite3.Connection,
+    request_id: int,
+    now: datetime,
+    *,
+    url_check_failed: bool,
+    known: ReviewRequest | None = None,
 ) -> AutoVerdict | None:
-    request = get_request(conn, request_id)
-    if request is None or not _auto_candidate(conn, request):
+    """`known`: the request as read earlier in this transaction (its payload is not parsed
+    again)."""
+    request = get_request(conn, request_id, known=known)
+    if request is None or not _auto_candidate(
+        request.kind, request.state, request.employer.trusted
+    ):
         conn.execute("UPDATE requests SET auto_note = NULL WHERE id = ?", (request_id,))
         return None
     verdict = auto_approval(job_facts(conn, request, url_check_failed=url_check_failed))

@@ -86,6 +86,35 @@ async def test_trusted_employers_clean_job_is_approved_with_no_click(harness: Ha
     assert len(h.platform.events_of_type("job.approved")) == 1
 
 
+async def test_a_rescreen_after_the_trust_ends_drops_the_auto_approval_note(
+    harness: Harness,
+) -> None:
+    h = harness
+    await trusted_employer(h)
+    await h.platform.send_jobs(job("job_first", title="Lab Assistant", description="Run studies."))
+    await h.settle()
+    first = await h.card("job_first")
+    assert "first job here" in card_text(h.card_now(first))
+
+    await h.slack.click(
+        ADMIN, h.card_now(first), ids.EMPLOYER_MENU_ACTION, selected=f"{ids.VERB_UNTRUST}:1"
+    )
+    await h.slack.wait_for(
+        lambda: any("no longer trusted" in e.text for e in h.slack.ephemerals_for(ADMIN)),
+        what="the untrust confirmation",
+    )
+    # an edit is screened again: no longer a candidate, so no note about auto-approval
+    await h.platform.send_jobs(
+        job("job_first", title="Lab Assistant", description="Run studies and code the data.")
+    )
+    await h.settle()
+    text = card_text(h.card_now(first))
+    assert "code the data" in text
+    assert "first job here" not in text and "robot_face" not in text
+    stored = await h.repo.find_request(Kind.JOB, "job_first")
+    assert stored is not None and stored.state is State.PENDING
+
+
 async def test_undo_of_an_auto_approval_is_for_admins(harness: Harness) -> None:
     h = harness
     await trusted_employer(h)
