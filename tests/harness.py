@@ -264,19 +264,50 @@ def employer(upstream_id: str = "emp_123", **fields: Any) -> dict[str, Any]:
     return body
 
 
-def decline_form(
-    *reasons: str, message: str | None = None, note: str | None = None
-) -> dict[str, dict[str, Any]]:
+# What Slack sends in view.state.values on submit, field by field: {block_id: {action_id: …}}.
+# `field` is the (block_id, action_id) pair from handlers.ids.
+FormValues = dict[str, dict[str, Any]]
+Field = tuple[str, str]
+
+
+def text_input(field: Field, value: str) -> FormValues:
+    return {field[0]: {field[1]: {"type": "plain_text_input", "value": value}}}
+
+
+def number_input(field: Field, value: str) -> FormValues:
+    return {field[0]: {field[1]: {"type": "number_input", "value": value}}}
+
+
+def static_select(field: Field, value: str) -> FormValues:
+    return {field[0]: {field[1]: {"type": "static_select", "selected_option": {"value": value}}}}
+
+
+def multi_select(field: Field, *values: str) -> FormValues:
+    chosen = [{"value": value} for value in values]
+    return {field[0]: {field[1]: {"type": "multi_static_select", "selected_options": chosen}}}
+
+
+def block_starting(view: OpenView, field: Field) -> Field:
+    """`field` as it is in this view: forms that refresh a block (a template chosen, a
+    prefill) give it a new block id with the same start, so Slack drops the typed value."""
+    block_id = next(
+        b["block_id"] for b in view.view["blocks"] if b.get("block_id", "").startswith(field[0])
+    )
+    return block_id, field[1]
+
+
+def decline_form(*reasons: str, message: str | None = None, note: str | None = None) -> FormValues:
     """The Decline form's state values as Slack sends them on submit."""
-    values: dict[str, dict[str, Any]] = {
-        ids.REASONS[0]: {
-            ids.REASONS[1]: {
-                "type": "multi_static_select",
-                "selected_options": [{"value": reason} for reason in reasons],
-            }
-        }
-    }
-    for (block, action), text in ((ids.EMPLOYER_MESSAGE, message), (ids.INTERNAL_NOTE, note)):
-        if text is not None:
-            values[block] = {action: {"type": "plain_text_input", "value": text}}
+    values = multi_select(ids.REASONS, *reasons)
+    if message is not None:
+        values |= text_input(ids.EMPLOYER_MESSAGE, message)
+    if note is not None:
+        values |= text_input(ids.INTERNAL_NOTE, note)
     return values
+
+
+def hold_form(modal: OpenView, question: str, follow_up_days: str) -> FormValues:
+    """The Hold form as submitted: the question (in its current block) and the follow-up."""
+    return text_input(block_starting(modal, ids.HOLD_QUESTION), question) | number_input(
+        ids.FOLLOW_UP_DAYS, follow_up_days
+    )

@@ -16,11 +16,14 @@ from tests.harness import (
     ADMIN,
     REVIEW_CHANNEL,
     REVIEWERS,
+    FormValues,
     Harness,
     employer,
     job,
+    multi_select,
     start_harness,
     stop_harness,
+    text_input,
 )
 from tests.test_moderation_flow import SCAM
 from tests.test_searches import approved_employer_with_jobs, ask
@@ -160,8 +163,7 @@ async def test_duplicates_and_flagged_are_left_out_and_counted(harness: Harness)
     flag_c = f"{ids.VERB_FLAG}:{request_c.id}"
     await h.slack.click(REVIEWERS[0], await h.card("job_c"), ids.CARD_MENU, selected=flag_c)
     flag = await h.modal(REVIEWERS[0])
-    reason = {ids.FLAG_REASON[1]: {"type": "plain_text_input", "value": "odd"}}
-    await h.slack.submit(REVIEWERS[0], flag, {ids.FLAG_REASON[0]: reason})
+    await h.slack.submit(REVIEWERS[0], flag, text_input(ids.FLAG_REASON, "odd"))
     view = await open_bulk_modal(h, "bulk approve kind:job")
     text = modal_text(view)
     assert "*2 requests* matching `kind:job state:pending`" in text
@@ -198,9 +200,8 @@ async def states_of(h: Harness, *upstream_ids: str, kind: Kind = Kind.JOB) -> di
     return found
 
 
-def reasons_chosen(*codes: str) -> dict[str, dict[str, object]]:
-    picked = [{"value": code} for code in codes]
-    return {ids.BULK_REASONS[0]: {ids.BULK_REASONS[1]: {"selected_options": picked}}}
+def reasons_chosen(*codes: str) -> FormValues:
+    return multi_select(ids.BULK_REASONS, *codes)
 
 
 async def test_bulk_decline_with_reasons_cascades_like_a_single_decline(harness: Harness) -> None:

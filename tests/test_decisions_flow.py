@@ -16,12 +16,13 @@ from tests.harness import (
     REVIEWERS,
     STAFF,
     Harness,
+    block_starting,
     decline_form,
+    hold_form,
+    text_input,
 )
 
-
-def text(value: str, action_id: str) -> dict[str, dict[str, object]]:
-    return {action_id: {"type": "plain_text_input", "value": value}}
+SECRET_NOTE = "Recruiter sounded evasive on the phone — SECRET-NOTE-42"
 
 
 async def test_decline_sends_reasons_and_message_but_never_the_internal_note(
@@ -31,24 +32,14 @@ async def test_decline_sends_reasons_and_message_but_never_the_internal_note(
     card = await h.pending_job_card()
     modal = await h.modal_from(REVIEWERS[2], h.slack.click(REVIEWERS[2], card, ids.DECLINE))
     assert modal.view["callback_id"] == ids.DECLINE_MODAL
-    message_block = next(
-        b["block_id"]
-        for b in modal.view["blocks"]
-        if b.get("block_id", "").startswith("employer_message")
-    )
-
     answer = await h.slack.submit(
         REVIEWERS[2],
         modal,
-        {
-            **decline_form("insufficient_detail", "commission_or_unpaid"),
-            message_block: text(
-                "Please add pay and duties, then resubmit.", "employer_message_input"
-            ),
-            "internal_note": text(
-                "Recruiter sounded evasive on the phone — SECRET-NOTE-42", "internal_note_input"
-            ),
-        },
+        decline_form("insufficient_detail", "commission_or_unpaid", note=SECRET_NOTE)
+        | text_input(
+            block_starting(modal, ids.EMPLOYER_MESSAGE),
+            "Please add pay and duties, then resubmit.",
+        ),
     )
     assert answer.status == 200 and modal.closed
 
@@ -101,18 +92,8 @@ async def test_hold_asks_the_employer_and_sets_the_follow_up(harness: Harness) -
     h = harness
     card = await h.pending_job_card()
     modal = await h.modal_from(REVIEWERS[3], h.slack.click(REVIEWERS[3], card, ids.HOLD))
-    question_block = next(
-        b["block_id"]
-        for b in modal.view["blocks"]
-        if b.get("block_id", "").startswith("hold_question")
-    )
     answer = await h.slack.submit(
-        REVIEWERS[3],
-        modal,
-        {
-            question_block: text("What will the intern do day to day?", "hold_question_input"),
-            "follow_up_days": {"follow_up_days_input": {"type": "number_input", "value": "4"}},
-        },
+        REVIEWERS[3], modal, hold_form(modal, "What will the intern do day to day?", "4")
     )
     assert answer.status == 200 and modal.closed
     deliveries = await h.platform.wait_for_accepted(2)
@@ -128,21 +109,10 @@ async def test_hold_with_a_bad_follow_up_is_refused(harness: Harness) -> None:
     h = harness
     card = await h.pending_job_card()
     modal = await h.modal_from(REVIEWERS[3], h.slack.click(REVIEWERS[3], card, ids.HOLD))
-    question_block = next(
-        b["block_id"]
-        for b in modal.view["blocks"]
-        if b.get("block_id", "").startswith("hold_question")
-    )
-    answer = await h.slack.submit(
-        REVIEWERS[3],
-        modal,
-        {
-            question_block: text("", "hold_question_input"),
-            "follow_up_days": {"follow_up_days_input": {"type": "number_input", "value": "99"}},
-        },
-    )
+    answer = await h.slack.submit(REVIEWERS[3], modal, hold_form(modal, "", "99"))
     errors = answer.json()["errors"]
-    assert set(errors) == {question_block, "follow_up_days"}
+    question_block = block_starting(modal, ids.HOLD_QUESTION)[0]
+    assert set(errors) == {question_block, ids.FOLLOW_UP_DAYS[0]}
     stored = await h.repo.find_request(Kind.JOB, "job_456")
     assert stored is not None and stored.state is State.PENDING
 

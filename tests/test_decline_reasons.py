@@ -11,7 +11,16 @@ from bot.models import Kind
 from bot.sandbox.workspace import Message, OpenView
 from handlers import ids
 from tests.conversation import audit_rows, refusals, say
-from tests.harness import ADMIN, REVIEWERS, STAFF, Harness, decline_form, employer, job
+from tests.harness import (
+    ADMIN,
+    REVIEWERS,
+    STAFF,
+    Harness,
+    decline_form,
+    employer,
+    job,
+    text_input,
+)
 
 REVIEWER = REVIEWERS[0]
 OLD_LABEL = "Not enough detail (duties, pay, location)"
@@ -51,12 +60,7 @@ async def decline(h: Harness, modal: OpenView, code: str) -> None:
 
 
 def editor_values(label: str, message: str) -> dict[str, Any]:
-    return {
-        ids.REASON_LABEL[0]: {ids.REASON_LABEL[1]: {"type": "plain_text_input", "value": label}},
-        ids.REASON_MESSAGE[0]: {
-            ids.REASON_MESSAGE[1]: {"type": "plain_text_input", "value": message}
-        },
-    }
+    return text_input(ids.REASON_LABEL, label) | text_input(ids.REASON_MESSAGE, message)
 
 
 async def open_editor(h: Harness, code: str) -> OpenView:

@@ -9,8 +9,7 @@ from bot.clock import ShiftedClock
 from bot.jobs import follow_up_holds
 from bot.models import Kind, State, Via
 from handlers import ids
-from tests.harness import ADMIN, REVIEWERS, job, start_harness, stop_harness
-from tests.test_decisions_flow import text
+from tests.harness import ADMIN, REVIEWERS, hold_form, job, start_harness, stop_harness
 from tests.webhook_contract import contract_problems
 
 WEDNESDAY = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
@@ -25,19 +24,7 @@ async def held_job(tmp_path: Path, expiry_days: int | None = None):  # type: ign
         )
     card = await h.pending_job_card()
     modal = await h.modal_from(REVIEWERS[0], h.slack.click(REVIEWERS[0], card, ids.HOLD))
-    question = next(
-        b["block_id"]
-        for b in modal.view["blocks"]
-        if b.get("block_id", "").startswith("hold_question")
-    )
-    await h.slack.submit(
-        REVIEWERS[0],
-        modal,
-        {
-            question: text("What is the pay?", "hold_question_input"),
-            "follow_up_days": {"follow_up_days_input": {"type": "number_input", "value": "2"}},
-        },
-    )
+    await h.slack.submit(REVIEWERS[0], modal, hold_form(modal, "What is the pay?", "2"))
     await h.settle()
     return h, clock, card
 

@@ -18,7 +18,16 @@ from handlers import ids
 from handlers.blocks import home as blocks
 from handlers.blocks.stats import stats_blocks
 from tests.conversation import audit_rows, refusals, say
-from tests.harness import ADMIN, REVIEWERS, STAFF, Harness, decline_form, employer, job
+from tests.harness import (
+    ADMIN,
+    REVIEWERS,
+    STAFF,
+    Harness,
+    decline_form,
+    employer,
+    job,
+    text_input,
+)
 from tests.test_home_blocks import action_ids, as_text, assert_valid_view
 
 REVIEWER = REVIEWERS[0]
@@ -292,14 +301,9 @@ async def test_admins_curate_labels_and_reasons_from_the_home(h: Harness) -> Non
 
     editor = await open_from_home(h, ADMIN, blocks.EDIT_REASON, selected="not_relevant")
     assert editor.view["callback_id"] == blocks.REASON_EDIT_MODAL
-    fields = {
-        ids.REASON_LABEL[0]: {
-            ids.REASON_LABEL[1]: {"type": "plain_text_input", "value": "Off topic"}
-        },
-        ids.REASON_MESSAGE[0]: {
-            ids.REASON_MESSAGE[1]: {"type": "plain_text_input", "value": "Not for our students."}
-        },
-    }
+    fields = text_input(ids.REASON_LABEL, "Off topic") | text_input(
+        ids.REASON_MESSAGE, "Not for our students."
+    )
     await h.slack.submit(ADMIN, editor, fields)
     await h.settle()
     reason = await h.repo.get_decline_reason("not_relevant")

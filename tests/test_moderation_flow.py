@@ -19,6 +19,7 @@ from tests.harness import (
     job,
     start_harness,
     stop_harness,
+    text_input,
 )
 
 SCAM = (
@@ -139,13 +140,7 @@ async def test_a_reviewer_can_flag_a_request_by_hand(harness: Harness) -> None:
     await h.slack.click(REVIEWERS[0], card, ids.CARD_MENU, selected=f"{ids.VERB_FLAG}:1")
     modal = await h.modal(REVIEWERS[0])
     await h.slack.submit(
-        REVIEWERS[0],
-        modal,
-        {
-            ids.FLAG_REASON[0]: {
-                ids.FLAG_REASON[1]: {"type": "plain_text_input", "value": "Recruiter asked for SSN"}
-            }
-        },
+        REVIEWERS[0], modal, text_input(ids.FLAG_REASON, "Recruiter asked for SSN")
     )
     await h.settle()
     text = card_text(h.card_now(card))

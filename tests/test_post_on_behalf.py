@@ -7,11 +7,15 @@ import pytest
 from bot.models import Kind, State
 from handlers import ids
 from handlers.post_on_behalf import parse_pay
-from tests.harness import ADMIN, REVIEWERS, STAFF, Harness, employer
-
-
-def field(pair: tuple[str, str], value: str) -> dict[str, dict[str, object]]:
-    return {pair[0]: {pair[1]: {"type": "plain_text_input", "value": value}}}
+from tests.harness import (
+    ADMIN,
+    REVIEWERS,
+    STAFF,
+    Harness,
+    employer,
+    static_select,
+    text_input,
+)
 
 
 def test_pay_text() -> None:
@@ -45,17 +49,15 @@ async def test_a_reviewer_posts_on_behalf_of_an_employer(harness: Harness) -> No
     modal = await h.modal(REVIEWERS[0])
     select = next(b for b in modal.view["blocks"] if b.get("block_id") == ids.POST_EMPLOYER[0])
     chosen = select["element"]["initial_option"]["value"]
-    values = {
-        ids.POST_EMPLOYER[0]: {
-            ids.POST_EMPLOYER[1]: {"type": "static_select", "selected_option": {"value": chosen}}
-        },
-        **field(ids.POST_TITLE, "Campus Ambassador"),
-        **field(ids.POST_DESCRIPTION, "Represent Acme at events."),
-        **field(ids.POST_PAY, "lots"),
-    }
+    values = (
+        static_select(ids.POST_EMPLOYER, chosen)
+        | text_input(ids.POST_TITLE, "Campus Ambassador")
+        | text_input(ids.POST_DESCRIPTION, "Represent Acme at events.")
+        | text_input(ids.POST_PAY, "lots")
+    )
     bad = await h.slack.submit(REVIEWERS[0], modal, values)
     assert ids.POST_PAY[0] in bad.json()["errors"]
-    await h.slack.submit(REVIEWERS[0], modal, {**values, **field(ids.POST_PAY, "18 per hour")})
+    await h.slack.submit(REVIEWERS[0], modal, values | text_input(ids.POST_PAY, "18 per hour"))
     await h.settle()
     posted = h.platform.events_of_type("job.posted_on_behalf")
     assert len(posted) == 1 and posted[0]["data"]["posted_by"] == REVIEWERS[0]

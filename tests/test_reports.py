@@ -18,6 +18,9 @@ from tests.harness import (
     Harness,
     decline_form,
     job,
+    multi_select,
+    static_select,
+    text_input,
 )
 
 
@@ -210,17 +213,8 @@ async def test_a_reviewer_reports_a_card_to_trust_and_safety(harness: Harness) -
     await h.slack.submit(
         REVIEWERS[0],
         form,
-        {
-            ids.REPORT_CATEGORY[0]: {
-                ids.REPORT_CATEGORY[1]: {
-                    "type": "static_select",
-                    "selected_option": {"value": "fraud"},
-                }
-            },
-            ids.REPORT_DETAILS[0]: {
-                ids.REPORT_DETAILS[1]: {"type": "plain_text_input", "value": "Asks for a deposit"}
-            },
-        },
+        static_select(ids.REPORT_CATEGORY, "fraud")
+        | text_input(ids.REPORT_DETAILS, "Asks for a deposit"),
     )
     await h.settle()
     filed = h.platform.events_of_type("report.filed")
@@ -290,10 +284,7 @@ async def test_a_decline_for_suspected_fraud_lists_the_wave_in_the_thread(harnes
     modal = await h.modal(ADMIN)
     assert modal.view["callback_id"] == ids.BULK_MODAL
     assert "3" in str(modal.view["blocks"])
-    picked = [{"value": "suspected_fraud"}]
-    answer = await h.slack.submit(
-        ADMIN, modal, {ids.BULK_REASONS[0]: {ids.BULK_REASONS[1]: {"selected_options": picked}}}
-    )
+    answer = await h.slack.submit(ADMIN, modal, multi_select(ids.BULK_REASONS, "suspected_fraud"))
     assert answer.status == 200
     await h.settle()
     for i in range(1, 4):  # wave_0 was declined by hand above; the others in one bulk run

@@ -255,12 +255,8 @@ async def test_the_decline_modal_prefills_shows_errors_and_submits(
     )
     assert prefilled["element"].get("initial_value")
 
-    note = {
-        ids.INTERNAL_NOTE[0]: {
-            ids.INTERNAL_NOTE[1]: {"type": "plain_text_input", "value": "Vague."}
-        }
-    }
-    done = await page.post("ui/submit", SAM, view_id=modal["id"], values={**reasons, **note})
+    note = decline_form("insufficient_detail", note="Vague.")
+    done = await page.post("ui/submit", SAM, view_id=modal["id"], values=note)
     assert done["closed"] and done["errors"] == {}
     request = await sandbox.jobgate.repo.find_request(Kind.JOB, "job_decline")
     assert request is not None and request.state is State.DECLINED

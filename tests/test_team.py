@@ -6,7 +6,7 @@ import pytest
 
 from bot.models import Kind
 from handlers import ids
-from tests.harness import ADMIN, REVIEWERS, Harness, employer, job
+from tests.harness import ADMIN, REVIEWERS, Harness, decline_form, employer, job
 
 
 async def seeded_employer(h: Harness) -> None:
@@ -23,14 +23,7 @@ async def seeded_employer(h: Harness) -> None:
     await h.slack.submit(
         REVIEWERS[3],
         modal,
-        {
-            "reasons": {
-                "reasons_input": {
-                    "type": "multi_static_select",
-                    "selected_options": [{"value": "not_relevant"}],
-                }
-            }
-        },
+        decline_form("not_relevant"),
     )
     await h.settle()
 

@@ -54,6 +54,7 @@ from tests.harness import (
     Harness,
     decline_form,
     employer,
+    hold_form,
     job,
     start_harness,
     stop_harness,
@@ -147,20 +148,6 @@ async def built_modals(h: Harness, subject: str, card: Message) -> dict[str, Ope
     }
 
 
-def block_of(view: OpenView, prefix: str) -> str:
-    return next(
-        str(b["block_id"])
-        for b in view.view["blocks"]
-        if str(b.get("block_id", "")).startswith(prefix)
-    )
-
-
-def hold_values(view: OpenView) -> dict[str, dict[str, Any]]:
-    question = {ids.HOLD_QUESTION[1]: {"type": "plain_text_input", "value": "What pay?"}}
-    days = {ids.FOLLOW_UP_DAYS[1]: {"type": "number_input", "value": "3"}}
-    return {block_of(view, ids.HOLD_QUESTION[0]): question, ids.FOLLOW_UP_DAYS[0]: days}
-
-
 @dataclass
 class Before:
     """What the attempts must not change, taken just before them."""
@@ -215,7 +202,9 @@ async def attempt_everything(
         "decline submit": await h.slack.submit(
             subject, modals["decline"], decline_form("insufficient_detail")
         ),
-        "hold submit": await h.slack.submit(subject, modals["hold"], hold_values(modals["hold"])),
+        "hold submit": await h.slack.submit(
+            subject, modals["hold"], hold_form(modals["hold"], "What pay?", "3")
+        ),
         "bulk submit": await h.slack.submit(subject, modals["bulk"], {}),
     }
     for text in ("bulk approve kind:job", "trust emp_123", "settings set undo_window_minutes 1"):
