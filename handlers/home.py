@@ -32,6 +32,7 @@ from handlers import ids
 from handlers.admin_commands import reason_edit_submitted
 from handlers.blocks import home as blocks
 from handlers.blocks.admin import reason_edit_modal
+from handlers.employer_commands import trust_answer
 from handlers.interaction import (
     SlackCall,
     actor_of,
@@ -190,17 +191,29 @@ async def edit_setting(services: Services, client: AsyncWebClient, click: HomeCl
 
 
 async def stop_trusting(services: Services, client: AsyncWebClient, click: HomeClick) -> None:
+    """Done: the Home shows it. Not done (another admin was first, a stale Home): a DM names
+    the employer and says why."""
     employer_id = optional_id(click.value)
-    if employer_id is not None:
+    employer = None if employer_id is None else await services.repo.get_employer(employer_id)
+    if employer is None:
+        await _tell(
+            services,
+            client,
+            click.actor.user_id,
+            "jobgate has no record of that employer, so nothing changed. "
+            "Your Home now shows who is trusted.",
+        )
+    else:
         why_not = await services.repo.set_employer_trusted(
-            employer_id,
+            employer.id,
             trusted=False,
             actor=click.actor.user_id,
             via=Via.HOME,
             now=services.clock.now(),
         )
         if why_not:
-            await _tell(services, client, click.actor.user_id, f"Nothing changed: {why_not}.")
+            text = trust_answer(employer.name, False, why_not)
+            await _tell(services, client, click.actor.user_id, text)
     await publish_home(services, client, click.actor)
 
 

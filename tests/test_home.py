@@ -279,19 +279,34 @@ async def test_an_admin_stops_trusting_an_employer_from_the_home(h: Harness) -> 
     found = await h.repo.find_request(Kind.EMPLOYER, "emp_123")
     assert found is not None
     before = len(publishes(h, ADMIN))
+    stale = json.loads(json.dumps(h.slack.workspace.home[ADMIN]))
     await use_home(h, ADMIN, blocks.STOP_TRUSTING, value=str(found.employer.id))
     employer_now = await h.repo.get_employer(found.employer.id)
     assert employer_now is not None and not employer_now.trusted
     assert await audit_rows(h, "SELECT via FROM audit WHERE action = 'untrusted'") == [("home",)]
     assert "Trusted employers (0)" in as_text(latest_home(h, ADMIN, before))
 
+    # a second click from a Home not yet refreshed (another device) changes nothing and
+    # says which employer, by DM; so does one for an employer jobgate has no record of
+    h.slack.workspace.home[ADMIN] = stale
+    await use_home(h, ADMIN, blocks.STOP_TRUSTING, value=str(found.employer.id))
+    h.slack.workspace.home[ADMIN] = json.loads(
+        json.dumps(stale).replace(f'"value": "{found.employer.id}"', '"value": "999999"')
+    )
+    await use_home(h, ADMIN, blocks.STOP_TRUSTING, value="999999")
+    told = [m.text for m in h.slack.bot_messages("D" + ADMIN[1:])]
+    assert told[-2:] == [
+        "Nothing changed for *Acme Analytics*: it is not trusted.",
+        "jobgate has no record of that employer, so nothing changed. "
+        "Your Home now shows who is trusted.",
+    ]
+    assert await audit_rows(h, "SELECT via FROM audit WHERE action = 'untrusted'") == [("home",)]
+
 
 async def test_admins_curate_labels_and_reasons_from_the_home(h: Harness) -> None:
     await open_home(h, ADMIN)
     modal = await open_from_home(h, ADMIN, blocks.NEW_LABEL)
-    name = {blocks.LABEL_NAME[0]: {blocks.LABEL_NAME[1]: {"type": "plain_text_input"}}}
-    name[blocks.LABEL_NAME[0]][blocks.LABEL_NAME[1]]["value"] = "Golden Partner"
-    await h.slack.submit(ADMIN, modal, name)
+    await h.slack.submit(ADMIN, modal, text_input(blocks.LABEL_NAME, "Golden Partner"))
     await h.settle()
     assert modal.closed and await h.repo.find_label("Golden Partner") is not None
     await use_home(h, ADMIN, blocks.RETIRE_LABEL, selected="Golden Partner")
