@@ -76,8 +76,14 @@ def _get(url: str) -> Any:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--levels", default=",".join(map(str, LEVELS)))
-    parser.add_argument("--counts", default=",".join(map(str, COUNTS)))
+    parser.add_argument(
+        "--levels", default=",".join(map(str, LEVELS)), help="concurrency levels, comma-separated"
+    )
+    parser.add_argument(
+        "--counts",
+        default=",".join(map(str, COUNTS)),
+        help="clicks sent at each level, one count per level",
+    )
     parser.add_argument("--warmup", type=int, default=WARMUP)
     parser.add_argument("--pending", type=int, default=20_000, help="requests in the queue")
     parser.add_argument("--no-sqlite-floor", action="store_true")
@@ -91,7 +97,10 @@ def main() -> int:
     args = parser.parse_args()
     levels = [int(x) for x in args.levels.split(",")]
     counts = [int(x) for x in args.counts.split(",")]
-    assert len(levels) == len(counts)
+    if len(levels) != len(counts):
+        parser.error(
+            f"--counts needs one count per level: {len(levels)} levels, {len(counts)} counts"
+        )
     needed = args.warmup + sum(counts)
     pending = max(args.pending, needed)
     results = Results("click")
