@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+import secrets
 import sqlite3
-import uuid
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -41,7 +42,11 @@ def refresh_lane(request_id: int) -> str:
 
 
 def new_message_id() -> str:
-    return f"msg_{uuid.uuid4().hex}"
+    """Unique and opaque to the platform (the webhook-id), and time-ordered: the milliseconds
+    since the epoch, then 80 random bits. Random ids (uuid4) landed all over the unique index
+    of a table that keeps every row, which made each enqueue touch a random page: 50 us per
+    row against 21 us this way with 200,000 rows stored (bench/README.md)."""
+    return f"msg_{time.time_ns() // 1_000_000:012x}{secrets.token_hex(10)}"
 
 
 def enqueue(

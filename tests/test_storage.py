@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from storage.db import Database
 from storage.decisions import Decided, DecisionCommand, NotDecided
 from storage.deliveries import StoredAnswer
 from storage.migrations import SchemaTooNew, apply_migrations, latest_version, load_migrations
+from storage.outbox import new_message_id
 from storage.repository import Repository
 from tests.harness import employer, job
 from tests.search_data import ingest
@@ -310,3 +312,16 @@ def test_a_saved_hold_expiry_keeps_its_meaning_in_calendar_days(tmp_path: Path) 
         assert conn.execute(
             "SELECT value FROM settings WHERE key = 'hold_expiry_days'"
         ).fetchone() == ("120",)
+
+
+def test_outbox_message_ids_are_unique_and_in_the_order_they_were_made() -> None:
+    # in order across milliseconds, so new rows go to the end of the unique index
+    made = []
+    for _ in range(5):
+        made += [new_message_id() for _ in range(2_000)]
+        time.sleep(0.002)
+    assert len(set(made)) == len(made)
+    assert all(len(m) == 36 and m.startswith("msg_") for m in made)
+    firsts = made[::2_000]
+    assert firsts == sorted(firsts)
+    assert [m[:16] for m in made] == sorted(m[:16] for m in made)
