@@ -51,6 +51,21 @@ CASES = {
     "pacing": (["-m", "bench.bench_pacing", "--cards", "8", "--scale", "50"], "lost / doubled"),
     "digest": (["bench/bench_digest.py", "--pending", "500", "--runs", "2"], "digest for 500"),
     "duplicates": (["bench/bench_duplicates.py", "--jobs", "300", "--new", "20"], "per new job"),
+    "writes": (
+        [
+            "-m",
+            "bench.bench_writes",
+            "--stored",
+            "2000",
+            "--rows",
+            "160",
+            "--bodies",
+            "20",
+            "--screen",
+            "1000",
+        ],
+        "jobgate/baseline",
+    ),
     "run_all": (["-m", "bench.run_all", "--quick", "--only", "queue"], "SPEC 8 bars"),
 }
 
