@@ -224,6 +224,48 @@ async def test_a_url_check_that_times_out_does_not_delay_the_card(
         await stop_harness(h)
 
 
+async def test_with_url_checks_a_trusted_employers_job_waits_for_its_links(
+    tmp_path: Path, web_risk: FakeWebRisk
+) -> None:
+    # the local screening leaves the decision to the URL check's save: clean links approve,
+    # links that could not be checked keep the job for a person
+    h = await start_with_web_risk(tmp_path, web_risk)
+    try:
+        await trusted_employer(h)
+        await h.platform.send_jobs(job("job_first", title="Lab Assistant", description="Studies."))
+        await h.settle()
+
+        await h.platform.send_jobs(job("job_clean"))
+        await h.settle()
+        clean = await h.card("job_clean")
+        assert "Approved automatically" in card_text(h.card_now(clean))
+        assert any(q.uri == "https://acme.example/careers/456" for q in web_risk.requests)
+        approved = h.platform.events_of_type("job.approved")
+        assert [e["data"]["id"] for e in approved] == ["job_clean"]
+
+        web_risk.fail_next(500, times=20)
+        await h.platform.send_jobs(
+            job(
+                "job_unchecked",
+                title="Data Intern",
+                description="Clean the data we report on.",
+                apply_url="https://acme.example/careers/789",  # not in the checker's cache
+            )
+        )
+        await h.settle()
+        unchecked = await h.card("job_unchecked")
+        text = card_text(h.card_now(unchecked))
+        assert "Not approved automatically" in text and "could not be checked" in text
+        stored = await h.repo.find_request(Kind.JOB, "job_unchecked")
+        assert stored is not None and stored.state is State.PENDING
+        assert len(h.platform.events_of_type("job.approved")) == 1
+        # one card each, posted once the links were checked
+        posted = [m for m in h.slack.bot_messages(clean.channel) if not m.thread_ts]
+        assert sum("job_clean" in str(m.blocks) for m in posted) == 1
+    finally:
+        await stop_harness(h)
+
+
 async def test_without_a_key_the_card_says_links_were_not_checked(harness: Harness) -> None:
     await harness.platform.send_jobs(job())
     card = await harness.card("job_456")

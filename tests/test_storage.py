@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
+import json
 import sqlite3
 import time
 from datetime import UTC, datetime, timedelta
@@ -12,12 +14,21 @@ from pathlib import Path
 import pytest
 
 from bot.models import Kind, State, Via
-from storage.db import Database
+from bot.submissions import JobSubmission
+from storage.db import Database, _commit_group, configure_connection
 from storage.decisions import Decided, DecisionCommand, NotDecided
 from storage.deliveries import StoredAnswer
 from storage.migrations import SchemaTooNew, apply_migrations, latest_version, load_migrations
 from storage.outbox import new_message_id
 from storage.repository import Repository
+from storage.requests import ingest_submissions, prepare
+from storage.rows import REQUEST_SELECT, request_from_row
+from storage.screening import (
+    LocalScreening,
+    ScreeningInput,
+    compute_local_screening,
+    save_local_screening,
+)
 from tests.harness import employer, job
 from tests.search_data import ingest
 
@@ -322,6 +333,65 @@ def test_outbox_message_ids_are_unique_and_in_the_order_they_were_made() -> None
         time.sleep(0.002)
     assert len(set(made)) == len(made)
     assert all(len(m) == 36 and m.startswith("msg_") for m in made)
-    firsts = made[::2_000]
+    firsts = made[::2_000]  # across the sleeps: random ids (uuid4) would not sort
     assert firsts == sorted(firsts)
-    assert [m[:16] for m in made] == sorted(m[:16] for m in made)
+
+
+def _screened_jobs(
+    conn: sqlite3.Connection, *, trusted: bool, url_check: bool
+) -> tuple[list[int], list[LocalScreening]]:
+    """Two jobs of one approved employer (trusted or not), stored and screened, not saved."""
+    bodies = [job("job_1", title="Lab Assistant", description="Run studies."), job("job_2")]
+    items = prepare([JobSubmission.model_validate(body) for body in bodies])
+    [(ok, results)] = _commit_group(conn, [lambda c: ingest_submissions(c, Kind.JOB, items, NOW)])
+    assert ok, results
+    conn.execute("UPDATE employers SET status = 'approved', trusted = ?", (int(trusted),))
+    rows = conn.execute(REQUEST_SELECT + " ORDER BY r.id").fetchall()
+    inputs = [ScreeningInput(request_from_row(r), r["e_website"]) for r in rows]
+    screened = compute_local_screening(conn, inputs, NOW, url_check=url_check)
+    return [r.request_id for r in results], screened
+
+
+@pytest.mark.parametrize("url_check", [False, True], ids=["no-url-check", "url-check"])
+@pytest.mark.parametrize("trusted", [False, True], ids=["untrusted", "trusted"])
+def test_a_screening_save_stores_the_verdict_and_hands_on_the_card(
+    tmp_path: Path, trusted: bool, url_check: bool
+) -> None:
+    with contextlib.closing(sqlite3.connect(tmp_path / "j.db", isolation_level=None)) as conn:
+        configure_connection(conn, writer=True)
+        apply_migrations(conn)
+        ids, screened = _screened_jobs(conn, trusted=trusted, url_check=url_check)
+        stale = dataclasses.replace(screened[1], version=screened[1].version + 1)
+        [(ok, saved)] = _commit_group(
+            conn,
+            [
+                lambda c: [
+                    save_local_screening(c, r, NOW, url_check=url_check)
+                    for r in (stale, *screened, screened[0])
+                ]
+            ],
+        )
+        assert ok, saved
+        # a result for another version, or a second save of the same one, changes nothing
+        assert saved == [False, True, True, False]
+        rows = {
+            r["id"]: r
+            for r in conn.execute("SELECT id, state, screening, auto_note, signals FROM requests")
+        }
+        cards = [
+            json.loads(p)["request_id"]
+            for (p,) in conn.execute("SELECT payload FROM outbox WHERE kind = 'card'")
+        ]
+        first, second = rows[ids[0]], rows[ids[1]]
+        assert {first["screening"], second["screening"]} == {"urls" if url_check else "done"}
+        assert json.loads(second["signals"]) == []
+        if trusted and url_check:  # the URL check's save decides, and posts the cards
+            assert cards == [] and second["state"] == "pending"
+            assert first["auto_note"] is None and second["auto_note"] is None
+        elif trusted:  # decided now: the first job waits for a person, the second is approved
+            assert sorted(set(cards)) == ids  # the approval queues its own card refreshes
+            assert "first job" in first["auto_note"] and first["state"] == "pending"
+            assert second["state"] == "approved" and "Approved automatically" in second["auto_note"]
+        else:
+            assert sorted(cards) == ids and second["state"] == "pending"
+            assert first["auto_note"] is None and second["auto_note"] is None
