@@ -16,7 +16,6 @@ from tests.harness import (
     ADMIN,
     REVIEW_CHANNEL,
     REVIEWERS,
-    FormValues,
     Harness,
     employer,
     job,
@@ -200,10 +199,6 @@ async def states_of(h: Harness, *upstream_ids: str, kind: Kind = Kind.JOB) -> di
     return found
 
 
-def reasons_chosen(*codes: str) -> FormValues:
-    return multi_select(ids.BULK_REASONS, *codes)
-
-
 async def test_bulk_decline_with_reasons_cascades_like_a_single_decline(harness: Harness) -> None:
     h = harness
     await h.platform.send_employers([employer("emp_good"), employer("emp_bad", name="Bad Co")])
@@ -223,7 +218,9 @@ async def test_bulk_decline_with_reasons_cascades_like_a_single_decline(harness:
 
     await h.slack.submit(ADMIN, view, {})
     assert view.errors == {ids.BULK_REASONS[0]: "Choose at least one reason."}
-    await h.slack.submit(ADMIN, view, reasons_chosen("unverified_employer", "no_business_address"))
+    await h.slack.submit(
+        ADMIN, view, multi_select(ids.BULK_REASONS, "unverified_employer", "no_business_address")
+    )
     assert "Done: 1 request was declined" in modal_text(view)
     await h.settle()
 

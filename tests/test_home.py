@@ -22,10 +22,14 @@ from tests.harness import (
     ADMIN,
     REVIEWERS,
     STAFF,
+    FormValues,
     Harness,
     decline_form,
     employer,
     job,
+    multi_select,
+    number_input,
+    static_select,
     text_input,
 )
 from tests.test_home_blocks import action_ids, as_text, assert_valid_view
@@ -77,21 +81,16 @@ async def open_from_home(h: Harness, user: str, action_id: str, **kwargs: Any) -
     return opened[0]
 
 
-def setting_state(element: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {blocks.SETTING_INPUT[0]: {blocks.SETTING_INPUT[1]: element}}
+def chosen(*values: str) -> FormValues:
+    return multi_select(blocks.SETTING_INPUT, *values)
 
 
-def chosen(*values: str) -> dict[str, dict[str, Any]]:
-    selected = [{"value": v} for v in values]
-    return setting_state({"type": "multi_static_select", "selected_options": selected})
+def picked(value: str) -> FormValues:
+    return static_select(blocks.SETTING_INPUT, value)
 
 
-def picked(value: str) -> dict[str, dict[str, Any]]:
-    return setting_state({"type": "static_select", "selected_option": {"value": value}})
-
-
-def typed(value: str, kind: str = "plain_text_input") -> dict[str, dict[str, Any]]:
-    return setting_state({"type": kind, "value": value})
+def typed(value: str) -> FormValues:
+    return text_input(blocks.SETTING_INPUT, value)
 
 
 async def edit(h: Harness, user: str, key: str, values: dict[str, Any]) -> OpenView:
@@ -215,7 +214,7 @@ async def test_digest_days_time_and_sla_are_edited_with_their_own_inputs(h: Harn
     await open_home(h, ADMIN)
     await edit(h, ADMIN, "digest_days", chosen("mon", "wed"))
     await edit(h, ADMIN, "digest_time", picked("07:30"))
-    await edit(h, ADMIN, "sla_business_days", typed("4", "number_input"))
+    await edit(h, ADMIN, "sla_business_days", number_input(blocks.SETTING_INPUT, "4"))
     await edit(h, ADMIN, "quiet_digest", picked("on"))  # unchanged: nothing recorded
     settings = await h.repo.get_workspace_settings()
     assert settings.digest_days == (0, 2) and settings.digest_time == "07:30"
@@ -235,8 +234,8 @@ async def test_digest_days_time_and_sla_are_edited_with_their_own_inputs(h: Harn
     ("key", "values", "problem"),
     [
         ("default_roles", typed("Post Jobs"), "Post Jobs is not allowed"),
-        ("sla_business_days", typed("45", "number_input"), "less than or equal to 30"),
-        ("undo_window_minutes", typed("soon", "number_input"), "can't be soon"),
+        ("sla_business_days", number_input(blocks.SETTING_INPUT, "45"), "less than or equal to 30"),
+        ("undo_window_minutes", number_input(blocks.SETTING_INPUT, "soon"), "can't be soon"),
         ("first_job_needs_review", picked("maybe"), "use on or off"),
     ],
 )
@@ -326,12 +325,11 @@ async def test_admins_curate_labels_and_reasons_from_the_home(h: Harness) -> Non
     assert "• Off topic `not_relevant`" in as_text(h.slack.workspace.home[ADMIN])
 
     adder = await open_from_home(h, ADMIN, blocks.ADD_REASON)
-    code = {blocks.REASON_CODE[1]: {"type": "plain_text_input", "value": "Bad Code"}}
-    await h.slack.submit(ADMIN, adder, {blocks.REASON_CODE[0]: code, **fields})
+    await h.slack.submit(ADMIN, adder, text_input(blocks.REASON_CODE, "Bad Code") | fields)
     assert "reason code is 3 to 40" in adder.errors[blocks.REASON_CODE[0]]
-    code[blocks.REASON_CODE[1]]["value"] = "unpaid_role"
-    fields[ids.REASON_LABEL[0]][ids.REASON_LABEL[1]]["value"] = "Unpaid role"
-    await h.slack.submit(ADMIN, adder, {blocks.REASON_CODE[0]: code, **fields})
+    fields |= text_input(blocks.REASON_CODE, "unpaid_role")
+    fields |= text_input(ids.REASON_LABEL, "Unpaid role")
+    await h.slack.submit(ADMIN, adder, fields)
     await h.settle()
     assert adder.closed and await h.repo.get_decline_reason("unpaid_role") is not None
     await use_home(h, ADMIN, blocks.RETIRE_REASON, selected="unpaid_role")

@@ -255,8 +255,8 @@ async def test_the_decline_modal_prefills_shows_errors_and_submits(
     )
     assert prefilled["element"].get("initial_value")
 
-    note = decline_form("insufficient_detail", note="Vague.")
-    done = await page.post("ui/submit", SAM, view_id=modal["id"], values=note)
+    form = decline_form("insufficient_detail", note="Vague.")
+    done = await page.post("ui/submit", SAM, view_id=modal["id"], values=form)
     assert done["closed"] and done["errors"] == {}
     request = await sandbox.jobgate.repo.find_request(Kind.JOB, "job_decline")
     assert request is not None and request.state is State.DECLINED

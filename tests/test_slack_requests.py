@@ -150,3 +150,8 @@ def test_bolt_reads_a_click_the_same_from_the_fast_decoding(
 )
 def test_other_bodies_reach_bolt_as_they_came(body: str) -> None:
     assert bolt_body(body) == body
+
+
+def test_a_click_reaches_bolt_as_its_payload_json() -> None:
+    payload = '{"type": "block_actions", "text": "x&y=1 + 100%"}'
+    assert bolt_body(urlencode({"payload": payload, "token": "t"})) == payload

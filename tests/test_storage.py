@@ -335,6 +335,8 @@ def test_outbox_message_ids_are_unique_and_in_the_order_they_were_made() -> None
     assert all(len(m) == 36 and m.startswith("msg_") for m in made)
     firsts = made[::2_000]  # across the sleeps: random ids (uuid4) would not sort
     assert firsts == sorted(firsts)
+    milliseconds = [m[4:16] for m in made]  # and all of them, unless the clock steps back
+    assert milliseconds == sorted(milliseconds)
 
 
 def _screened_jobs(

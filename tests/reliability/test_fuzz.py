@@ -71,6 +71,7 @@ from tests.harness import (
     job,
     start_harness,
     stop_harness,
+    text_input,
 )
 from tests.reliability.support import bot_errors, flag, knob, report
 from tests.test_blocks import valid_message, valid_view
@@ -2193,8 +2194,7 @@ def reaching_cases(family: str, target: str, seed: Seed) -> list[SlackCase]:
                 "ts": seed.cards["job_a"].ts,
             }
         )
-        reason = {"type": "plain_text_input", "value": "Asks students for a deposit"}
-        state = {ids.FLAG_REASON[0]: {ids.FLAG_REASON[1]: reason}}
+        state = text_input(ids.FLAG_REASON, "Asks students for a deposit")
         fields = (("metadata", metadata), ("state", state))
         return [SlackCase("view", target, reviewer, fields, True, must_reach="change")]
     return []

@@ -54,9 +54,11 @@ from tests.harness import (
     ADMIN,
     REVIEW_CHANNEL,
     REVIEWERS,
+    FormValues,
     Harness,
     decline_form,
     job,
+    multi_select,
     start_harness,
     stop_harness,
 )
@@ -470,8 +472,8 @@ async def open_bulk_modal(h: Harness, text: str) -> OpenView:
     return view
 
 
-def bulk_reasons() -> dict[str, dict[str, Any]]:
-    return {ids.BULK_REASONS[0]: {ids.BULK_REASONS[1]: {"selected_options": [{"value": REASON}]}}}
+def bulk_reasons() -> FormValues:
+    return multi_select(ids.BULK_REASONS, REASON)
 
 
 async def test_a_bulk_run_racing_a_single_decision_ends_consistent(
