@@ -17,6 +17,7 @@ from bot.models import EmployerStatus
 from bot.policy import Actor, Role
 from bot.submissions import JobSubmission
 from handlers import ids
+from handlers.blocks.common import MAX_OPTIONS
 from handlers.blocks.post import post_modal
 from handlers.commands import Invocation, subcommand
 from handlers.employer_commands import pick_employer
@@ -88,10 +89,10 @@ async def post(invocation: Invocation) -> None:
             )
             return
         preselected = found.id
-    employers = await services.repo.list_approved_employers()
-    if found is not None and all(e[0] != found.id for e in employers):
-        # named, but not among the 100 most recently active: offered first all the same
-        employers = [(found.id, found.upstream_id, found.name), *employers[:99]]
+    employers = await services.repo.list_approved_employers(MAX_OPTIONS)
+    if found is not None and all(employer_id != found.id for employer_id, _, _ in employers):
+        # named, but not among the most recently active: offered first all the same
+        employers = [(found.id, found.upstream_id, found.name), *employers[: MAX_OPTIONS - 1]]
     if not employers:
         await invocation.respond(
             text="No employer is approved yet, so there is nobody to post for.",

@@ -617,7 +617,7 @@ class Repository(VocabularyRepository, SearchRepository):
             callback()
         return request_id
 
-    async def list_approved_employers(self, limit: int = 100) -> list[tuple[int, str, str]]:
+    async def list_approved_employers(self, limit: int) -> list[tuple[int, str, str]]:
         return await self.db.read(lambda conn: on_behalf.approved_employers(conn, limit))
 
     # -- App Home ----------------------------------------------------------------------------

@@ -6,6 +6,7 @@ import pytest
 
 from bot.models import Kind, State
 from handlers import ids
+from handlers.blocks.common import MAX_OPTIONS
 from handlers.post_on_behalf import parse_pay
 from tests.harness import (
     ADMIN,
@@ -107,7 +108,7 @@ async def test_the_named_employer_is_offered_even_beyond_the_hundred_listed(
             " CASE upstream_id WHEN 'emp_0' THEN '2020-01-01T00:00:00.000Z' ELSE updated_at END"
         )
     )
-    assert len(await h.repo.list_approved_employers()) == 100
+    assert len(await h.repo.list_approved_employers(MAX_OPTIONS)) == MAX_OPTIONS == 100
     await h.slack.slash(REVIEWERS[0], "post emp_0", channel="C0REVIEW")
     modal = await h.modal(REVIEWERS[0])
     select = next(b for b in modal.view["blocks"] if b.get("block_id") == ids.POST_EMPLOYER[0])

@@ -14,6 +14,7 @@ from bot.workspace import WorkspaceSettings
 from handlers import ids
 from handlers.blocks.common import (
     MAX_MESSAGE_BLOCKS,
+    MAX_OPTIONS,
     MODAL_TITLE,
     SECTION_TEXT,
     Block,
@@ -25,8 +26,6 @@ from handlers.blocks.common import (
 from handlers.mrkdwn import escape, untrusted
 from storage.contacts import Contact
 from storage.labels import Label, LabelChoices
-
-MAX_OPTIONS = 100
 
 
 def _modal(

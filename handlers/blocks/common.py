@@ -18,6 +18,7 @@ CONTEXT_TEXT = 2000
 BUTTON_TEXT = 75
 OPTION_TEXT = 75
 OPTION_VALUE = 150
+MAX_OPTIONS = 100  # a select menu offers at most 100 options
 MODAL_TITLE = 24
 FALLBACK_TEXT = 3000  # notifications need far less than Slack's 40,000
 

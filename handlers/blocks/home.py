@@ -13,6 +13,7 @@ from bot.vocabulary import LABEL_NAME_MAX, REASON_LABEL_MAX, REASON_MESSAGE_MAX
 from bot.workspace import WorkspaceSettings
 from handlers import ids
 from handlers.blocks.common import (
+    MAX_OPTIONS,
     SECTION_TEXT,
     Block,
     actions,
@@ -72,7 +73,6 @@ DONE = {
     "reverted": "Undid a decision on",
 }
 EXPIRY_CHOICES = (("pending", "Back in the queue (pending)"), ("decline", "Declined, no response"))
-MAX_OPTIONS = 100
 LINE_BUDGET = SECTION_TEXT - 60  # room for "…and N more" after the listed lines
 
 

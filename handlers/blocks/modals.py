@@ -11,7 +11,15 @@ from bot.models import DeclineReason, Kind, ReviewRequest
 from bot.policy import compose_employer_message
 from bot.workspace import HOLD_TEMPLATES
 from handlers import ids
-from handlers.blocks.common import MODAL_TITLE, Block, context, option, plain_text, section
+from handlers.blocks.common import (
+    MAX_OPTIONS,
+    MODAL_TITLE,
+    Block,
+    context,
+    option,
+    plain_text,
+    section,
+)
 from handlers.mrkdwn import untrusted
 
 MESSAGE_LIMIT = 3000
@@ -89,7 +97,7 @@ def decline_modal(
         "type": "multi_static_select",
         "action_id": ids.REASONS[1],
         "placeholder": plain_text("Choose one or more reasons", 150),
-        "options": [option(r.label, r.code) for r in reasons[:100]],
+        "options": [option(r.label, r.code) for r in reasons[:MAX_OPTIONS]],
     }
     if chosen:
         reason_select["initial_options"] = [option(r.label, r.code) for r in chosen]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from handlers import ids
-from handlers.blocks.common import MODAL_TITLE, Block, option, plain_text, section
+from handlers.blocks.common import MAX_OPTIONS, MODAL_TITLE, Block, option, plain_text, section
 
 
 def _input(
@@ -37,7 +37,7 @@ def _input(
 def post_modal(
     employers: list[tuple[int, str, str]], *, preselected: int | None = None
 ) -> dict[str, Any]:
-    options = [option(name, str(employer_id)) for employer_id, _, name in employers[:100]]
+    options = [option(name, str(employer_id)) for employer_id, _, name in employers[:MAX_OPTIONS]]
     select: dict[str, Any] = {
         "type": "static_select",
         "action_id": ids.POST_EMPLOYER[1],
