@@ -18,7 +18,7 @@ from handlers import ids
 from handlers.blocks.modals import approve_both_modal, decline_modal, hold_modal
 from handlers.interaction import (
     Click,
-    check_allowed,
+    card_click_allowed,
     open_form_for,
     parse_click,
     reply_privately,
@@ -92,16 +92,9 @@ async def _open_view(
 async def _allowed(
     services: Services, client: AsyncWebClient, click: Click, attempted: str
 ) -> bool:
-    refusal = await check_allowed(
-        services,
-        client,
-        actor=click.actor,
-        needs=Role.REVIEWER,
-        attempted=attempted,
-        request_id=click.request_id,
-        channel=click.channel,
+    return await card_click_allowed(
+        services, client, click, needs=Role.REVIEWER, attempted=attempted
     )
-    return refusal is None
 
 
 async def approve_clicked(

@@ -37,9 +37,11 @@ from handlers.interaction import (
     SlackCall,
     actor_of,
     check_allowed,
+    form_not_opened,
     optional_id,
     refusal_text,
     services_of,
+    try_open_form,
 )
 from handlers.mrkdwn import escape
 
@@ -144,16 +146,14 @@ async def _tell(services: Services, client: AsyncWebClient, user: str, text: str
 async def _open(
     services: Services, client: AsyncWebClient, click: HomeClick, view: dict[str, Any]
 ) -> None:
-    with SlackCall(services, "views.open", "open a Home modal") as call:
-        await client.views_open(trigger_id=click.trigger_id or "", view=view)
-    if call.failed:
-        await _tell(
-            services,
-            client,
-            click.actor.user_id,
-            f"Slack did not open that form ({call.failed}), so nothing changed. "
-            "Click the button in jobgate's Home again.",
-        )
+    """A Home form; the Home has no channel, so a form Slack did not open is explained by DM."""
+    what = "that form"
+    failed = await try_open_form(
+        services, client, trigger_id=click.trigger_id, view=view, what=what
+    )
+    if failed is not None:
+        again = "Click the button in jobgate's Home again."
+        await _tell(services, client, click.actor.user_id, form_not_opened(what, failed, again))
 
 
 async def home_action(
@@ -194,26 +194,26 @@ async def stop_trusting(services: Services, client: AsyncWebClient, click: HomeC
     """Done: the Home shows it. Not done (another admin was first, a stale Home): a DM names
     the employer and says why."""
     employer_id = optional_id(click.value)
-    employer = None if employer_id is None else await services.repo.get_employer(employer_id)
-    if employer is None:
-        await _tell(
-            services,
-            client,
-            click.actor.user_id,
-            "jobgate has no record of that employer, so nothing changed. "
-            "Your Home now shows who is trusted.",
-        )
-    else:
-        why_not = await services.repo.set_employer_trusted(
-            employer.id,
+    why_not = (
+        "no such employer"
+        if employer_id is None
+        else await services.repo.set_employer_trusted(
+            employer_id,
             trusted=False,
             actor=click.actor.user_id,
             via=Via.HOME,
             now=services.clock.now(),
         )
-        if why_not:
-            text = trust_answer(employer.name, False, why_not)
-            await _tell(services, client, click.actor.user_id, text)
+    )
+    if why_not:
+        employer = None if employer_id is None else await services.repo.get_employer(employer_id)
+        text = (
+            trust_answer(employer.name, False, why_not)
+            if employer is not None
+            else "jobgate has no record of that employer, so nothing changed. "
+            "Your Home now shows who is trusted."
+        )
+        await _tell(services, client, click.actor.user_id, text)
     await publish_home(services, client, click.actor)
 
 

@@ -141,18 +141,34 @@ async def open_form(
     """views.open for someone waiting for `what` (e.g. "the Decline form"). When Slack does
     not open it (the trigger id expired after 3 s, an outage), they are told privately
     instead of seeing nothing happen; `again` says what to do. True when it opened."""
-    failed = None if trigger_id else "no trigger id"
-    if trigger_id:
-        with SlackCall(services, "views.open", f"open {what}") as call:
-            await client.views_open(trigger_id=trigger_id, view=view)
-        failed = call.failed
+    failed = await try_open_form(services, client, trigger_id=trigger_id, view=view, what=what)
     if failed is None:
         return True
-    text = f"Slack did not open {what} ({failed}), so nothing changed. {again}"
+    text = form_not_opened(what, failed, again)
     await reply_privately(
         services, client, channel=channel, user=user, text=text, response_url=response_url
     )
     return False
+
+
+async def try_open_form(
+    services: Services,
+    client: AsyncWebClient,
+    *,
+    trigger_id: str | None,
+    view: dict[str, Any],
+    what: str,
+) -> str | None:
+    """views.open; None when it opened, else what went wrong (logged and counted)."""
+    if not trigger_id:
+        return "no trigger id"
+    with SlackCall(services, "views.open", f"open {what}") as call:
+        await client.views_open(trigger_id=trigger_id, view=view)
+    return call.failed
+
+
+def form_not_opened(what: str, failed: str, again: str) -> str:
+    return f"Slack did not open {what} ({failed}), so nothing changed. {again}"
 
 
 REFUSAL_TEXT = {
@@ -396,6 +412,23 @@ async def clicker_allowed(
         channel=channel,
     )
     return actor if refusal is None else None
+
+
+async def card_click_allowed(
+    services: Services, client: AsyncWebClient, click: Click, *, needs: Role, attempted: str
+) -> bool:
+    """Whether the person who used a card's button or menu holds `needs`; if not, the
+    refusal is recorded against the card's request and answered privately."""
+    refusal = await check_allowed(
+        services,
+        client,
+        actor=click.actor,
+        needs=needs,
+        attempted=attempted,
+        request_id=click.request_id,
+        channel=click.channel,
+    )
+    return refusal is None
 
 
 def refusal_text(refusal: Refusal, needs: Role) -> str:

@@ -22,7 +22,7 @@ from handlers.blocks.snapshot import snapshot_modal
 from handlers.employer_commands import trust_answer
 from handlers.interaction import (
     Click,
-    check_allowed,
+    card_click_allowed,
     open_form_for,
     parse_click,
     parse_submission,
@@ -72,16 +72,7 @@ async def menu_chosen(
     if click is None or verb not in VERBS:
         return
     needs, action = VERBS[verb]
-    refusal = await check_allowed(
-        services,
-        client,
-        actor=click.actor,
-        needs=needs,
-        attempted=verb,
-        request_id=click.request_id,
-        channel=click.channel,
-    )
-    if refusal is not None:
+    if not await card_click_allowed(services, client, click, needs=needs, attempted=verb):
         return
     request = await services.repo.get_request(click.request_id)
     if request is None:
