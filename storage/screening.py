@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot import duplicates
-from bot.auto_approval import AutoVerdict, JobFacts, auto_approval
+from bot.auto_approval import JobFacts, auto_approval
 from bot.clock import to_db
 from bot.models import AUTO_ACTOR, EmployerStatus, Kind, ReviewRequest, State, Via
 from bot.screening import (
@@ -192,7 +192,9 @@ def save_local_screening(
         [(band, request_id) for band in result.bands],
     )
     if auto_candidate and not url_check:
-        _settle_auto_approval(conn, request_id, now, url_check_failed=False)
+        request = get_request(conn, request_id)
+        assert request is not None  # read above, in this transaction
+        _settle_auto_approval(conn, request, now, url_check_failed=False)
     if not (auto_candidate and url_check):  # else the URL check's save posts the card
         outbox.enqueue_card(conn, request_id, now)
     return True
@@ -203,19 +205,25 @@ def save_url_screening(conn: sqlite3.Connection, result: UrlScreening, now: date
     row = conn.execute(REQUEST_SELECT + " WHERE r.id = ?", (result.request_id,)).fetchone()
     if row is None or row["version"] != result.version or row["screening"] != "urls":
         return False
+    auto_candidate = _auto_candidate(Kind(row["kind"]), State(row["state"]), bool(row["e_trusted"]))
     kept = [s for s in load_signals(row["signals"]) if s.rule_id != "unsafe_url"]
     conn.execute(
-        "UPDATE requests SET signals = ?, risk_level = ?, url_checks = ?, screening = 'done'"
-        " WHERE id = ?",
-        (*_signal_columns([*kept, *result.signals]), json.dumps(result.checks), result.request_id),
+        "UPDATE requests SET signals = ?, risk_level = ?, url_checks = ?, screening = 'done',"
+        " auto_note = iif(?, auto_note, NULL) WHERE id = ?",
+        (
+            *_signal_columns([*kept, *result.signals]),
+            json.dumps(result.checks),
+            auto_candidate,  # settled below; no note for anything else
+            result.request_id,
+        ),
     )
-    _settle_auto_approval(
-        conn,
-        result.request_id,
-        now,
-        url_check_failed=bool(result.checks.get("failed")),
-        known=request_from_row(row),
-    )
+    if auto_candidate:
+        _settle_auto_approval(
+            conn,
+            request_from_row(row),  # the UPDATE left its fields as they were
+            now,
+            url_check_failed=bool(result.checks.get("failed")),
+        )
     outbox.enqueue_card(conn, result.request_id, now)
     return True
 
@@ -257,24 +265,12 @@ def job_facts(
 
 
 def _settle_auto_approval(
-    conn: sqlite3.Connection,
-    request_id: int,
-    now: datetime,
-    *,
-    url_check_failed: bool,
-    known: ReviewRequest | None = None,
-) -> AutoVerdict | None:
-    """`known`: the request as read earlier in this transaction (its payload is not parsed
-    again)."""
-    request = get_request(conn, request_id, known=known)
-    if request is None or not _auto_candidate(
-        request.kind, request.state, request.employer.trusted
-    ):
-        conn.execute("UPDATE requests SET auto_note = NULL WHERE id = ?", (request_id,))
-        return None
+    conn: sqlite3.Connection, request: ReviewRequest, now: datetime, *, url_check_failed: bool
+) -> None:
+    """Approve a candidate (see `_auto_candidate`) automatically, or note why not."""
     verdict = auto_approval(job_facts(conn, request, url_check_failed=url_check_failed))
     conn.execute(
-        "UPDATE requests SET auto_note = ? WHERE id = ?", (verdict.because or None, request_id)
+        "UPDATE requests SET auto_note = ? WHERE id = ?", (verdict.because or None, request.id)
     )
     if verdict.approve:
         record_outcome(
@@ -287,7 +283,6 @@ def _settle_auto_approval(
             settings=load_workspace_settings(conn),
             details={"because": verdict.because},
         )
-    return verdict
 
 
 def set_flag(

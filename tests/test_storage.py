@@ -26,8 +26,10 @@ from storage.rows import REQUEST_SELECT, request_from_row
 from storage.screening import (
     LocalScreening,
     ScreeningInput,
+    UrlScreening,
     compute_local_screening,
     save_local_screening,
+    save_url_screening,
 )
 from tests.harness import employer, job
 from tests.search_data import ingest
@@ -396,4 +398,46 @@ def test_a_screening_save_stores_the_verdict_and_hands_on_the_card(
             assert second["state"] == "approved" and "Approved automatically" in second["auto_note"]
         else:
             assert sorted(cards) == ids and second["state"] == "pending"
+            assert first["auto_note"] is None and second["auto_note"] is None
+
+
+@pytest.mark.parametrize("failed", [False, True], ids=["links-checked", "check-failed"])
+@pytest.mark.parametrize("trusted", [False, True], ids=["untrusted", "trusted"])
+def test_the_url_checks_save_decides_and_posts_the_card(
+    tmp_path: Path, trusted: bool, failed: bool
+) -> None:
+    with contextlib.closing(sqlite3.connect(tmp_path / "j.db", isolation_level=None)) as conn:
+        configure_connection(conn, writer=True)
+        apply_migrations(conn)
+        ids, screened = _screened_jobs(conn, trusted=trusted, url_check=True)
+        checks = {"failed": "HTTP 500"} if failed else {"checked": 2}
+        url_results = [UrlScreening(r.request_id, r.version, checks, ()) for r in screened]
+        stale = dataclasses.replace(url_results[1], version=url_results[1].version + 1)
+        [(ok, saved)] = _commit_group(
+            conn,
+            [
+                lambda c: [
+                    *(save_local_screening(c, r, NOW, url_check=True) for r in screened),
+                    *(save_url_screening(c, r, NOW) for r in (stale, *url_results, url_results[0])),
+                ]
+            ],
+        )
+        assert ok, saved
+        assert saved == [True, True, False, True, True, False]
+        rows = {
+            r["id"]: r for r in conn.execute("SELECT id, state, screening, auto_note FROM requests")
+        }
+        cards = {
+            json.loads(p)["request_id"]
+            for (p,) in conn.execute("SELECT payload FROM outbox WHERE kind = 'card'")
+        }
+        first, second = rows[ids[0]], rows[ids[1]]
+        assert cards == set(ids) and {first["screening"], second["screening"]} == {"done"}
+        if trusted and not failed:
+            assert second["state"] == "approved" and "Approved automatically" in second["auto_note"]
+            assert "first job" in first["auto_note"]
+        elif trusted:
+            assert second["state"] == "pending" and "could not be checked" in second["auto_note"]
+        else:
+            assert second["state"] == "pending"
             assert first["auto_note"] is None and second["auto_note"] is None
