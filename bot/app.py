@@ -17,7 +17,7 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
 from bot.clock import Clock, SystemClock
-from bot.config import Settings
+from bot.config import Settings, revealed
 from bot.delivery import Deliverer, DeliveryPolicy
 from bot.health import health_routes
 from bot.jobs import DigestPlace
@@ -182,7 +182,7 @@ async def create_jobgate(
     repo.on_outbox_write(deliverer.wake)
     web_risk = WebRiskClient(
         settings.web_risk_url,
-        settings.web_risk_api_key.get_secret_value() if settings.web_risk_api_key else None,
+        revealed(settings.web_risk_api_key),
         http,
         timeout_s=web_risk_timeout_s,
         wall_clock=clock,
@@ -214,11 +214,7 @@ async def create_jobgate(
         screening_process=worker,
     )
     # in Socket Mode too: HTTP requests are only ever taken when they can be verified
-    signing_secret = (
-        settings.slack_signing_secret.get_secret_value()
-        if settings.slack_signing_secret is not None
-        else None
-    )
+    signing_secret = revealed(settings.slack_signing_secret)
     app.add_routes(
         [
             web.post(
@@ -242,12 +238,9 @@ async def create_jobgate(
 
 
 def create_bolt_app(settings: Settings, services: Services, client: Any) -> AsyncApp:
-    signing_secret = (
-        settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
-    )
     bolt = AsyncApp(
         client=client,
-        signing_secret=signing_secret,
+        signing_secret=revealed(settings.slack_signing_secret),
         process_before_response=True,
         # handlers/slack_http.py verifies every HTTP request before Bolt sees it (and refuses a
         # malformed timestamp with 401, which Bolt would turn into a 500); Socket Mode needs none

@@ -26,6 +26,11 @@ def _env(name: str) -> Any:
     return Field(default=None, validation_alias=AliasChoices(name))
 
 
+def revealed(secret: SecretStr | None) -> str | None:
+    """An optional secret's value, for the one call that needs it in clear."""
+    return secret.get_secret_value() if secret is not None else None
+
+
 class Settings(BaseSettings):
     """Every variable of SPEC section 7; names are the environment variables."""
 
