@@ -9,7 +9,14 @@ from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AliasChoices,
+    BeforeValidator,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -20,6 +27,16 @@ from pydantic_settings import (
 _SLACK_ID = re.compile(r"^[UWS][A-Z0-9]{2,}$")
 
 IdList = Annotated[tuple[str, ...], NoDecode]
+
+
+def _blank_is_unset(value: Any) -> Any:
+    """A blank value is unset (a blank signing secret would verify nothing)."""
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+# the optional settings, whether read from the environment, .env or Settings.from_mapping
+OptionalSecret = Annotated[SecretStr | None, BeforeValidator(_blank_is_unset)]
+OptionalText = Annotated[str | None, BeforeValidator(_blank_is_unset)]
 
 
 def _env(name: str) -> Any:
@@ -43,45 +60,28 @@ class Settings(BaseSettings):
         env_ignore_empty=True,
     )
 
-    slack_bot_token: SecretStr | None = _env("SLACK_BOT_TOKEN")
-    slack_signing_secret: SecretStr | None = _env("SLACK_SIGNING_SECRET")
-    slack_app_token: SecretStr | None = _env("SLACK_APP_TOKEN")
+    slack_bot_token: OptionalSecret = _env("SLACK_BOT_TOKEN")
+    slack_signing_secret: OptionalSecret = _env("SLACK_SIGNING_SECRET")
+    slack_app_token: OptionalSecret = _env("SLACK_APP_TOKEN")
     slack_api_url: str = Field(
         "https://slack.com/api/", validation_alias=AliasChoices("SLACK_API_URL")
     )
     database: Path = Field(Path("jobgate.db"), validation_alias=AliasChoices("JOBGATE_DATABASE"))
-    review_channel: str | None = _env("JOBGATE_REVIEW_CHANNEL")
-    reports_channel_setting: str | None = _env("JOBGATE_REPORTS_CHANNEL")
+    review_channel: OptionalText = _env("JOBGATE_REVIEW_CHANNEL")
+    reports_channel_setting: OptionalText = _env("JOBGATE_REPORTS_CHANNEL")
     reviewers: IdList = Field((), validation_alias=AliasChoices("JOBGATE_REVIEWERS"))
     admins: IdList = Field((), validation_alias=AliasChoices("JOBGATE_ADMINS"))
-    ingest_secret: SecretStr | None = _env("JOBGATE_INGEST_SECRET")
-    webhook_url: str | None = _env("JOBGATE_WEBHOOK_URL")
-    webhook_secret: SecretStr | None = _env("JOBGATE_WEBHOOK_SECRET")
+    ingest_secret: OptionalSecret = _env("JOBGATE_INGEST_SECRET")
+    webhook_url: OptionalText = _env("JOBGATE_WEBHOOK_URL")
+    webhook_secret: OptionalSecret = _env("JOBGATE_WEBHOOK_SECRET")
     timezone: str = Field("America/New_York", validation_alias=AliasChoices("JOBGATE_TIMEZONE"))
     digest_time: str = Field("09:00", validation_alias=AliasChoices("JOBGATE_DIGEST_TIME"))
     host: str = Field("127.0.0.1", validation_alias=AliasChoices("JOBGATE_HOST"))
     port: int = Field(3000, ge=0, le=65535, validation_alias=AliasChoices("JOBGATE_PORT"))
-    web_risk_api_key: SecretStr | None = _env("JOBGATE_WEB_RISK_API_KEY")
+    web_risk_api_key: OptionalSecret = _env("JOBGATE_WEB_RISK_API_KEY")
     web_risk_url: str = Field(
         "https://webrisk.googleapis.com", validation_alias=AliasChoices("JOBGATE_WEB_RISK_URL")
     )
-
-    @field_validator(
-        "slack_bot_token",
-        "slack_signing_secret",
-        "slack_app_token",
-        "review_channel",
-        "reports_channel_setting",
-        "ingest_secret",
-        "webhook_url",
-        "webhook_secret",
-        "web_risk_api_key",
-        mode="before",
-    )
-    @classmethod
-    def _blank_is_unset(cls, value: Any) -> Any:
-        """A blank value is unset (a blank signing secret would verify nothing)."""
-        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("reviewers", "admins", mode="before")
     @classmethod
