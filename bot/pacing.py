@@ -57,6 +57,16 @@ class TokenBucket:
     _last_slot: datetime | None = None
     _prune_above: int = MAX_OWED
 
+    @property
+    def _interval(self) -> timedelta:
+        """One token's time."""
+        return timedelta(seconds=1.0 / self.rate)
+
+    @property
+    def _grace(self) -> timedelta:
+        """How long past its slot a claim still holds the line."""
+        return timedelta(seconds=2.0 / self.rate + 0.5)
+
     def reserve(self, now: datetime, key: Hashable = None) -> float:
         """Take a token now (returns 0) or say how many seconds until `key`'s turn."""
         if self.blocked_until is not None and now < self.blocked_until:
@@ -65,7 +75,7 @@ class TokenBucket:
         self._refill(now)
         # rounded up to the clock's microsecond, so a caller back on time finds its token
         to_token = timedelta(microseconds=math.ceil(max(0.0, 1.0 - self.tokens) / self.rate * 1e6))
-        interval = timedelta(seconds=1.0 / self.rate)
+        interval = self._interval
         if key is not None and key in self.owed:
             slot = self.owed[key]
             if now < slot:  # back before its slot (the slots moved after a 429): wait for it
@@ -97,21 +107,21 @@ class TokenBucket:
         until = self.blocked_until
         self.tokens = 0.0
         self.stamp = until
-        interval = timedelta(seconds=1.0 / self.rate)
-        grace = timedelta(seconds=2.0 / self.rate + 0.5)
         waiting = sorted(
-            (slot, key) for key, slot in self.owed.items() if slot + grace >= now and key != refused
+            (slot, key)
+            for key, slot in self.owed.items()
+            if slot + self._grace >= now and key != refused
         )
-        self.owed = {}
+        # every claim still held is promised again below (the old heap entries are all stale)
+        self.owed, self._slots = {}, []
         if refused is not None:
             waiting.insert(0, (until, refused))
-        slot, first = until, until
+        slot = until
         for owed, key in waiting:
-            slot = max(owed, slot + interval)
+            slot = max(owed, slot + self._interval)
             self._promise(key, until, slot)
-            if key == refused:
-                first = slot
-        return first
+        # no token is left at `until`: the refused send's is the first one after it
+        return until + self._interval if refused is not None else until
 
     def _refill(self, now: datetime) -> None:
         if self.tokens < 0:
@@ -142,10 +152,9 @@ class TokenBucket:
         """Whether a caller is owed a token and due back. One that has not come back well
         after its slot (its wake-up ran very late, or its send was folded into another)
         stops holding up newcomers, but keeps its claim for when it does come back."""
-        grace = timedelta(seconds=2.0 / self.rate + 0.5)
         while self._slots:
             slot, _, key = self._slots[0]
-            if self.owed.get(key) == slot and slot + grace >= now:
+            if self.owed.get(key) == slot and slot + self._grace >= now:
                 return True
             heapq.heappop(self._slots)
         return False
