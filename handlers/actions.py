@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.app.async_app import AsyncApp
@@ -97,22 +98,53 @@ async def _allowed(
     )
 
 
+Ack = Callable[[], Awaitable[None]]  # acks once, however often it is called
+ButtonAction = Callable[[Services, AsyncWebClient, Click, Ack], Awaitable[None]]
+Listener = Callable[[AsyncAck, dict[str, Any], AsyncBoltContext, AsyncWebClient], Awaitable[None]]
+
+
+def card_button(attempted: str) -> Callable[[ButtonAction], Listener]:
+    """A reviewer's button on a card: the click is read and checked here, then `action`
+    runs and acks when it is ready to. A request jobgate has no record of (RequestNotFound,
+    raised anywhere in `action`) is answered here, once for every button."""
+
+    def wrap(action: ButtonAction) -> Listener:
+        async def listener(
+            ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient
+        ) -> None:
+            click = parse_click(body)
+            services = services_of(context)
+            if click is None or not await _allowed(services, client, click, attempted):
+                await ack()
+                return
+            acked = False
+
+            async def ack_once() -> None:
+                nonlocal acked
+                if not acked:
+                    acked = True
+                    await ack()
+
+            try:
+                await action(services, client, click, ack_once)
+            except RequestNotFound:
+                await ack_once()
+                say_unknown_request(services, client, click)
+
+        # not functools.wraps: Bolt injects arguments by the listener's own signature
+        listener.__name__, listener.__doc__ = action.__name__, action.__doc__
+        return listener
+
+    return wrap
+
+
+@card_button("approve")
 async def approve_clicked(
-    ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient
+    services: Services, client: AsyncWebClient, click: Click, ack: Ack
 ) -> None:
     """Approve: one transaction, then the card, thread and platform follow via the outbox."""
-    click = parse_click(body)
-    services = services_of(context)
-    if click is None or not await _allowed(services, client, click, "approve"):
-        await ack()
-        return
     command = DecisionCommand(click.request_id, State.APPROVED, click.user_id, Via.BUTTON)
-    try:
-        result = await services.repo.record_decision(command, services.clock.now())
-    except RequestNotFound:
-        await ack()
-        say_unknown_request(services, client, click)
-        return
+    result = await services.repo.record_decision(command, services.clock.now())
     await ack()
     if isinstance(result, Decided):
         services.metrics.decisions.labels(result.request.kind.value, "approved", "button").inc()
@@ -147,10 +179,10 @@ async def _explain(
 async def _open_request(
     services: Services, client: AsyncWebClient, click: Click
 ) -> ReviewRequest | None:
+    """The card's request, if still open; else the clicker is told it was decided."""
     request = await services.repo.get_request(click.request_id)
     if request is None:
-        say_unknown_request(services, client, click)
-        return None
+        raise RequestNotFound(f"no request with id {click.request_id}")
     if request.state not in (State.PENDING, State.ON_HOLD):
         services.tasks.spawn(
             reply_privately(
@@ -166,15 +198,11 @@ async def _open_request(
     return request
 
 
+@card_button("decline")
 async def decline_clicked(
-    ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient
+    services: Services, client: AsyncWebClient, click: Click, ack: Ack
 ) -> None:
     """Decline: opens the modal with reasons, the message to the employer and a note."""
-    click = parse_click(body)
-    services = services_of(context)
-    if click is None or not await _allowed(services, client, click, "decline"):
-        await ack()
-        return
     request = await _open_request(services, client, click)
     await ack()
     if request is None:
@@ -184,15 +212,11 @@ async def decline_clicked(
     services.tasks.spawn(_open_view(services, client, click, view, "Decline"), name="open-decline")
 
 
+@card_button("hold")
 async def hold_clicked(
-    ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient
+    services: Services, client: AsyncWebClient, click: Click, ack: Ack
 ) -> None:
     """Hold: opens the modal with the question for the employer and the follow-up days."""
-    click = parse_click(body)
-    services = services_of(context)
-    if click is None or not await _allowed(services, client, click, "hold"):
-        await ack()
-        return
     request = await _open_request(services, client, click)
     await ack()
     if request is None:
@@ -204,28 +228,19 @@ async def hold_clicked(
     services.tasks.spawn(_open_view(services, client, click, view, "Hold"), name="open-hold")
 
 
+@card_button("undo")
 async def undo_clicked(
-    ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient
+    services: Services, client: AsyncWebClient, click: Click, ack: Ack
 ) -> None:
     """Undo: the decider or an admin, within the window; back to pending."""
-    click = parse_click(body)
-    services = services_of(context)
-    if click is None or not await _allowed(services, client, click, "undo"):
-        await ack()
-        return
     is_admin = await services.staff.is_admin(click.actor)
-    try:
-        result = await services.repo.revert_decision(
-            click.request_id,
-            actor=click.user_id,
-            via=Via.BUTTON,
-            is_admin=is_admin,
-            now=services.clock.now(),
-        )
-    except RequestNotFound:  # a stale or forged card: there is nothing to undo
-        await ack()
-        say_unknown_request(services, client, click)
-        return
+    result = await services.repo.revert_decision(
+        click.request_id,
+        actor=click.user_id,
+        via=Via.BUTTON,
+        is_admin=is_admin,
+        now=services.clock.now(),
+    )
     await ack()
     if not isinstance(result, Reverted):
         services.tasks.spawn(
