@@ -213,9 +213,7 @@ async def decline_clicked(
 
 
 @card_button("hold")
-async def hold_clicked(
-    services: Services, client: AsyncWebClient, click: Click, ack: Ack
-) -> None:
+async def hold_clicked(services: Services, client: AsyncWebClient, click: Click, ack: Ack) -> None:
     """Hold: opens the modal with the question for the employer and the follow-up days."""
     request = await _open_request(services, client, click)
     await ack()
@@ -229,9 +227,7 @@ async def hold_clicked(
 
 
 @card_button("undo")
-async def undo_clicked(
-    services: Services, client: AsyncWebClient, click: Click, ack: Ack
-) -> None:
+async def undo_clicked(services: Services, client: AsyncWebClient, click: Click, ack: Ack) -> None:
     """Undo: the decider or an admin, within the window; back to pending."""
     is_admin = await services.staff.is_admin(click.actor)
     result = await services.repo.revert_decision(

@@ -55,6 +55,9 @@ def _error(
 
 
 class Rejected(Exception):
+    """An inbound call refused (signature, size, JSON, fields): its answer, counted once in
+    inbound_rejected by the endpoint."""
+
     def __init__(self, response: web.Response) -> None:
         self.response = response
 
@@ -93,53 +96,51 @@ def _count(results: list[IngestResult], outcome: str) -> int:
 
 def _requests_in(
     body: bytes, *, employers: bool
-) -> tuple[list[EmployerSubmission | JobSubmission], bool] | web.Response:
-    """(items, was_array), or the 400 that names every problem. A clean body takes the fast
-    path; anything else gets the careful one, which words the answer."""
+) -> tuple[list[EmployerSubmission | JobSubmission], bool]:
+    """(items, was_array); Rejected with the 400 that names every problem. A clean body
+    takes the fast path; anything else gets the careful one, which words the answer."""
     parsed = parse_requests_json(body, employers=employers)
     if parsed is not None:
         return parsed
-    document = _json_in(body)
-    if isinstance(document, web.Response):
-        return document
-    items, was_array, problems = parse_requests(document, employers=employers, source=body)
-    if problems:
-        return _refused(problems)
+    items, was_array, problems = parse_requests(_json_in(body), employers=employers, source=body)
+    _refuse_any(problems)
     return items, was_array
 
 
 def _json_in(body: bytes) -> Any:
-    """The parsed body, or the 400 saying why it is not JSON."""
+    """The parsed body; Rejected with the 400 saying why it is not JSON."""
     try:
         return json.loads(body)
     except (ValueError, RecursionError) as exc:  # bad JSON, huge numbers, deep nesting
-        return _error(
-            400,
-            "invalid_json",
-            "the body is not valid JSON",
-            [FieldProblem(field="(body)", problem=str(exc))],
+        raise Rejected(
+            _error(
+                400,
+                "invalid_json",
+                "the body is not valid JSON",
+                [FieldProblem(field="(body)", problem=str(exc))],
+            )
+        ) from None
+
+
+def _refuse_any(problems: list[FieldProblem]) -> None:
+    """Rejected with a 400 naming every problem, if there is one."""
+    if problems:
+        raise Rejected(
+            _error(
+                400, "invalid_request", f"{len(problems)} problem(s); nothing was stored", problems
+            )
         )
-
-
-def _refused(problems: list[FieldProblem]) -> web.Response:
-    return _error(
-        400, "invalid_request", f"{len(problems)} problem(s); nothing was stored", problems
-    )
 
 
 async def _ingest(request: web.Request, kind: Kind) -> web.Response:
     services = request.app[SERVICES]
     try:
         body, webhook_id = await read_verified(request)
+        items, was_array = _requests_in(body, employers=kind is Kind.EMPLOYER)
     except Rejected as rejected:
         services.metrics.inbound_rejected.labels(str(rejected.response.status)).inc()
         return rejected.response
     # a repeated webhook-id is answered from the write transaction itself (one round trip)
-    parsed = _requests_in(body, employers=kind is Kind.EMPLOYER)
-    if isinstance(parsed, web.Response):
-        services.metrics.inbound_rejected.labels("400").inc()
-        return parsed
-    items, was_array = parsed
 
     def respond(results: list[IngestResult]) -> StoredAnswer:
         if not was_array:
@@ -183,18 +184,12 @@ async def post_reports(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
     try:
         body, webhook_id = await read_verified(request)
+        items, was_array, problems = parse_batch(_json_in(body), ReportSubmission, source=body)
+        _refuse_any(problems)
     except Rejected as rejected:
         services.metrics.inbound_rejected.labels(str(rejected.response.status)).inc()
         return rejected.response
     # a repeated webhook-id is answered from the write transaction itself (one round trip)
-    document = _json_in(body)
-    if isinstance(document, web.Response):
-        services.metrics.inbound_rejected.labels("400").inc()
-        return document
-    items, was_array, problems = parse_batch(document, ReportSubmission, source=body)
-    if problems:
-        services.metrics.inbound_rejected.labels("400").inc()
-        return _refused(problems)
 
     def respond(outcomes: list[ReportOutcome]) -> StoredAnswer:
         results = [
