@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -76,10 +75,9 @@ def blocker_text(blocker: Blocker, request: ReviewRequest) -> str:
     return f"*{employer}* still needs a decision first."
 
 
-def _metadata(click: Click) -> str:
-    return json.dumps(
-        {"request_id": click.request_id, "channel": click.channel, "ts": click.message_ts}
-    )
+def _metadata(click: Click) -> dict[str, Any]:
+    """What a card's form carries back on submit: the request and the card to update."""
+    return {"request_id": click.request_id, "channel": click.channel, "ts": click.message_ts}
 
 
 async def _open_view(
@@ -157,9 +155,7 @@ async def _explain(
 ) -> None:
     if result.blocker is Blocker.EMPLOYER_PENDING:
         settings = await services.repo.get_workspace_settings()
-        view = approve_both_modal(
-            result.request, settings.default_roles, json.loads(_metadata(click))
-        )
+        view = approve_both_modal(result.request, settings.default_roles, _metadata(click))
         services.tasks.spawn(
             _open_view(services, client, click, view, "Approve"), name="open-approve-both"
         )
@@ -208,7 +204,7 @@ async def decline_clicked(
     if request is None:
         return
     reasons = await services.repo.list_decline_reasons()
-    view = decline_modal(request, reasons, json.loads(_metadata(click)))
+    view = decline_modal(request, reasons, _metadata(click))
     services.tasks.spawn(_open_view(services, client, click, view, "Decline"), name="open-decline")
 
 
@@ -220,9 +216,7 @@ async def hold_clicked(services: Services, client: AsyncWebClient, click: Click,
     if request is None:
         return
     settings = await services.repo.get_workspace_settings()
-    view = hold_modal(
-        request, json.loads(_metadata(click)), follow_up_days=settings.hold_follow_up_days
-    )
+    view = hold_modal(request, _metadata(click), follow_up_days=settings.hold_follow_up_days)
     services.tasks.spawn(_open_view(services, client, click, view, "Hold"), name="open-hold")
 
 
