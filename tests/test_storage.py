@@ -8,6 +8,7 @@ import dataclasses
 import json
 import sqlite3
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -341,19 +342,26 @@ def test_outbox_message_ids_are_unique_and_in_the_order_they_were_made() -> None
     assert milliseconds == sorted(milliseconds)
 
 
+@contextlib.contextmanager
 def _screened_jobs(
-    conn: sqlite3.Connection, *, trusted: bool, url_check: bool
-) -> tuple[list[int], list[LocalScreening]]:
-    """Two jobs of one approved employer (trusted or not), stored and screened, not saved."""
-    bodies = [job("job_1", title="Lab Assistant", description="Run studies."), job("job_2")]
-    items = prepare([JobSubmission.model_validate(body) for body in bodies])
-    [(ok, results)] = _commit_group(conn, [lambda c: ingest_submissions(c, Kind.JOB, items, NOW)])
-    assert ok, results
-    conn.execute("UPDATE employers SET status = 'approved', trusted = ?", (int(trusted),))
-    rows = conn.execute(REQUEST_SELECT + " ORDER BY r.id").fetchall()
-    inputs = [ScreeningInput(request_from_row(r), r["e_website"]) for r in rows]
-    screened = compute_local_screening(conn, inputs, NOW, url_check=url_check)
-    return [r.request_id for r in results], screened
+    path: Path, *, trusted: bool, url_check: bool
+) -> Iterator[tuple[sqlite3.Connection, list[int], list[LocalScreening]]]:
+    """A fresh database with two jobs of one approved employer (trusted or not), stored
+    and screened, not saved: (connection, their ids, the screening results)."""
+    with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as conn:
+        configure_connection(conn, writer=True)
+        apply_migrations(conn)
+        bodies = [job("job_1", title="Lab Assistant", description="Run studies."), job("job_2")]
+        items = prepare([JobSubmission.model_validate(body) for body in bodies])
+        [(ok, results)] = _commit_group(
+            conn, [lambda c: ingest_submissions(c, Kind.JOB, items, NOW)]
+        )
+        assert ok, results
+        conn.execute("UPDATE employers SET status = 'approved', trusted = ?", (int(trusted),))
+        rows = conn.execute(REQUEST_SELECT + " ORDER BY r.id").fetchall()
+        inputs = [ScreeningInput(request_from_row(r), r["e_website"]) for r in rows]
+        screened = compute_local_screening(conn, inputs, NOW, url_check=url_check)
+        yield conn, [r.request_id for r in results], screened
 
 
 @pytest.mark.parametrize("url_check", [False, True], ids=["no-url-check", "url-check"])
@@ -361,10 +369,11 @@ def _screened_jobs(
 def test_a_screening_save_stores_the_verdict_and_hands_on_the_card(
     tmp_path: Path, trusted: bool, url_check: bool
 ) -> None:
-    with contextlib.closing(sqlite3.connect(tmp_path / "j.db", isolation_level=None)) as conn:
-        configure_connection(conn, writer=True)
-        apply_migrations(conn)
-        ids, screened = _screened_jobs(conn, trusted=trusted, url_check=url_check)
+    with _screened_jobs(tmp_path / "j.db", trusted=trusted, url_check=url_check) as (
+        conn,
+        ids,
+        screened,
+    ):
         stale = dataclasses.replace(screened[1], version=screened[1].version + 1)
         [(ok, saved)] = _commit_group(
             conn,
@@ -406,10 +415,11 @@ def test_a_screening_save_stores_the_verdict_and_hands_on_the_card(
 def test_the_url_checks_save_decides_and_posts_the_card(
     tmp_path: Path, trusted: bool, failed: bool
 ) -> None:
-    with contextlib.closing(sqlite3.connect(tmp_path / "j.db", isolation_level=None)) as conn:
-        configure_connection(conn, writer=True)
-        apply_migrations(conn)
-        ids, screened = _screened_jobs(conn, trusted=trusted, url_check=True)
+    with _screened_jobs(tmp_path / "j.db", trusted=trusted, url_check=True) as (
+        conn,
+        ids,
+        screened,
+    ):
         checks = {"failed": "HTTP 500"} if failed else {"checked": 2}
         url_results = [UrlScreening(r.request_id, r.version, checks, ()) for r in screened]
         stale = dataclasses.replace(url_results[1], version=url_results[1].version + 1)
