@@ -22,7 +22,6 @@ from handlers.blocks.admin import reason_edit_modal, reasons_listing, settings_l
 from handlers.command_access import allowed, is_admin, reply, rest_after
 from handlers.commands import Invocation, subcommand
 from handlers.interaction import (
-    SlackCall,
     actor_of,
     check_allowed,
     reply_privately,
@@ -63,14 +62,14 @@ async def reasons_command(invocation: Invocation) -> None:
         if not code:
             await reply(invocation, f"Name the reason's code.\n{REASONS_USAGE}")
         elif verb == "edit":
-            await _open_editor(invocation, code)
+            await _open_editor(invocation, code, just_added=False)
         elif verb == "add":
             await _add_reason(invocation, code, rest_after(invocation.text, 2))
         else:
             await _retire_reason(invocation, code, verb == "retire")
 
 
-async def _open_editor(invocation: Invocation, code: str) -> None:
+async def _open_editor(invocation: Invocation, code: str, *, just_added: bool) -> None:
     reason = await invocation.services.repo.get_decline_reason(code)
     if reason is None:
         await reply(
@@ -78,12 +77,15 @@ async def _open_editor(invocation: Invocation, code: str) -> None:
         )
         return
     metadata = {"code": reason.code, "channel": invocation.channel_id}
-    with SlackCall(invocation.services, "views.open", "open the reason editor") as call:
-        await invocation.client.views_open(
-            trigger_id=invocation.trigger_id or "", view=reason_edit_modal(reason, metadata)
-        )
-    if call.failed:
-        await reply(invocation, "Slack did not open the form; run the command again.")
+    edit = f"`/jobgate reasons edit {reason.code}`"
+    await invocation.open_form(
+        reason_edit_modal(reason, metadata),
+        what="the reason editor",
+        again=f"The reason is added all the same; {edit} opens its editor."
+        if just_added
+        else f"Run {edit} again.",
+        nothing_changed=not just_added,
+    )
 
 
 async def _add_reason(invocation: Invocation, code: str, label: str) -> None:
@@ -107,7 +109,7 @@ async def _add_reason(invocation: Invocation, code: str, label: str) -> None:
         "choose it now. Its message to employers is its label for now: write a better one "
         f"in the form, or later with `/jobgate reasons edit {reason.code}`.",
     )
-    await _open_editor(invocation, reason.code)
+    await _open_editor(invocation, reason.code, just_added=True)
 
 
 async def _retire_reason(invocation: Invocation, code: str, retired: bool) -> None:

@@ -25,7 +25,6 @@ from handlers.blocks.queue import code, count_of
 from handlers.command_access import allowed, reply
 from handlers.commands import Invocation, subcommand
 from handlers.interaction import (
-    SlackCall,
     check_allowed,
     clicker_allowed,
     open_form,
@@ -178,12 +177,9 @@ async def bulk(invocation: Invocation) -> None:
     view = bulk_modal(
         action, resolved.text, preview, reasons, metadata, now=now, search_name=resolved.search_name
     )
-    with SlackCall(services, "views.open", "open the bulk modal") as call:
-        await invocation.client.views_open(trigger_id=invocation.trigger_id or "", view=view)
-    if call.failed:
-        await reply(
-            invocation, "Slack did not open the confirmation in time; run the command again."
-        )
+    await invocation.open_form(
+        view, what="the bulk confirmation", again="Run the command again to see it."
+    )
 
 
 @dataclass(frozen=True)

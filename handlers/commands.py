@@ -14,7 +14,7 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.services import Services
-from handlers.interaction import services_of
+from handlers.interaction import form_not_opened, services_of, try_open_form
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +34,21 @@ class Invocation:
     services: Services
     client: AsyncWebClient
     respond: AsyncRespond
+
+    async def open_form(
+        self, view: dict[str, Any], *, what: str, again: str, nothing_changed: bool = True
+    ) -> bool:
+        """views.open on this command's trigger. When Slack does not open it (the trigger
+        lasts 3 s; an outage), the person is told privately why and what to do (`again`)
+        instead of seeing nothing happen. True when it opened."""
+        failed = await try_open_form(
+            self.services, self.client, trigger_id=self.trigger_id, view=view, what=what
+        )
+        if failed is None:
+            return True
+        text = form_not_opened(what, failed, again, nothing_changed=nothing_changed)
+        await self.respond(text=text, response_type="ephemeral")
+        return False
 
 
 Subcommand = Callable[[Invocation], Awaitable[None]]

@@ -6,7 +6,7 @@ from bot.models import EmployerRecord, Via
 from bot.policy import Actor, Role
 from handlers.blocks.snapshot import snapshot_modal
 from handlers.commands import Invocation, subcommand
-from handlers.interaction import SlackCall, refusal_text
+from handlers.interaction import refusal_text
 from handlers.mrkdwn import untrusted
 
 
@@ -84,14 +84,14 @@ async def employer(invocation: Invocation) -> None:
     if found is None:
         return
     snap = await invocation.services.repo.employer_snapshot(found.id)
-    if snap is None or not invocation.trigger_id:
-        return
-    with SlackCall(invocation.services, "views.open", "open the snapshot") as call:
-        await invocation.client.views_open(
-            trigger_id=invocation.trigger_id, view=snapshot_modal(snap)
-        )
-    if call.failed:
+    if snap is None:  # removed between the look-up and the snapshot
         await invocation.respond(
-            text=f"I could not open the snapshot ({call.failed}); try again.",
+            text="jobgate has no record of that employer any more; nothing to show.",
             response_type="ephemeral",
         )
+        return
+    await invocation.open_form(
+        snapshot_modal(snap),
+        what="the employer snapshot",
+        again="Run `/jobgate employer` again.",
+    )

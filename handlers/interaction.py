@@ -167,8 +167,11 @@ async def try_open_form(
     return call.failed
 
 
-def form_not_opened(what: str, failed: str, again: str) -> str:
-    return f"Slack did not open {what} ({failed}), so nothing changed. {again}"
+def form_not_opened(what: str, failed: str, again: str, *, nothing_changed: bool = True) -> str:
+    """Why a form is not on screen; `nothing_changed` is False when the form only followed
+    a change already made (a reason just added opens its editor)."""
+    effect = ", so nothing changed." if nothing_changed else "."
+    return f"Slack did not open {what} ({failed}){effect} {again}"
 
 
 REFUSAL_TEXT = {

@@ -22,7 +22,6 @@ from handlers.blocks.post import post_modal
 from handlers.commands import Invocation, subcommand
 from handlers.employer_commands import pick_employer
 from handlers.interaction import (
-    SlackCall,
     actor_of,
     check_allowed,
     optional_id,
@@ -99,16 +98,11 @@ async def post(invocation: Invocation) -> None:
             response_type="ephemeral",
         )
         return
-    with SlackCall(invocation.services, "views.open", "open the posting form") as call:
-        await invocation.client.views_open(
-            trigger_id=invocation.trigger_id or "",
-            view=post_modal(employers, preselected=preselected),
-        )
-    if call.failed:
-        await invocation.respond(
-            text=f"I could not open the form ({call.failed}).",
-            response_type="ephemeral",
-        )
+    await invocation.open_form(
+        post_modal(employers, preselected=preselected),
+        what="the posting form",
+        again="Run `/jobgate post` again.",
+    )
 
 
 async def post_submitted(
