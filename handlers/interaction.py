@@ -9,6 +9,7 @@ from types import TracebackType
 from typing import Any
 
 import aiohttp
+from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -17,6 +18,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 from bot.models import Via
 from bot.policy import Actor, Refusal, Role
 from bot.services import Services
+from handlers.blocks.modals import request_gone_modal
 
 log = logging.getLogger(__name__)
 
@@ -165,6 +167,12 @@ async def try_open_form(
     with SlackCall(services, "views.open", f"open {what}") as call:
         await client.views_open(trigger_id=trigger_id, view=view)
     return call.failed
+
+
+async def ack_request_gone(ack: AsyncAck) -> None:
+    """Answer a submitted form whose request jobgate has no record of (a forged or stale
+    id): the form turns into a notice that nothing changed."""
+    await ack(response_action="update", view=request_gone_modal())
 
 
 def form_not_opened(what: str, failed: str, again: str, *, nothing_changed: bool = True) -> str:

@@ -16,10 +16,10 @@ from bot.models import Kind, ReviewRequest
 from bot.policy import Role
 from bot.services import Services
 from handlers import ids
-from handlers.blocks.modals import request_gone_modal
 from handlers.blocks.reports import report_modal
 from handlers.interaction import (
     Click,
+    ack_request_gone,
     actor_of,
     check_allowed,
     open_form,
@@ -168,9 +168,6 @@ async def report_submitted(
             now=services.clock.now(),
         )
     except RequestNotFound:
-        await ack(
-            response_action="update",
-            view=request_gone_modal(),
-        )
+        await ack_request_gone(ack)
         return
     await ack()

@@ -16,11 +16,12 @@ from bot.policy import compose_employer_message
 from bot.services import Services
 from handlers import ids
 from handlers.actions import blocker_text
-from handlers.blocks.modals import decline_modal, hold_modal, notice_modal, request_gone_modal
+from handlers.blocks.modals import decline_modal, hold_modal, notice_modal
 from handlers.blocks.reports import render_wave_message
 from handlers.interaction import (
     SlackCall,
     Submission,
+    ack_request_gone,
     parse_id,
     parse_submission,
     services_of,
@@ -68,10 +69,7 @@ async def _decide(
         await ack(response_action="errors", errors={error_block: str(exc)})
         return
     except RequestNotFound:
-        await ack(
-            response_action="update",
-            view=request_gone_modal(),
-        )
+        await ack_request_gone(ack)
         return
     if isinstance(result, Decided):
         services.metrics.decisions.labels(
@@ -196,10 +194,7 @@ async def approve_both_submitted(
     try:
         result = await services.repo.record_decision(command, services.clock.now())
     except RequestNotFound:
-        await ack(
-            response_action="update",
-            view=request_gone_modal(),
-        )
+        await ack_request_gone(ack)
         return
     if isinstance(result, Decided):
         await ack()

@@ -8,7 +8,7 @@ import json
 
 from bot.models import Kind, State
 from bot.sandbox.slack_api import Fault
-from bot.sandbox.workspace import Message
+from bot.sandbox.workspace import Message, OpenView
 from handlers import ids
 from tests.harness import (
     OUTSIDER,
@@ -18,7 +18,10 @@ from tests.harness import (
     Harness,
     block_starting,
     decline_form,
+    employer,
     hold_form,
+    job,
+    static_select,
     text_input,
 )
 
@@ -249,3 +252,53 @@ async def test_a_form_slack_does_not_open_is_explained_not_silent(harness: Harne
     # once Slack answers again, the same click opens the form
     modal = await h.modal_from(REVIEWERS[0], h.slack.click(REVIEWERS[0], card, ids.DECLINE))
     assert modal.view["callback_id"] == ids.DECLINE_MODAL
+
+
+async def test_a_form_whose_request_is_not_there_turns_into_a_notice_and_changes_nothing(
+    harness: Harness,
+) -> None:
+    """A form submitted for a request jobgate has no record of (a forged or stale id in its
+    metadata): Decline, Hold, Approve-both and Report each answer with the same notice, and
+    nothing is recorded or sent."""
+    h = harness
+    await h.platform.send_employers(employer())
+    await h.platform.send_jobs(job())
+    card = await h.card("job_456")
+    user = REVIEWERS[1]
+
+    async def form(action: str, selected: str | None = None) -> OpenView:
+        return await h.modal_from(user, h.slack.click(user, card, action, selected=selected))
+
+    stored = await h.repo.find_request(Kind.JOB, "job_456")
+    assert stored is not None
+    decline = await form(ids.DECLINE)
+    hold = await form(ids.HOLD)
+    approve_both = await form(ids.APPROVE)
+    assert approve_both.view["callback_id"] == ids.APPROVE_BOTH_MODAL
+    report = await form(ids.CARD_MENU, f"{ids.VERB_REPORT}:{stored.id}")
+    submissions = [
+        (decline, decline_form("insufficient_detail")),
+        (hold, hold_form(hold, "Which office is this role in?", "3")),
+        (approve_both, {}),
+        (
+            report,
+            static_select(ids.REPORT_CATEGORY, "fraud")
+            | text_input(ids.REPORT_DETAILS, "Asks for a deposit"),
+        ),
+    ]
+    audit_before = await h.repo.list_audit(stored.id)
+    for modal, values in submissions:
+        metadata = json.loads(modal.view["private_metadata"])
+        assert str(metadata["request_id"]) == str(stored.id)
+        modal.view["private_metadata"] = json.dumps(metadata | {"request_id": 999_999})
+        answer = await h.slack.submit(user, modal, values)
+        assert answer.status == 200
+        assert answer.json()["response_action"] == "update", modal.view["callback_id"]
+        assert "That request no longer exists here." in str(modal.view["blocks"])
+        assert not modal.closed
+    await h.settle()
+    assert await h.repo.list_audit(stored.id) == audit_before
+    assert h.platform.accepted == []
+    assert h.platform.events_of_type("report.filed") == []
+    still = await h.repo.find_request(Kind.JOB, "job_456")
+    assert still is not None and still.state is State.PENDING
