@@ -67,16 +67,17 @@ class TokenBucket:
         """How long past its slot a claim still holds the line."""
         return timedelta(seconds=2.0 / self.rate + 0.5)
 
-    def reserve(self, now: datetime, key: Hashable = None) -> float:
-        """Take a token now (returns 0) or say how many seconds until `key`'s turn."""
+    def reserve(self, now: datetime, key: Hashable) -> float:
+        """Take a token now (returns 0) or say how many seconds until the turn of `key` (the
+        send asking: it is told the same slot when it comes back)."""
         if self.blocked_until is not None and now < self.blocked_until:
-            owed = self.owed.get(key) if key is not None else None
+            owed = self.owed.get(key)
             return (max(owed or self.blocked_until, self.blocked_until) - now).total_seconds()
         self._refill(now)
         # rounded up to the clock's microsecond, so a caller back on time finds its token
         to_token = timedelta(microseconds=math.ceil(max(0.0, 1.0 - self.tokens) / self.rate * 1e6))
         interval = self._interval
-        if key is not None and key in self.owed:
+        if key in self.owed:
             slot = self.owed[key]
             if now < slot:  # back before its slot (the slots moved after a 429): wait for it
                 return self._promise(key, now, slot)
@@ -137,13 +138,12 @@ class TokenBucket:
         return 0.0
 
     def _promise(self, key: Hashable, now: datetime, slot: datetime) -> float:
-        if key is not None:
-            self.owed[key] = slot
-            self._serial += 1
-            heapq.heappush(self._slots, (slot, self._serial, key))
-            if len(self.owed) > self._prune_above:  # claims of sends that never came back
-                self.owed = {k: v for k, v in self.owed.items() if v + STALE_CLAIM >= now}
-                self._prune_above = max(MAX_OWED, 2 * len(self.owed))
+        self.owed[key] = slot
+        self._serial += 1
+        heapq.heappush(self._slots, (slot, self._serial, key))
+        if len(self.owed) > self._prune_above:  # claims of sends that never came back
+            self.owed = {k: v for k, v in self.owed.items() if v + STALE_CLAIM >= now}
+            self._prune_above = max(MAX_OWED, 2 * len(self.owed))
         if self._last_slot is None or slot > self._last_slot:
             self._last_slot = slot
         return max((slot - now).total_seconds(), 1e-6)  # never 0: no token was taken
@@ -187,9 +187,7 @@ class Pacer:
             bucket = self._buckets[key] = TokenBucket(rate, burst)
         return bucket
 
-    def reserve(
-        self, method: str, channel: str | None, now: datetime, key: Hashable = None
-    ) -> float:
+    def reserve(self, method: str, channel: str | None, now: datetime, key: Hashable) -> float:
         """Seconds until `key` may call `method` in `channel` (0: go ahead, token taken)."""
         return self._bucket(method, channel).reserve(now, key)
 
