@@ -137,10 +137,10 @@ async def _refused(
     )
 
 
-async def _tell(services: Services, client: AsyncWebClient, user: str, text: str) -> None:
-    """A direct message (the Home has no channel for a private reply)."""
-    with SlackCall(services, "chat.postMessage", f"message {user}"):
-        await client.chat_postMessage(channel=user, text=text)
+async def _tell(services: Services, user: str, text: str) -> None:
+    """A direct message (the Home has no channel for a private reply), through the outbox:
+    a Slack outage or a 429 delays it, never loses it."""
+    await services.repo.send_direct_message(user, text, services.clock.now())
 
 
 async def _open(
@@ -153,7 +153,7 @@ async def _open(
     )
     if failed is not None:
         again = "Click the button in jobgate's Home again."
-        await _tell(services, client, click.actor.user_id, form_not_opened(what, failed, again))
+        await _tell(services, click.actor.user_id, form_not_opened(what, failed, again))
 
 
 async def home_action(
@@ -176,7 +176,7 @@ async def home_action(
     verb = click.action_id.removeprefix(blocks.HOME_PREFIX).replace("_", " ")
     refusal = await _refused(services, client, click.actor, f"home: {verb}")
     if refusal is not None:
-        await _tell(services, client, click.actor.user_id, refusal_text(refusal, Role.ADMIN))
+        await _tell(services, click.actor.user_id, refusal_text(refusal, Role.ADMIN))
         services.tasks.spawn(publish_home(services, client, click.actor), name="home-publish")
         return
     services.tasks.spawn(handler(services, client, click), name=f"home-{click.action_id}")
@@ -213,7 +213,7 @@ async def stop_trusting(services: Services, client: AsyncWebClient, click: HomeC
             else "jobgate has no record of that employer, so nothing changed. "
             "Your Home now shows who is trusted."
         )
-        await _tell(services, client, click.actor.user_id, text)
+        await _tell(services, click.actor.user_id, text)
     await publish_home(services, client, click.actor)
 
 
@@ -246,7 +246,7 @@ async def retire_or_restore(services: Services, client: AsyncWebClient, click: H
         else:
             await repo.restore_label(click.value, actor=user, via=Via.HOME, now=now)
     except VocabularyError as exc:
-        await _tell(services, client, user, f"Nothing changed: {escape(str(exc))}")
+        await _tell(services, user, f"Nothing changed: {escape(str(exc))}")
     await publish_home(services, client, click.actor)
 
 

@@ -81,6 +81,12 @@ def last_id(conn: sqlite3.Connection) -> int:
     return int(conn.execute("SELECT coalesce(max(id), 0) FROM outbox").fetchone()[0])
 
 
+def enqueue_dm(conn: sqlite3.Connection, user: str, message: dict[str, Any], now: datetime) -> str:
+    """A direct message to `user` (`text`, optional `blocks`), in their own lane: sent in
+    the order written, retried through a Slack outage or a 429."""
+    return enqueue(conn, lane=f"dm:{user}", kind="dm", payload={"user": user, **message}, now=now)
+
+
 def enqueue_card(conn: sqlite3.Connection, request_id: int, now: datetime) -> str:
     """Post or refresh a request's card, in its card lane (rendered when it is sent)."""
     return enqueue(

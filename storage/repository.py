@@ -475,14 +475,7 @@ class Repository(VocabularyRepository, SearchRepository):
                 personal = target.startswith("user:")
                 message = compose(found, personal)
                 if personal:
-                    user = target.removeprefix("user:")
-                    outbox.enqueue(
-                        conn,
-                        lane=f"dm:{user}",
-                        kind="dm",
-                        payload={"user": user, **message},
-                        now=now,
-                    )
+                    outbox.enqueue_dm(conn, target.removeprefix("user:"), message, now)
                 else:
                     outbox.enqueue(
                         conn,
@@ -497,6 +490,11 @@ class Repository(VocabularyRepository, SearchRepository):
         if sent:
             self._outbox_written()
         return sent
+
+    async def send_direct_message(self, user: str, text: str, now: datetime) -> None:
+        """A DM through the outbox, like every message jobgate posts (SPEC 6)."""
+        await self.db.write(lambda conn: outbox.enqueue_dm(conn, user, {"text": text}, now))
+        self._outbox_written()
 
     async def follow_up_holds(self, now: datetime) -> holds.HoldRound:
         done = await self.db.write(lambda conn: holds.follow_up_holds(conn, now))

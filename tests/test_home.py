@@ -66,10 +66,11 @@ def latest_home(h: Harness, user: str, before: int) -> dict[str, Any]:
 
 
 async def use_home(h: Harness, user: str, action_id: str, **kwargs: Any) -> None:
-    """`user` uses a button or select of their Home; jobgate's follow-up work is waited for."""
+    """`user` uses a button or select of their Home; jobgate's follow-up work (and any DM
+    it queued) is waited for."""
     answer = await h.slack.home_action(user, action_id, **kwargs)
     assert answer.status == 200
-    await h.jobgate.services.tasks.wait()
+    await h.settle()
 
 
 async def open_from_home(h: Harness, user: str, action_id: str, **kwargs: Any) -> OpenView:
@@ -446,3 +447,21 @@ async def test_a_home_form_slack_does_not_open_is_explained_by_dm(h: Harness) ->
     )
     modal = await open_from_home(h, ADMIN, blocks.EDIT_SETTING, value="first_job_needs_review")
     assert modal.view["callback_id"] == blocks.SETTING_MODAL
+
+
+async def test_a_home_dm_outlives_a_slack_outage(h: Harness) -> None:
+    """Home answers are DMs through the outbox (SPEC 6): a 500 and a 503 from Slack delay
+    the refusal, they do not lose it, and it arrives once."""
+    await open_home(h, ADMIN)
+    h.slack.workspace.home[REVIEWER] = h.slack.workspace.home[ADMIN]  # a stale admin Home
+    h.slack.api.fail("chat.postMessage", Fault(status=500), Fault(status=503))
+    await use_home(h, REVIEWER, blocks.EDIT_SETTING, value="first_job_needs_review")
+    told = await h.slack.wait_for(
+        lambda: h.slack.bot_messages("D" + REVIEWER[1:]), timeout=10, what="the refusal DM"
+    )
+    await h.settle()
+    assert [m.text for m in h.slack.bot_messages("D" + REVIEWER[1:])] == [told[0].text]
+    assert "admin list" in told[0].text
+    refused = h.slack.api.calls_to("chat.postMessage", ok=False)
+    assert len(refused) == 2
+    assert not h.slack.open_views_for(REVIEWER)
