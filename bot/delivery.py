@@ -49,6 +49,11 @@ PERMANENT_SLACK_ERRORS = frozenset(
         "cant_update_message",
         "edit_window_closed",
         "is_archived",
+        # conversations.open for a DM: the person cannot be written to, now or later
+        "user_not_found",
+        "user_not_visible",
+        "user_disabled",
+        "users_list_not_supplied",
     }
 )
 UNCERTAIN = "uncertain: "

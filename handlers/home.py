@@ -43,7 +43,7 @@ from handlers.interaction import (
     services_of,
     try_open_form,
 )
-from handlers.mrkdwn import escape
+from handlers.mrkdwn import escape, is_user_id
 
 log = logging.getLogger(__name__)
 
@@ -139,7 +139,11 @@ async def _refused(
 
 async def _tell(services: Services, user: str, text: str) -> None:
     """A direct message (the Home has no channel for a private reply), through the outbox:
-    a Slack outage or a 429 delays it, never loses it."""
+    a Slack outage or a 429 delays it, never loses it. A payload without a real user id
+    has nobody to write to."""
+    if not is_user_id(user) or user.startswith("B"):
+        log.info("no user to message (%r): %s", user[:40], text[:80])
+        return
     await services.repo.send_direct_message(user, text, services.clock.now())
 
 

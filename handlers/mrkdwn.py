@@ -63,9 +63,14 @@ def plain(text: object, limit: int) -> str:
     return untrusted(value, limit)
 
 
+def is_user_id(user_id: str | None) -> bool:
+    """Whether `user_id` has the shape of a Slack user (or bot) id."""
+    return bool(user_id and _USER_ID.match(user_id))
+
+
 def mention(user_id: str | None) -> str:
     """A user mention for ids Slack gave us; anything else is shown as escaped text."""
-    if user_id and _USER_ID.match(user_id):
+    if is_user_id(user_id):
         return f"<@{user_id}>"
     if user_id == "auto":
         return "jobgate (automatic)"

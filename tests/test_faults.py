@@ -102,3 +102,27 @@ async def test_a_deleted_card_is_posted_again_at_the_next_change(harness: Harnes
         REVIEW_CHANNEL,
         cards[0].ts,
     )
+
+
+async def test_a_dm_to_someone_slack_cannot_write_to_is_given_up_not_retried_for_days(
+    harness: Harness,
+) -> None:
+    """A deactivated person (user_disabled): retrying for 72 h would hold up every later DM
+    to them in their lane. The DM is given up at once and the next one goes out."""
+    h = harness
+    person = "UREV0009"
+    h.slack.api.fail("conversations.open", Fault(status=200, error="user_disabled"))
+    now = h.jobgate.services.clock.now()
+    await h.repo.send_direct_message(person, "first", now)
+    await h.repo.send_direct_message(person, "second", now)
+    await h.settle()
+    assert [m.text for m in h.slack.bot_messages("D" + person[1:])] == ["second"]
+    states = await h.repo.db.read(
+        lambda conn: conn.execute(
+            "SELECT state, last_error FROM outbox WHERE lane = ? ORDER BY id", (f"dm:{person}",)
+        ).fetchall()
+    )
+    assert [tuple(row) for row in states] == [
+        ("dead", "conversations.open: user_disabled"),
+        ("delivered", None),
+    ]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 from collections import defaultdict, deque
 from dataclasses import dataclass
 from typing import Any
@@ -370,8 +371,12 @@ class SlackApi:
 
     def m_conversations_open(self, args: dict[str, Any]) -> dict[str, Any]:
         users = args.get("users")
-        user = users[0] if isinstance(users, list) else str(users).split(",")[0]
-        return {"ok": True, "channel": {"id": self.workspace.dm_channel(user)}}
+        user = users[0] if isinstance(users, list) else str(users or "").split(",")[0]
+        if not user:
+            return {"ok": False, "error": "users_list_not_supplied"}
+        if not re.fullmatch(r"[UW][A-Z0-9]+", str(user)):
+            return {"ok": False, "error": "user_not_found"}
+        return {"ok": True, "channel": {"id": self.workspace.dm_channel(str(user))}}
 
     def m_conversations_info(self, args: dict[str, Any]) -> dict[str, Any]:
         channel = str(args["channel"])
