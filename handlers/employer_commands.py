@@ -93,5 +93,6 @@ async def employer(invocation: Invocation) -> None:
     await invocation.open_form(
         snapshot_modal(snap),
         what="the employer snapshot",
-        again="Run `/jobgate employer` again.",
+        again="Run the same command again.",
+        nothing_changed=False,  # only a view: there was nothing to change
     )

@@ -22,6 +22,7 @@ from handlers.blocks.snapshot import snapshot_modal
 from handlers.employer_commands import trust_answer
 from handlers.interaction import (
     Click,
+    ack_request_gone,
     card_click_allowed,
     open_form_for,
     parse_click,
@@ -152,13 +153,16 @@ async def flag_submitted(
             errors={ids.FLAG_REASON[0]: "You are not allowed to flag requests."},
         )
         return
-    await services.repo.flag_request(
+    flagged = await services.repo.flag_request(
         submission.request_id,
         actor=submission.user_id,
         reason=submission.text(*ids.FLAG_REASON),
         via=Via.BUTTON,
         now=services.clock.now(),
     )
+    if flagged is None:
+        await ack_request_gone(ack)
+        return
     await ack()
 
 

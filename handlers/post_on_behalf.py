@@ -101,7 +101,7 @@ async def post(invocation: Invocation) -> None:
     await invocation.open_form(
         post_modal(employers, preselected=preselected),
         what="the posting form",
-        again="Run `/jobgate post` again.",
+        again="Run the same command again.",
     )
 
 

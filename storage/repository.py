@@ -386,7 +386,8 @@ class Repository(VocabularyRepository, SearchRepository):
                 conn, request_id, actor=actor, reason=reason, via=via, now=now
             )
         )
-        self._outbox_written()
+        if flagged is not None:
+            self._outbox_written()
         return flagged
 
     async def set_employer_trusted(

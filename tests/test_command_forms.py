@@ -23,14 +23,14 @@ EXPIRED = Fault(status=200, error="expired_trigger_id")
         (
             REVIEWER,
             "employer emp_123",
-            "Slack did not open the employer snapshot (expired_trigger_id), so nothing changed."
-            " Run `/jobgate employer` again.",
+            "Slack did not open the employer snapshot (expired_trigger_id)."
+            " Run the same command again.",
         ),
         (
             REVIEWER,
             "post emp_123",
             "Slack did not open the posting form (expired_trigger_id), so nothing changed."
-            " Run `/jobgate post` again.",
+            " Run the same command again.",
         ),
         (
             ADMIN,
@@ -57,12 +57,13 @@ async def test_a_command_whose_form_slack_does_not_open_says_what_to_do(
     assert (await say(h, user, command)).strip() == answer
     assert len(h.slack.api.calls_to("views.open", ok=False)) == 1
     assert h.slack.open_views_for(user) == []
-    still = await h.repo.find_request(Kind.JOB, "job_456")
-    assert still is not None and still.state is State.PENDING
+    if command.startswith("bulk"):  # the one form here that would decide anything
+        still = await h.repo.find_request(Kind.JOB, "job_456")
+        assert still is not None and still.state is State.PENDING
+        assert h.card_now(card).blocks == card.blocks
     # once Slack answers again, the same command opens its form
     await h.slack.slash(user, command, channel=REVIEW_CHANNEL)
     await h.slack.wait_for(lambda: h.slack.open_views_for(user), what=f"the form of {command!r}")
-    assert h.card_now(card).ts == card.ts
 
 
 async def test_a_reason_added_whose_editor_does_not_open_is_still_added(

@@ -258,8 +258,8 @@ async def test_a_form_whose_request_is_not_there_turns_into_a_notice_and_changes
     harness: Harness,
 ) -> None:
     """A form submitted for a request jobgate has no record of (a forged or stale id in its
-    metadata): Decline, Hold, Approve-both and Report each answer with the same notice, and
-    nothing is recorded or sent."""
+    metadata): Decline, Hold, Approve-both, Report and Flag each answer with the same notice,
+    and nothing is recorded or sent."""
     h = harness
     await h.platform.send_employers(employer())
     await h.platform.send_jobs(job())
@@ -276,6 +276,7 @@ async def test_a_form_whose_request_is_not_there_turns_into_a_notice_and_changes
     approve_both = await form(ids.APPROVE)
     assert approve_both.view["callback_id"] == ids.APPROVE_BOTH_MODAL
     report = await form(ids.CARD_MENU, f"{ids.VERB_REPORT}:{stored.id}")
+    flag = await form(ids.CARD_MENU, f"{ids.VERB_FLAG}:{stored.id}")
     submissions = [
         (decline, decline_form("insufficient_detail")),
         (hold, hold_form(hold, "Which office is this role in?", "3")),
@@ -285,6 +286,7 @@ async def test_a_form_whose_request_is_not_there_turns_into_a_notice_and_changes
             static_select(ids.REPORT_CATEGORY, "fraud")
             | text_input(ids.REPORT_DETAILS, "Asks for a deposit"),
         ),
+        (flag, text_input(ids.FLAG_REASON, "Pay far above the market")),
     ]
     audit_before = await h.repo.list_audit(stored.id)
     for modal, values in submissions:
@@ -302,3 +304,9 @@ async def test_a_form_whose_request_is_not_there_turns_into_a_notice_and_changes
     assert h.platform.events_of_type("report.filed") == []
     still = await h.repo.find_request(Kind.JOB, "job_456")
     assert still is not None and still.state is State.PENDING
+    flagged = await h.repo.db.read(
+        lambda conn: conn.execute(
+            "SELECT COUNT(*) FROM requests WHERE flagged_by IS NOT NULL"
+        ).fetchone()[0]
+    )
+    assert flagged == 0
