@@ -29,7 +29,7 @@ from handlers.blocks.cards import render_card
 from handlers.blocks.reports import render_report_card
 from handlers.blocks.threads import render_thread_reply
 from handlers.ids import outbox_marker
-from storage.outbox import OutboxItem, card_lane
+from storage.outbox import UNCERTAIN, OutboxItem, card_lane
 from storage.repository import Repository
 
 log = logging.getLogger(__name__)
@@ -38,6 +38,11 @@ SLACK_KINDS = ("card", "thread", "message", "dm", "report_card", "progress")
 WEBHOOK_KINDS = ("webhook",)
 WEBHOOK_DISABLED_KEY = "webhook_disabled"
 # Slack errors that no retry can fix: the message itself is wrong.
+# Slack's answers that do not say the call did nothing: "internal_error" may have partly
+# succeeded, and a post may have gone through before "service_unavailable" or a timeout.
+MAYBE_DONE_SLACK_ERRORS = frozenset(
+    {"internal_error", "fatal_error", "service_unavailable", "request_timeout"}
+)
 PERMANENT_SLACK_ERRORS = frozenset(
     {
         "invalid_blocks",
@@ -56,7 +61,6 @@ PERMANENT_SLACK_ERRORS = frozenset(
         "users_list_not_supplied",
     }
 )
-UNCERTAIN = "uncertain: "
 MAX_WAKES = 10_000  # beyond this many deferred moments, the idle poll finds the rest
 
 
@@ -78,6 +82,12 @@ class DeliveryPolicy:
     progress_every_cards: int = 25
     # after a lost answer, pages of 200 messages looked through for the earlier post
     search_pages: int = 10
+
+    @property
+    def attempt_budget_s(self) -> float:
+        """How long one attempt may take: well inside its lease, so it is never claimed a
+        second time while it still runs."""
+        return self.lease.total_seconds() * 0.8
 
 
 @dataclass
@@ -236,13 +246,24 @@ class Deliverer:
 
     async def _deliver(self, item: OutboxItem) -> None:
         try:
-            if item.kind == "webhook":
-                await self._deliver_webhook(item)
-            else:
-                await self._deliver_slack(item)
+            async with asyncio.timeout(self.policy.attempt_budget_s):
+                if item.kind == "webhook":
+                    await self._deliver_webhook(item)
+                else:
+                    await self._deliver_slack(item)
+        except TimeoutError:
+            log.warning(
+                "outbox item %s (%s) took over %.0f s; stopped, will look and retry",
+                item.id,
+                item.kind,
+                self.policy.attempt_budget_s,
+            )
+            await self._retry(item, f"{UNCERTAIN}attempt over its time")
         except Exception as exc:
             log.exception("delivering outbox item %s (%s) failed unexpectedly", item.id, item.kind)
-            await self._retry(item, f"internal error: {type(exc).__name__}")
+            # it may have failed after Slack took the message (storing the answer, say): the
+            # next try looks before posting again
+            await self._retry(item, f"{UNCERTAIN}internal error: {type(exc).__name__}")
         finally:
             # an item told to wait keeps its turn; any other ending gives it up, so an item
             # that comes back for something else (a progress message's next look) does not
@@ -265,7 +286,7 @@ class Deliverer:
             state = {"url": self._webhook.url, "at": now.isoformat(), "detail": result.detail}
             await self._repo.set_system_state(WEBHOOK_DISABLED_KEY, state, now)
             self.health.webhook_disabled = state
-            await self._repo.defer_outbox_item(item, now)
+            await self._repo.defer_outbox_item(item, now, restart_clock=True)
             log.error(
                 "the platform answered 410 Gone for %s: webhook delivery is disabled and events "
                 "are kept in the outbox; set a new JOBGATE_WEBHOOK_URL and restart to resume",
@@ -342,7 +363,7 @@ class Deliverer:
                     # a refresh hands the discovery to the card lane
                     if item.lane == card_lane(request_id):
                         await self._repo.forget_card(request_id)
-                        await self._retry(item, "card was deleted; posting it again", at_least_s=0)
+                        await self._retry(item, "card was deleted; posting it again", at_once=True)
                     else:
                         await self._repo.refresh_card(request_id, now)
                         await self._repo.settle_delivered(item, now)
@@ -465,7 +486,7 @@ class Deliverer:
                         finished=False,
                         channel=self._review_channel,
                     )
-                    await self._retry(item, "posting progress in the review channel", at_least_s=0)
+                    await self._retry(item, "posting progress in the review channel", at_once=True)
                     return
                 channel, ts = str(answer["channel"]), str(answer["ts"])
         await self._repo.save_bulk_progress(
@@ -616,6 +637,11 @@ class Deliverer:
             await self._wait_for_turn(item, turn)
             return
         await self._note_slack_error(f"{method}: {error}")
+        if response.status_code >= 500 or error in MAYBE_DONE_SLACK_ERRORS:
+            # Slack may have done it all the same: the next try looks before posting again
+            log.warning("Slack answered %s to %s; will look, then retry", error, method)
+            await self._retry(item, f"{UNCERTAIN}{method}: {error}")
+            return
         if error in PERMANENT_SLACK_ERRORS:
             log.error("Slack refused outbox item %s for good (%s); giving up on it", item.id, error)
             await self._repo.settle_dead(item, f"{method}: {error}")
@@ -628,13 +654,22 @@ class Deliverer:
         self.health.last_slack_error_at = self._clock.now()
 
     async def _retry(
-        self, item: OutboxItem, error: str, *, at_least_s: float | None = None
+        self,
+        item: OutboxItem,
+        error: str,
+        *,
+        at_least_s: float | None = None,
+        at_once: bool = False,
     ) -> None:
+        """Try `item` again after the backoff (at least `at_least_s`, e.g. a Retry-After;
+        `at_once`: jobgate's own reason to go again now, never the other side's)."""
         if item.id in self._looking and not error.startswith(UNCERTAIN):
             # the look-up for an earlier post did not finish: the next try must look again
             error = f"{UNCERTAIN}{error}"
         now = self._clock.now()
-        if now - item.created_at > self.policy.give_up_after:
+        # counted from the first attempt, not from creation: items kept back on purpose (the
+        # platform said 410, jobgate was down) get their full time once they are tried
+        if now - (item.first_attempt_at or item.created_at) > self.policy.give_up_after:
             log.error(
                 "giving up on outbox item %s (%s) after %s: %s",
                 item.id,
@@ -644,16 +679,16 @@ class Deliverer:
             )
             await self._repo.settle_dead(item, error)
             return
-        delay = self.backoff(item.attempts)
+        delay = 0.0 if at_once else self.backoff(item.attempts)
         if at_least_s is not None:
-            delay = max(delay, at_least_s) if at_least_s > 0 else 0.0
+            delay = max(delay, at_least_s)
         later = now + timedelta(seconds=delay)
         await self._repo.settle_retry(item, later, error)
         self._schedule_wake(later)
 
     def backoff(self, attempts: int) -> float:
         """Exponential with jitter: about base·2^(n-1), capped, spread over its upper half."""
-        exponent = max(0, attempts - 1)
+        exponent = min(max(0, attempts - 1), 60)  # far past any cap, and no float overflow
         ceiling = min(self.policy.max_delay_s, self.policy.base_delay_s * 2.0**exponent)
         return float(ceiling * (0.5 + self._rng.random() / 2))
 

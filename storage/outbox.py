@@ -41,6 +41,14 @@ def refresh_lane(request_id: int) -> str:
     return f"refresh:{request_id}"
 
 
+# An error starting with this says the item may have reached Slack: before posting again,
+# the deliverer looks for it by its marker (Slack has no idempotency key for posts).
+UNCERTAIN = "uncertain: "
+# What a claimed item's last error reads until its attempt is settled: when the process dies
+# mid-attempt, the next claim finds it and looks before posting again.
+INTERRUPTED = f"{UNCERTAIN}attempt interrupted"
+
+
 def new_message_id() -> str:
     """Unique and opaque to the platform (the webhook-id), and time-ordered: the milliseconds
     since the epoch, then 80 random bits. Random ids (uuid4) landed all over the unique index
@@ -126,8 +134,8 @@ def claim_due(
     for row in rows:
         conn.execute(
             "UPDATE outbox SET lease_owner = ?, lease_until = ?, attempts = attempts + 1,"
-            " first_attempt_at = COALESCE(first_attempt_at, ?) WHERE id = ?",
-            (owner, to_db(now + lease), stamp, row["id"]),
+            " first_attempt_at = COALESCE(first_attempt_at, ?), last_error = ? WHERE id = ?",
+            (owner, to_db(now + lease), stamp, INTERRUPTED, row["id"]),
         )
         if row["kind"] == "card":
             _fold_following_card_refreshes(conn, row["lane"], row["id"])
@@ -176,11 +184,22 @@ def mark_retry(conn: sqlite3.Connection, item_id: int, next_at: datetime, error:
     )
 
 
-def mark_deferred(conn: sqlite3.Connection, item_id: int, next_at: datetime) -> None:
+def mark_deferred(
+    conn: sqlite3.Connection,
+    item_id: int,
+    next_at: datetime,
+    last_error: str | None,
+    *,
+    restart_clock: bool = False,
+) -> None:
+    """Not sent this time (paced, or a 429 refused it): the attempt does not count and the
+    item's error is what it was before the claim. `restart_clock`: its time to give up counts
+    from its next attempt (it was kept back on purpose, e.g. while the platform said 410)."""
+    restart = ", first_attempt_at = NULL" if restart_clock else ""
     conn.execute(
-        "UPDATE outbox SET next_attempt_at = ?, attempts = MAX(attempts - 1, 0),"
-        " lease_owner = NULL, lease_until = NULL WHERE id = ?",
-        (to_db(stored_ceiling(next_at)), item_id),
+        "UPDATE outbox SET next_attempt_at = ?, attempts = MAX(attempts - 1, 0), last_error = ?,"
+        f" lease_owner = NULL, lease_until = NULL{restart} WHERE id = ?",
+        (to_db(stored_ceiling(next_at)), last_error, item_id),
     )
 
 

@@ -309,9 +309,15 @@ class Repository(VocabularyRepository, SearchRepository):
     async def load_card_facts(self, request_id: int) -> CardFacts | None:
         return await self.db.read(lambda conn: cards.load_card_facts(conn, request_id))
 
-    async def defer_outbox_item(self, item: OutboxItem, next_at: datetime) -> None:
-        """Not sent yet because of pacing: try again later without counting an attempt."""
-        await self.db.write(lambda conn: outbox.mark_deferred(conn, item.id, next_at))
+    async def defer_outbox_item(
+        self, item: OutboxItem, next_at: datetime, *, restart_clock: bool = False
+    ) -> None:
+        """Not sent yet (pacing, a 429): try again later without counting an attempt."""
+        await self.db.write(
+            lambda conn: outbox.mark_deferred(
+                conn, item.id, next_at, item.last_error, restart_clock=restart_clock
+            )
+        )
 
     async def forget_card(self, request_id: int) -> None:
         """The card message is gone from Slack: the card lane's item posts a new one."""

@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
+from datetime import timedelta
 from pathlib import Path
 
 from bot.models import Kind
 from bot.sandbox.fake_platform import Scripted
 from bot.sandbox.slack_api import Fault
 from handlers import ids
-from tests.harness import ADMIN, REVIEW_CHANNEL, Harness, employer, job, start_harness, stop_harness
+from storage.outbox import enqueue_dm
+from tests.harness import (
+    ADMIN,
+    FAST_DELIVERY,
+    REVIEW_CHANNEL,
+    Harness,
+    employer,
+    job,
+    start_harness,
+    stop_harness,
+)
 
 
 async def test_a_429_then_200_posts_exactly_one_card(harness: Harness) -> None:
@@ -126,3 +139,78 @@ async def test_a_dm_to_someone_slack_cannot_write_to_is_given_up_not_retried_for
         ("dead", "conversations.open: user_disabled"),
         ("delivered", None),
     ]
+
+
+async def test_a_post_slack_answered_500_after_making_it_is_not_posted_twice(
+    harness: Harness,
+) -> None:
+    """Slack's internal_error "may have partly succeeded", and a 5xx page from its edge can
+    follow a post that went through: the next try looks for the card before posting."""
+    h = harness
+    h.slack.api.fail(
+        "chat.postMessage", Fault(status=500, error="internal_error", fail_after_processing=True)
+    )
+    await h.platform.send_jobs(job())
+    await h.slack.wait_for(
+        lambda: h.slack.api.calls_to("conversations.history"), timeout=10, what="the look-up"
+    )
+    await h.settle()
+    assert len(h.slack.bot_messages(REVIEW_CHANNEL)) == 1
+    assert [c.status for c in h.slack.api.calls_to("chat.postMessage")] == [500]
+    stored = await h.repo.find_request(Kind.JOB, "job_456")
+    assert stored is not None and stored.card_ts == h.slack.bot_messages(REVIEW_CHANNEL)[0].ts
+
+
+async def test_retry_after_0_from_the_platform_does_not_switch_the_backoff_off(
+    harness: Harness,
+) -> None:
+    """A platform answering 503 with Retry-After: 0 on every call is retried with the
+    growing backoff, not as fast as the loop goes (dozens of calls in the window below)."""
+    h = harness
+    h.platform.script.extend([Scripted(503, retry_after="0")] * 50)
+    await h.platform.send_employers(employer())
+    await h.slack.click(ADMIN, await h.card("emp_123"), ids.APPROVE)
+    await h.slack.wait_for(lambda: len(h.platform.attempts) >= 3, timeout=10, what="3 tries")
+    seen = len(h.platform.attempts)
+    await asyncio.sleep(0.3)  # backoff from here: 0.1-0.2, 0.2-0.4 s (FAST_DELIVERY)
+    assert len(h.platform.attempts) - seen <= 3
+    # and the exponent never overflows, however many attempts an item has had
+    assert h.jobgate.deliverer.backoff(5000) <= FAST_DELIVERY.max_delay_s
+
+
+async def test_an_item_kept_back_for_days_gets_its_full_retry_time_when_first_tried(
+    harness: Harness,
+) -> None:
+    """The give-up time counts from the first attempt: a DM written four days ago and tried
+    only now (jobgate was down) is retried after a failure, not declared dead."""
+    h = harness
+    person = "UREV0009"
+    long_ago = h.jobgate.services.clock.now() - timedelta(days=4)
+    await h.repo.db.write(
+        lambda conn: enqueue_dm(conn, person, {"text": "from before the outage"}, long_ago)
+    )
+    h.slack.api.fail("chat.postMessage", Fault(status=200, error="not_in_channel"))
+    h.jobgate.deliverer.wake()
+    await h.settle()
+    assert [m.text for m in h.slack.bot_messages("D" + person[1:])] == ["from before the outage"]
+
+
+async def test_an_attempt_stuck_past_its_lease_is_stopped_not_run_twice(tmp_path: Path) -> None:
+    """An attempt may not outlive its lease: once the lease ran out the item could be claimed
+    again while the first attempt still ran, and both would post. A conversations.open that
+    hangs for 2 s against a 1 s lease: the attempt is stopped and retried, one DM arrives."""
+    policy = dataclasses.replace(FAST_DELIVERY, lease=timedelta(seconds=1))
+    h = await start_harness(tmp_path, delivery=policy)
+    try:
+        person = "UREV0009"
+        h.slack.api.fail("conversations.open", Fault(delay_s=2.0, slow_only=True))
+        await h.repo.send_direct_message(person, "hello", h.jobgate.services.clock.now())
+        await h.slack.wait_for(
+            lambda: h.slack.bot_messages("D" + person[1:]), timeout=10, what="the DM"
+        )
+        await asyncio.sleep(1.5)  # past the hung call's answer
+        await h.settle()
+        assert [m.text for m in h.slack.bot_messages("D" + person[1:])] == ["hello"]
+        assert len(h.slack.api.calls_to("conversations.open")) == 2
+    finally:
+        await stop_harness(h)

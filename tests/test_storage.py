@@ -20,7 +20,7 @@ from storage.db import Database, _commit_group, configure_connection
 from storage.decisions import Decided, DecisionCommand, NotDecided
 from storage.deliveries import StoredAnswer
 from storage.migrations import SchemaTooNew, apply_migrations, latest_version, load_migrations
-from storage.outbox import new_message_id
+from storage.outbox import UNCERTAIN, OutboxItem, new_message_id
 from storage.repository import Repository
 from storage.requests import ingest_submissions, prepare
 from storage.rows import REQUEST_SELECT, request_from_row
@@ -451,3 +451,46 @@ def test_the_url_checks_save_decides_and_posts_the_card(
         else:
             assert second["state"] == "pending"
             assert first["auto_note"] is None and second["auto_note"] is None
+
+
+async def test_an_attempt_the_process_never_settled_is_uncertain_whatever_came_before(
+    tmp_path: Path,
+) -> None:
+    """A claim marks the item as possibly sent until its attempt is settled, so when the
+    process dies after Slack took the message, the next claim looks before posting again,
+    even when an earlier attempt had failed plainly. A deferral (pacing, a 429: certainly
+    not sent) puts back the error the item had."""
+    repo = await open_repo(tmp_path / "jobgate.db")
+    try:
+        now = datetime(2026, 11, 16, 12, 0, tzinfo=UTC)
+        lease = timedelta(seconds=90)
+        await repo.enqueue_message(lane="dm:U1", kind="dm", payload={}, now=now)
+
+        async def claim(at: datetime) -> OutboxItem:
+            (item,) = await repo.claim_outbox_items(
+                now=at, owner="a", lease=lease, limit=5, kinds=("dm",)
+            )
+            return item
+
+        first = await claim(now)
+        assert (first.attempts, first.last_error) == (1, None)
+        await repo.settle_retry(first, now, "chat.postMessage: not_in_channel")
+        second = await claim(now)
+        assert second.last_error == "chat.postMessage: not_in_channel"
+        # the process dies here, after the post and before settling: the lease runs out
+        third = await claim(now + lease + timedelta(seconds=1))
+        assert third.attempts == 3
+        assert third.last_error is not None and third.last_error.startswith(UNCERTAIN)
+        await repo.defer_outbox_item(third, now + lease * 2)
+        fourth = await claim(now + lease * 2)
+        assert (fourth.attempts, fourth.last_error) == (3, third.last_error)
+        await repo.settle_retry(fourth, now + lease * 3, "chat.postMessage: not_in_channel")
+        fifth = await claim(now + lease * 3)
+        assert fifth.last_error == "chat.postMessage: not_in_channel"
+        # kept back on purpose (restart_clock): its time to give up counts from its next try
+        assert fifth.first_attempt_at == now
+        await repo.defer_outbox_item(fifth, now + lease * 4, restart_clock=True)
+        sixth = await claim(now + lease * 4)
+        assert sixth.first_attempt_at == now + lease * 4
+    finally:
+        await repo.db.close()

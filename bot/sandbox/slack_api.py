@@ -35,6 +35,10 @@ class Fault:
     error: str = "internal_error"
     delay_s: float = 0.0  # sleep before answering (a timeout when longer than the client's)
     drop_after_processing: bool = False  # do the work, then cut the connection
+    # do the work, then answer `status`/`error` all the same (Slack's internal_error "may have
+    # partly succeeded"; a 5xx page from Slack's edge after the post went through)
+    fail_after_processing: bool = False
+    slow_only: bool = False  # sleep `delay_s`, then answer as usual (a slow Slack)
 
 
 @dataclass
@@ -170,7 +174,9 @@ class SlackApi:
         fault = self.faults[method].popleft() if self.faults.get(method) else None
         if fault is not None and fault.delay_s:
             await asyncio.sleep(fault.delay_s)
-        if fault is not None and not fault.drop_after_processing:
+        if fault is not None and fault.slow_only:
+            fault = None
+        if fault is not None and not (fault.drop_after_processing or fault.fail_after_processing):
             headers = (
                 {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
             )
@@ -202,7 +208,10 @@ class SlackApi:
                     "error": "invalid_arguments",
                     "response_metadata": {"messages": [f"missing {exc}"]},
                 }
-        response = self._record(method, args, 200, answer)
+        if fault is not None and fault.fail_after_processing:
+            response = self._record(method, args, fault.status, {"ok": False, "error": fault.error})
+        else:
+            response = self._record(method, args, 200, answer)
         self.changed.set()
         if fault is not None and fault.drop_after_processing:
             assert request.transport is not None
