@@ -61,6 +61,7 @@ PERMANENT_SLACK_ERRORS = frozenset(
         "users_list_not_supplied",
     }
 )
+MAX_DM_CHANNELS = 10_000  # people whose DM channel is remembered
 MAX_WAKES = 10_000  # beyond this many deferred moments, the idle poll finds the rest
 
 
@@ -133,6 +134,9 @@ class Deliverer:
         self._stopping = False
         # items whose look-up for an earlier post has started and not finished (this try)
         self._looking: set[int] = set()
+        # user -> their DM channel with jobgate (stable in Slack): one conversations.open per
+        # person, not one per DM and per turn it is told to wait
+        self._dm_channels: dict[str, str] = {}
         self._slack_in_flight: set[asyncio.Task[None]] = set()
         self._webhook_in_flight: set[asyncio.Task[None]] = set()
         # moments items were deferred to (pacing, retries): the loop wakes at each of them
@@ -529,10 +533,19 @@ class Deliverer:
         payload = item.payload
         channel = payload.get("channel")
         if item.kind == "dm":
-            opened = await self._slack.conversations_open(users=payload["user"])
-            channel = opened["channel"]["id"]
+            channel = await self._dm_channel(str(payload["user"]))
         message = {"text": payload["text"], "blocks": payload.get("blocks")}
         await self._post(item, str(channel), message, thread_ts=payload.get("thread_ts"))
+
+    async def _dm_channel(self, user: str) -> str:
+        channel = self._dm_channels.get(user)
+        if channel is None:
+            opened = await self._slack.conversations_open(users=user)
+            channel = str(opened["channel"]["id"])
+            if len(self._dm_channels) >= MAX_DM_CHANNELS:
+                self._dm_channels.clear()
+            self._dm_channels[user] = channel
+        return channel
 
     async def _post(
         self, item: OutboxItem, channel: str, message: dict[str, Any], *, thread_ts: str | None

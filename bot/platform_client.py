@@ -29,7 +29,8 @@ class SendResult:
 
 
 def parse_retry_after(value: str | None, now: datetime) -> float | None:
-    """Seconds from a Retry-After header (delta-seconds or an HTTP date)."""
+    """Seconds from a Retry-After header (delta-seconds or an HTTP date); None when it is
+    neither. A date in "-0000" (no zone given) is read as UTC, as RFC 5322 says."""
     if not value:
         return None
     value = value.strip()
@@ -37,8 +38,10 @@ def parse_retry_after(value: str | None, now: datetime) -> float | None:
         return float(value)
     try:
         moment = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, IndexError):
         return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
     return max(0.0, (moment - now).total_seconds())
 
 

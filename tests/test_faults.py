@@ -214,3 +214,16 @@ async def test_an_attempt_stuck_past_its_lease_is_stopped_not_run_twice(tmp_path
         assert len(h.slack.api.calls_to("conversations.open")) == 2
     finally:
         await stop_harness(h)
+
+
+async def test_dms_to_one_person_open_their_channel_once(harness: Harness) -> None:
+    """conversations.open is not paced: it is asked once per person, not once per DM (and
+    again each time a DM is told to wait its turn)."""
+    h = harness
+    person = "UREV0009"
+    now = h.jobgate.services.clock.now()
+    for text in ("one", "two", "three"):
+        await h.repo.send_direct_message(person, text, now)
+    await h.settle()
+    assert [m.text for m in h.slack.bot_messages("D" + person[1:])] == ["one", "two", "three"]
+    assert len(h.slack.api.calls_to("conversations.open")) == 1
