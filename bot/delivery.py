@@ -163,16 +163,18 @@ class Deliverer:
         await self.load_state()
         while not self._stopping:
             self._wake.clear()
+            # read before the claim: a wake-up falling due while it runs is kept, not dropped
+            # as if the claim had covered it (its item would wait for the idle poll)
+            now = self._clock.now()
             try:
                 await self.fill_slots()
             except Exception:
                 log.exception("the outbox deliverer could not claim work; retrying shortly")
             timeout = self.policy.idle_poll_s
-            now = self._clock.now()
             while self._wakes and self._wakes[0] <= now:
                 heapq.heappop(self._wakes)
             if self._wakes:
-                until = (self._wakes[0] - now).total_seconds()
+                until = (self._wakes[0] - self._clock.now()).total_seconds()
                 timeout = max(0.01, min(timeout, until))
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout)
