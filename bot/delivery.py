@@ -137,6 +137,7 @@ class Deliverer:
         # user -> their DM channel with jobgate (stable in Slack): one conversations.open per
         # person, not one per DM and per turn it is told to wait
         self._dm_channels: dict[str, str] = {}
+        self._lanes: tuple[str, ...] | None = None  # all lanes, but while a drain(lanes=)
         self._slack_in_flight: set[asyncio.Task[None]] = set()
         self._webhook_in_flight: set[asyncio.Task[None]] = set()
         # moments items were deferred to (pacing, retries): the loop wakes at each of them
@@ -211,6 +212,7 @@ class Deliverer:
             lease=self.policy.lease,
             limit=free,
             kinds=kinds,
+            lanes=self._lanes,
         )
         for item in items:
             task = asyncio.create_task(self._deliver(item), name=f"deliver-{item.message_id}")
@@ -222,9 +224,24 @@ class Deliverer:
         in_flight.discard(task)
         self._wake.set()  # a lane's next item may be due now
 
-    async def drain(self, timeout: float = 10.0, horizon_s: float = 2.0) -> None:
+    async def drain(
+        self, timeout: float = 10.0, horizon_s: float = 2.0, *, lanes: tuple[str, ...] | None = None
+    ) -> None:
         """Deliver until nothing is in flight or due within `horizon_s` (paced or retried
-        items due sooner are waited for); for tests and one-shot commands."""
+        items due sooner are waited for); for tests and one-shot commands. `lanes`: only
+        these (a one-shot command beside a running bot leaves the rest to the bot, whose
+        pacing knows what it already sent)."""
+        self._lanes = lanes
+        try:
+            await self._drain(timeout, horizon_s)
+        finally:
+            self._lanes = None
+
+    async def pending_in(self, lanes: tuple[str, ...]) -> bool:
+        """Whether anything in `lanes` is still waiting to be sent."""
+        return await self._repo.next_outbox_due(self._claimable_kinds(), lanes) is not None
+
+    async def _drain(self, timeout: float, horizon_s: float) -> None:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while loop.time() < deadline:
@@ -235,7 +252,7 @@ class Deliverer:
                 continue
             if started:
                 continue
-            due = await self._repo.next_outbox_due(self._claimable_kinds())
+            due = await self._repo.next_outbox_due(self._claimable_kinds(), self._lanes)
             if due is None:
                 return
             wait = (due - self._clock.now()).total_seconds()

@@ -202,7 +202,7 @@ def claim_digest(
     if message is not None:
         message_id = outbox.enqueue(
             conn,
-            lane=f"digest:{channel}",
+            lane=outbox.digest_lane(channel),
             kind="message",
             payload={"channel": channel, **message},
             now=now,

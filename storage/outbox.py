@@ -89,6 +89,10 @@ def last_id(conn: sqlite3.Connection) -> int:
     return int(conn.execute("SELECT coalesce(max(id), 0) FROM outbox").fetchone()[0])
 
 
+def digest_lane(channel: str) -> str:
+    return f"digest:{channel}"
+
+
 def enqueue_dm(conn: sqlite3.Connection, user: str, message: dict[str, Any], now: datetime) -> str:
     """A direct message to `user` (`text`, optional `blocks`), in their own lane: sent in
     the order written, retried through a Slack outage or a 429."""
@@ -110,25 +114,28 @@ def claim_due(
     lease: timedelta,
     limit: int,
     kinds: tuple[str, ...],
+    lanes: tuple[str, ...] | None = None,
 ) -> list[OutboxItem]:
-    """Lease the due head of up to `limit` lanes. A later card refresh in the same lane is
-    folded into the head (a card is rendered from the current state when it is sent)."""
-    if not kinds:
+    """Lease the due head of up to `limit` lanes (of `lanes` only, when given). A later card
+    refresh in the same lane is folded into the head (a card is rendered from the current
+    state when it is sent)."""
+    if not kinds or lanes == ():
         return []
     stamp = to_db(now)
     marks = ",".join("?" for _ in kinds)
+    only, only_params = _only_lanes(lanes)
     rows = conn.execute(
         f"""
         SELECT o.* FROM outbox o
         WHERE o.state = 'pending' AND o.next_attempt_at <= ?
           AND (o.lease_until IS NULL OR o.lease_until < ?)
-          AND o.kind IN ({marks})
+          AND o.kind IN ({marks}){only}
           AND NOT EXISTS (SELECT 1 FROM outbox p
                           WHERE p.lane = o.lane AND p.state = 'pending' AND p.id < o.id)
         ORDER BY o.next_attempt_at, o.id
         LIMIT ?
         """,
-        (stamp, stamp, *kinds, limit),
+        (stamp, stamp, *kinds, *only_params, limit),
     ).fetchall()
     items = []
     for row in rows:
@@ -166,6 +173,13 @@ def _fold_following_card_refreshes(conn: sqlite3.Connection, lane: str, head_id:
         """,
         (lane, head_id, lane, head_id),
     )
+
+
+def _only_lanes(lanes: tuple[str, ...] | None) -> tuple[str, list[str]]:
+    """The SQL condition (and its parameters) keeping items of `lanes`; none for None."""
+    if lanes is None:
+        return "", []
+    return f" AND o.lane IN ({','.join('?' for _ in lanes)})", list(lanes)
 
 
 def mark_delivered(conn: sqlite3.Connection, item_id: int, now: datetime) -> None:
@@ -246,18 +260,22 @@ def outbox_summary(conn: sqlite3.Connection, now: datetime) -> dict[str, Any]:
     }
 
 
-def next_due_at(conn: sqlite3.Connection, kinds: tuple[str, ...]) -> datetime | None:
-    """When the next item is due: only lane heads count (a later item waits for its head,
-    however early it is due). A leased head counts as due: it is being sent right now."""
+def next_due_at(
+    conn: sqlite3.Connection, kinds: tuple[str, ...], lanes: tuple[str, ...] | None = None
+) -> datetime | None:
+    """When the next item is due (in `lanes` only, when given): only lane heads count (a
+    later item waits for its head, however early it is due). A leased head counts as due:
+    it is being sent right now."""
     marks = ",".join("?" for _ in kinds)
+    only, only_params = _only_lanes(lanes)
     row = conn.execute(
         f"""
         SELECT MIN(o.next_attempt_at)
         FROM outbox o
-        WHERE o.state = 'pending' AND o.kind IN ({marks})
+        WHERE o.state = 'pending' AND o.kind IN ({marks}){only}
           AND NOT EXISTS (SELECT 1 FROM outbox p
                           WHERE p.lane = o.lane AND p.state = 'pending' AND p.id < o.id)
         """,
-        kinds,
+        (*kinds, *only_params),
     ).fetchone()
     return from_db(row[0]) if row and row[0] else None

@@ -248,11 +248,18 @@ class Repository(VocabularyRepository, SearchRepository):
     # -- outbox ----------------------------------------------------------------------------
 
     async def claim_outbox_items(
-        self, *, now: datetime, owner: str, lease: timedelta, limit: int, kinds: tuple[str, ...]
+        self,
+        *,
+        now: datetime,
+        owner: str,
+        lease: timedelta,
+        limit: int,
+        kinds: tuple[str, ...],
+        lanes: tuple[str, ...] | None = None,
     ) -> list[OutboxItem]:
         return await self.db.write(
             lambda conn: outbox.claim_due(
-                conn, now=now, owner=owner, lease=lease, limit=limit, kinds=kinds
+                conn, now=now, owner=owner, lease=lease, limit=limit, kinds=kinds, lanes=lanes
             )
         )
 
@@ -291,8 +298,10 @@ class Repository(VocabularyRepository, SearchRepository):
     async def summarize_outbox(self, now: datetime) -> dict[str, Any]:
         return await self.db.read(lambda conn: outbox.outbox_summary(conn, now))
 
-    async def next_outbox_due(self, kinds: tuple[str, ...]) -> datetime | None:
-        return await self.db.read(lambda conn: outbox.next_due_at(conn, kinds))
+    async def next_outbox_due(
+        self, kinds: tuple[str, ...], lanes: tuple[str, ...] | None = None
+    ) -> datetime | None:
+        return await self.db.read(lambda conn: outbox.next_due_at(conn, kinds, lanes))
 
     async def enqueue_message(
         self, *, lane: str, payload: dict[str, Any], now: datetime, kind: str = "message"

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
+from storage.outbox import enqueue_dm
 from tests.harness import job
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -146,8 +149,16 @@ async def test_digest_command_posts_once_prints_and_forces(tmp_path: Path) -> No
         )
         printed = await asyncio.to_thread(jobgate, "digest", "--print", cwd=tmp_path, env=env)
         assert printed.returncode == 0 and "Pending: 3 jobs" in printed.stdout
+        # something else waits in the outbox: the running bot's to send, at its own pace
+        with sqlite3.connect(tmp_path / "j.db") as conn:
+            enqueue_dm(conn, "U0001", {"text": "the bot's, not the command's"}, datetime.now(UTC))
         first = await asyncio.to_thread(jobgate, "digest", cwd=tmp_path, env=env)
         assert first.returncode == 0 and "posted the digest" in first.stdout
+        assert "Slack did not take it yet" not in first.stdout
+        assert slack.bot_messages("D0001") == []
+        with sqlite3.connect(tmp_path / "j.db") as conn:
+            waiting = conn.execute("SELECT state FROM outbox WHERE kind = 'dm'").fetchall()
+        assert waiting == [("pending",)]
         second = await asyncio.to_thread(jobgate, "digest", cwd=tmp_path, env=env)
         assert (
             second.returncode == 1

@@ -11,6 +11,7 @@ from bot.config import Settings
 from bot.digest import digest_lines
 from bot.jobs import DigestPlace, DigestResult, build_digest, post_digest_now
 from storage.db import Database
+from storage.outbox import digest_lane
 from storage.repository import Repository
 
 DELIVERY_TIMEOUT_S = 30
@@ -45,9 +46,10 @@ async def post_digest(settings: Settings, *, force: bool) -> int:
         )
         print(f"jobgate digest: {outcome.detail}")
         if outcome.result in (DigestResult.SENT, DigestResult.FORCED):
-            await jobgate.deliverer.drain(DELIVERY_TIMEOUT_S)
-            summary = await jobgate.repo.summarize_outbox(jobgate.services.clock.now())
-            if summary["pending_slack"]:
+            # the digest only: the rest of the outbox is the running bot's to pace
+            lanes = (digest_lane(place.channel),)
+            await jobgate.deliverer.drain(DELIVERY_TIMEOUT_S, lanes=lanes)
+            if await jobgate.deliverer.pending_in(lanes):
                 print(
                     "jobgate digest: queued; Slack did not take it yet — the running bot will "
                     "post it (see /healthz)"
