@@ -14,7 +14,7 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.services import Services
-from handlers.interaction import form_not_opened, services_of, try_open_form
+from handlers.interaction import open_or_explain, services_of
 
 log = logging.getLogger(__name__)
 
@@ -41,14 +41,20 @@ class Invocation:
         """views.open on this command's trigger. When Slack does not open it (the trigger
         lasts 3 s; an outage), the person is told privately why and what to do (`again`)
         instead of seeing nothing happen. True when it opened."""
-        failed = await try_open_form(
-            self.services, self.client, trigger_id=self.trigger_id, view=view, what=what
+
+        async def tell(text: str) -> None:
+            await self.respond(text=text, response_type="ephemeral")
+
+        return await open_or_explain(
+            self.services,
+            self.client,
+            trigger_id=self.trigger_id,
+            view=view,
+            what=what,
+            again=again,
+            tell=tell,
+            nothing_changed=nothing_changed,
         )
-        if failed is None:
-            return True
-        text = form_not_opened(what, failed, again, nothing_changed=nothing_changed)
-        await self.respond(text=text, response_type="ephemeral")
-        return False
 
 
 Subcommand = Callable[[Invocation], Awaitable[None]]

@@ -7,6 +7,7 @@ import logging
 import re
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from pydantic import ValidationError
@@ -37,11 +38,10 @@ from handlers.interaction import (
     SlackCall,
     actor_of,
     check_allowed,
-    form_not_opened,
+    open_or_explain,
     optional_id,
     refusal_text,
     services_of,
-    try_open_form,
 )
 from handlers.mrkdwn import escape, is_user_id
 
@@ -151,13 +151,15 @@ async def _open(
     services: Services, client: AsyncWebClient, click: HomeClick, view: dict[str, Any]
 ) -> None:
     """A Home form; the Home has no channel, so a form Slack did not open is explained by DM."""
-    what = "that form"
-    failed = await try_open_form(
-        services, client, trigger_id=click.trigger_id, view=view, what=what
+    await open_or_explain(
+        services,
+        client,
+        trigger_id=click.trigger_id,
+        view=view,
+        what="that form",
+        again="Click the button in jobgate's Home again.",
+        tell=partial(_tell, services, click.actor.user_id),
     )
-    if failed is not None:
-        again = "Click the button in jobgate's Home again."
-        await _tell(services, click.actor.user_id, form_not_opened(what, failed, again))
 
 
 async def home_action(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
@@ -140,33 +141,44 @@ async def open_form(
     again: str,
     response_url: str | None = None,
 ) -> bool:
-    """views.open for someone waiting for `what` (e.g. "the Decline form"). When Slack does
-    not open it (the trigger id expired after 3 s, an outage), they are told privately
-    instead of seeing nothing happen; `again` says what to do. True when it opened."""
-    failed = await try_open_form(services, client, trigger_id=trigger_id, view=view, what=what)
-    if failed is None:
-        return True
-    text = form_not_opened(what, failed, again)
-    await reply_privately(
-        services, client, channel=channel, user=user, text=text, response_url=response_url
+    """open_or_explain for a click in a channel: told by an ephemeral message (or the
+    payload's response_url)."""
+
+    async def tell(text: str) -> None:
+        await reply_privately(
+            services, client, channel=channel, user=user, text=text, response_url=response_url
+        )
+
+    return await open_or_explain(
+        services, client, trigger_id=trigger_id, view=view, what=what, again=again, tell=tell
     )
-    return False
 
 
-async def try_open_form(
+async def open_or_explain(
     services: Services,
     client: AsyncWebClient,
     *,
     trigger_id: str | None,
     view: dict[str, Any],
     what: str,
-) -> str | None:
-    """views.open; None when it opened, else what went wrong (logged and counted)."""
-    if not trigger_id:
-        return "no trigger id"
-    with SlackCall(services, "views.open", f"open {what}") as call:
-        await client.views_open(trigger_id=trigger_id, view=view)
-    return call.failed
+    again: str,
+    tell: Callable[[str], Awaitable[None]],
+    nothing_changed: bool = True,
+) -> bool:
+    """views.open for someone waiting for `what` (e.g. "the Decline form"). When Slack does
+    not open it (the trigger id expired after 3 s, an outage), `tell` gives them the reason
+    privately instead of letting nothing happen; `again` says what to do. Every place that
+    opens a form (cards, slash commands, the Home) words this the same way. True when it
+    opened."""
+    failed = "no trigger id"
+    if trigger_id:
+        with SlackCall(services, "views.open", f"open {what}") as call:
+            await client.views_open(trigger_id=trigger_id, view=view)
+        if call.failed is None:
+            return True
+        failed = call.failed
+    await tell(form_not_opened(what, failed, again, nothing_changed=nothing_changed))
+    return False
 
 
 async def ack_request_gone(ack: AsyncAck) -> None:
