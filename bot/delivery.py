@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import dataclasses
 import heapq
 import logging
 import random
@@ -43,6 +44,8 @@ WEBHOOK_DISABLED_KEY = "webhook_disabled"
 MAYBE_DONE_SLACK_ERRORS = frozenset(
     {"internal_error", "fatal_error", "service_unavailable", "request_timeout"}
 )
+# a DM post answered this: the remembered DM channel is not (or no longer) the one to use
+NOT_POSTABLE_DM = frozenset({"channel_not_found", "not_in_channel", "is_archived"})
 PERMANENT_SLACK_ERRORS = frozenset(
     {
         "invalid_blocks",
@@ -137,7 +140,6 @@ class Deliverer:
         # user -> their DM channel with jobgate (stable in Slack): one conversations.open per
         # person, not one per DM and per turn it is told to wait
         self._dm_channels: dict[str, str] = {}
-        self._lanes: tuple[str, ...] | None = None  # all lanes, but while a drain(lanes=)
         self._slack_in_flight: set[asyncio.Task[None]] = set()
         self._webhook_in_flight: set[asyncio.Task[None]] = set()
         # moments items were deferred to (pacing, retries): the loop wakes at each of them
@@ -190,18 +192,25 @@ class Deliverer:
             await asyncio.wait(pending, timeout=10)
         await self._repo.release_outbox_leases(self.owner)
 
-    async def fill_slots(self) -> int:
-        """Claim due lane heads into free slots and start sending them."""
+    async def fill_slots(self, lanes: tuple[str, ...] | None = None) -> int:
+        """Claim due lane heads (of `lanes` only, when given) into free slots and start
+        sending them."""
         started = 0
-        started += await self._fill(self._slack_in_flight, self.policy.slack_slots, SLACK_KINDS)
+        started += await self._fill(
+            self._slack_in_flight, self.policy.slack_slots, SLACK_KINDS, lanes
+        )
         if self._webhook is not None and self.health.webhook_disabled is None:
             started += await self._fill(
-                self._webhook_in_flight, self.policy.webhook_slots, WEBHOOK_KINDS
+                self._webhook_in_flight, self.policy.webhook_slots, WEBHOOK_KINDS, lanes
             )
         return started
 
     async def _fill(
-        self, in_flight: set[asyncio.Task[None]], slots: int, kinds: tuple[str, ...]
+        self,
+        in_flight: set[asyncio.Task[None]],
+        slots: int,
+        kinds: tuple[str, ...],
+        lanes: tuple[str, ...] | None,
     ) -> int:
         free = slots - len(in_flight)
         if free <= 0:
@@ -212,7 +221,7 @@ class Deliverer:
             lease=self.policy.lease,
             limit=free,
             kinds=kinds,
-            lanes=self._lanes,
+            lanes=lanes,
         )
         for item in items:
             task = asyncio.create_task(self._deliver(item), name=f"deliver-{item.message_id}")
@@ -231,34 +240,27 @@ class Deliverer:
         items due sooner are waited for); for tests and one-shot commands. `lanes`: only
         these (a one-shot command beside a running bot leaves the rest to the bot, whose
         pacing knows what it already sent)."""
-        self._lanes = lanes
-        try:
-            await self._drain(timeout, horizon_s)
-        finally:
-            self._lanes = None
-
-    async def pending_in(self, lanes: tuple[str, ...]) -> bool:
-        """Whether anything in `lanes` is still waiting to be sent."""
-        return await self._repo.next_outbox_due(self._claimable_kinds(), lanes) is not None
-
-    async def _drain(self, timeout: float, horizon_s: float) -> None:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while loop.time() < deadline:
-            started = await self.fill_slots()
+            started = await self.fill_slots(lanes)
             in_flight = self._slack_in_flight | self._webhook_in_flight
             if in_flight:
                 await asyncio.wait(in_flight, timeout=max(0.0, deadline - loop.time()))
                 continue
             if started:
                 continue
-            due = await self._repo.next_outbox_due(self._claimable_kinds(), self._lanes)
+            due = await self._repo.next_outbox_due(self._claimable_kinds(), lanes)
             if due is None:
                 return
             wait = (due - self._clock.now()).total_seconds()
             if wait > horizon_s:
                 return
             await asyncio.sleep(max(0.005, min(wait, deadline - loop.time())))
+
+    async def pending_in(self, lanes: tuple[str, ...]) -> bool:
+        """Whether anything in `lanes` is still waiting to be sent."""
+        return await self._repo.next_outbox_due(self._claimable_kinds(), lanes) is not None
 
     def _claimable_kinds(self) -> tuple[str, ...]:
         if self._webhook is not None and self.health.webhook_disabled is None:
@@ -276,11 +278,13 @@ class Deliverer:
                     await self._deliver_slack(item)
         except TimeoutError:
             log.warning(
-                "outbox item %s (%s) took over %.0f s; stopped, will look and retry",
+                "outbox item %s (%s): its attempt took over %.0f s and was stopped; unless it "
+                "had settled, it is retried (looking before it posts again)",
                 item.id,
                 item.kind,
                 self.policy.attempt_budget_s,
             )
+            # settling is guarded by the attempt's claim: after a settle this changes nothing
             await self._retry(item, f"{UNCERTAIN}attempt over its time")
         except Exception as exc:
             log.exception("delivering outbox item %s (%s) failed unexpectedly", item.id, item.kind)
@@ -309,7 +313,9 @@ class Deliverer:
             state = {"url": self._webhook.url, "at": now.isoformat(), "detail": result.detail}
             await self._repo.set_system_state(WEBHOOK_DISABLED_KEY, state, now)
             self.health.webhook_disabled = state
-            await self._repo.defer_outbox_item(item, now, restart_clock=True)
+            await self._repo.defer_outbox_item(item, now)
+            # the events kept back get their full retry time once a new URL takes them
+            await self._repo.restart_give_up_clocks(WEBHOOK_KINDS)
             log.error(
                 "the platform answered 410 Gone for %s: webhook delivery is disabled and events "
                 "are kept in the outbox; set a new JOBGATE_WEBHOOK_URL and restart to resume",
@@ -624,6 +630,7 @@ class Deliverer:
             cursor = (answer.get("response_metadata") or {}).get("next_cursor")
             if not (answer.get("has_more") and cursor):
                 self._looking.discard(item.id)
+                _LOOKED_NOT_THERE.set(True)
                 return None
         log.warning(
             "outbox item %s: gave up looking for an earlier post after %d pages; posting again",
@@ -642,8 +649,12 @@ class Deliverer:
         return True
 
     async def _wait_for_turn(self, item: OutboxItem, moment: datetime) -> None:
-        """Defer `item` to the token it is owed (it keeps its turn when this attempt ends)."""
+        """Defer `item` to the token it is owed (it keeps its turn when this attempt ends).
+        When this attempt looked for an earlier post and it is not there, that doubt is
+        settled: the next attempt posts without looking again."""
         _TOLD_TO_WAIT.set(True)
+        if _LOOKED_NOT_THERE.get():
+            item = dataclasses.replace(item, last_error=NOT_POSTED_BEFORE)
         await self._repo.defer_outbox_item(item, moment)
         self._schedule_wake(moment)
 
@@ -669,7 +680,11 @@ class Deliverer:
             await self._wait_for_turn(item, turn)
             return
         await self._note_slack_error(f"{method}: {error}")
-        if response.status_code >= 500 or error in MAYBE_DONE_SLACK_ERRORS:
+        if item.kind == "dm" and error in NOT_POSTABLE_DM:
+            self._dm_channels.pop(str(item.payload.get("user")), None)  # opened again next time
+        if method == "chat.postMessage" and (
+            response.status_code >= 500 or error in MAYBE_DONE_SLACK_ERRORS
+        ):
             # Slack may have done it all the same: the next try looks before posting again
             log.warning("Slack answered %s to %s; will look, then retry", error, method)
             await self._retry(item, f"{UNCERTAIN}{method}: {error}")
@@ -734,6 +749,11 @@ class Deliverer:
 _TOLD_TO_WAIT: contextvars.ContextVar[bool] = contextvars.ContextVar(
     "jobgate_told_to_wait", default=False
 )
+# set when this attempt looked for an earlier post of its item and found none
+_LOOKED_NOT_THERE: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "jobgate_looked_not_there", default=False
+)
+NOT_POSTED_BEFORE = "looked for an earlier post: none"
 
 
 def _marked(message: dict[str, Any], message_id: str) -> dict[str, Any]:

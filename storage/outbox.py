@@ -24,6 +24,9 @@ class OutboxItem:
     created_at: datetime
     first_attempt_at: datetime | None
     last_error: str | None
+    # this attempt's lease as stored: settling writes only while it still holds, so an attempt
+    # that already settled (or whose lease ran out and was claimed again) cannot undo it
+    claim: str | None = None
 
 
 def card_lane(request_id: int) -> str:
@@ -138,11 +141,12 @@ def claim_due(
         (stamp, stamp, *kinds, *only_params, limit),
     ).fetchall()
     items = []
+    claim = to_db(now + lease)
     for row in rows:
         conn.execute(
             "UPDATE outbox SET lease_owner = ?, lease_until = ?, attempts = attempts + 1,"
             " first_attempt_at = COALESCE(first_attempt_at, ?), last_error = ? WHERE id = ?",
-            (owner, to_db(now + lease), stamp, INTERRUPTED, row["id"]),
+            (owner, claim, stamp, INTERRUPTED, row["id"]),
         )
         if row["kind"] == "card":
             _fold_following_card_refreshes(conn, row["lane"], row["id"])
@@ -157,6 +161,7 @@ def claim_due(
                 created_at=from_db(row["created_at"]),
                 first_attempt_at=from_db(row["first_attempt_at"] or stamp),
                 last_error=row["last_error"],
+                claim=claim,
             )
         )
     return items
@@ -190,38 +195,50 @@ def mark_delivered(conn: sqlite3.Connection, item_id: int, now: datetime) -> Non
     )
 
 
-def mark_retry(conn: sqlite3.Connection, item_id: int, next_at: datetime, error: str) -> None:
+_HELD = "state = 'pending' AND (? IS NULL OR lease_until = ?)"
+
+
+def _held(item: OutboxItem) -> tuple[int, str | None, str | None]:
+    """Parameters of `WHERE id = ? AND {_HELD}`: the item, while its attempt's claim holds."""
+    return item.id, item.claim, item.claim
+
+
+def mark_retry(conn: sqlite3.Connection, item: OutboxItem, next_at: datetime, error: str) -> None:
     conn.execute(
         "UPDATE outbox SET next_attempt_at = ?, last_error = ?, lease_owner = NULL,"
-        " lease_until = NULL WHERE id = ?",
-        (to_db(stored_ceiling(next_at)), error[:2000], item_id),
+        f" lease_until = NULL WHERE id = ? AND {_HELD}",
+        (to_db(stored_ceiling(next_at)), error[:2000], *_held(item)),
     )
 
 
 def mark_deferred(
-    conn: sqlite3.Connection,
-    item_id: int,
-    next_at: datetime,
-    last_error: str | None,
-    *,
-    restart_clock: bool = False,
+    conn: sqlite3.Connection, item: OutboxItem, next_at: datetime, last_error: str | None
 ) -> None:
     """Not sent this time (paced, or a 429 refused it): the attempt does not count and the
-    item's error is what it was before the claim. `restart_clock`: its time to give up counts
-    from its next attempt (it was kept back on purpose, e.g. while the platform said 410)."""
-    restart = ", first_attempt_at = NULL" if restart_clock else ""
+    item's error is `last_error` (what it was before the claim, unless the attempt learnt
+    better)."""
     conn.execute(
         "UPDATE outbox SET next_attempt_at = ?, attempts = MAX(attempts - 1, 0), last_error = ?,"
-        f" lease_owner = NULL, lease_until = NULL{restart} WHERE id = ?",
-        (to_db(stored_ceiling(next_at)), last_error, item_id),
+        f" lease_owner = NULL, lease_until = NULL WHERE id = ? AND {_HELD}",
+        (to_db(stored_ceiling(next_at)), last_error, *_held(item)),
     )
 
 
-def mark_dead(conn: sqlite3.Connection, item_id: int, error: str) -> None:
+def restart_give_up_clocks(conn: sqlite3.Connection, kinds: tuple[str, ...]) -> None:
+    """Pending items of `kinds` were kept back on purpose (the platform said 410): their
+    time to give up counts from their next attempt, not from the ones before."""
+    marks = ",".join("?" for _ in kinds)
+    conn.execute(
+        f"UPDATE outbox SET first_attempt_at = NULL WHERE state = 'pending' AND kind IN ({marks})",
+        kinds,
+    )
+
+
+def mark_dead(conn: sqlite3.Connection, item: OutboxItem, error: str) -> None:
     conn.execute(
         "UPDATE outbox SET state = 'dead', last_error = ?, lease_owner = NULL, lease_until = NULL"
-        " WHERE id = ?",
-        (error[:2000], item_id),
+        f" WHERE id = ? AND {_HELD}",
+        (error[:2000], *_held(item)),
     )
 
 

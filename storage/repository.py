@@ -287,10 +287,10 @@ class Repository(VocabularyRepository, SearchRepository):
             self._outbox_written()
 
     async def settle_retry(self, item: OutboxItem, next_at: datetime, error: str) -> None:
-        await self.db.write(lambda conn: outbox.mark_retry(conn, item.id, next_at, error))
+        await self.db.write(lambda conn: outbox.mark_retry(conn, item, next_at, error))
 
     async def settle_dead(self, item: OutboxItem, error: str) -> None:
-        await self.db.write(lambda conn: outbox.mark_dead(conn, item.id, error))
+        await self.db.write(lambda conn: outbox.mark_dead(conn, item, error))
 
     async def release_outbox_leases(self, owner: str) -> None:
         await self.db.write(lambda conn: outbox.release_leases(conn, owner))
@@ -318,15 +318,12 @@ class Repository(VocabularyRepository, SearchRepository):
     async def load_card_facts(self, request_id: int) -> CardFacts | None:
         return await self.db.read(lambda conn: cards.load_card_facts(conn, request_id))
 
-    async def defer_outbox_item(
-        self, item: OutboxItem, next_at: datetime, *, restart_clock: bool = False
-    ) -> None:
+    async def defer_outbox_item(self, item: OutboxItem, next_at: datetime) -> None:
         """Not sent yet (pacing, a 429): try again later without counting an attempt."""
-        await self.db.write(
-            lambda conn: outbox.mark_deferred(
-                conn, item.id, next_at, item.last_error, restart_clock=restart_clock
-            )
-        )
+        await self.db.write(lambda conn: outbox.mark_deferred(conn, item, next_at, item.last_error))
+
+    async def restart_give_up_clocks(self, kinds: tuple[str, ...]) -> None:
+        await self.db.write(lambda conn: outbox.restart_give_up_clocks(conn, kinds))
 
     async def forget_card(self, request_id: int) -> None:
         """The card message is gone from Slack: the card lane's item posts a new one."""

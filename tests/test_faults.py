@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from bot.models import Kind
+from bot.pacing import SlackPacing
 from bot.sandbox.fake_platform import Scripted
 from bot.sandbox.slack_api import Fault
 from handlers import ids
@@ -227,3 +228,75 @@ async def test_dms_to_one_person_open_their_channel_once(harness: Harness) -> No
     await h.settle()
     assert [m.text for m in h.slack.bot_messages("D" + person[1:])] == ["one", "two", "three"]
     assert len(h.slack.api.calls_to("conversations.open")) == 1
+
+
+async def test_an_attempt_stopped_after_it_settled_leaves_the_item_as_settled(
+    tmp_path: Path,
+) -> None:
+    """The attempt budget can run out after the card was posted and settled (its permalink
+    is looked up afterwards): the stopped attempt must not turn a delivered card back into
+    one to retry, or into a dead one."""
+    policy = dataclasses.replace(FAST_DELIVERY, lease=timedelta(seconds=1))
+    h = await start_harness(tmp_path, delivery=policy)
+    try:
+        h.slack.api.fail("chat.getPermalink", Fault(delay_s=2.0, slow_only=True))
+        await h.platform.send_jobs(job())
+        await h.card("job_456", timeout=10)
+        await asyncio.sleep(1.5)  # past the attempt's budget (0.8 s)
+        await h.settle()
+        rows = await h.repo.db.read(
+            lambda conn: [
+                tuple(row)
+                for row in conn.execute("SELECT state, last_error FROM outbox WHERE kind = 'card'")
+            ]
+        )
+        assert rows == [("delivered", None)]
+        assert len(h.slack.bot_messages(REVIEW_CHANNEL)) == 1
+    finally:
+        await stop_harness(h)
+
+
+async def test_a_dm_channel_slack_no_longer_knows_is_opened_again(harness: Harness) -> None:
+    h = harness
+    person = "UREV0009"
+    now = h.jobgate.services.clock.now()
+    await h.repo.send_direct_message(person, "one", now)
+    await h.settle()
+    h.slack.api.fail("chat.postMessage", Fault(status=200, error="channel_not_found"))
+    await h.repo.send_direct_message(person, "two", now)
+    await h.settle()
+    assert [m.text for m in h.slack.bot_messages("D" + person[1:])] == ["one", "two"]
+    assert len(h.slack.api.calls_to("conversations.open")) == 2
+
+
+async def test_only_a_post_slack_may_have_made_is_looked_for(harness: Harness) -> None:
+    """A 500 from conversations.open cannot have posted anything: the retry posts without
+    searching the channel first."""
+    h = harness
+    person = "UREV0009"
+    h.slack.api.fail("conversations.open", Fault(status=500, error="internal_error"))
+    await h.repo.send_direct_message(person, "hello", h.jobgate.services.clock.now())
+    await h.settle()
+    assert [m.text for m in h.slack.bot_messages("D" + person[1:])] == ["hello"]
+    assert h.slack.api.calls_to("conversations.history") == []
+
+
+async def test_a_post_looked_for_once_is_not_looked_for_again_while_it_waits_its_turn(
+    tmp_path: Path,
+) -> None:
+    """After a 500 on the post, the next attempt looks for it, finds nothing, and is told to
+    wait for its pacing turn: the attempt after that posts without searching again."""
+    pacing = SlackPacing(post_per_channel=2.0, post_burst=1.0)
+    h = await start_harness(tmp_path, pacing=pacing)
+    try:
+        person = "UREV0009"
+        h.slack.api.fail("chat.postMessage", Fault(status=500, error="internal_error"))
+        await h.repo.send_direct_message(person, "hello", h.jobgate.services.clock.now())
+        await h.slack.wait_for(
+            lambda: h.slack.bot_messages("D" + person[1:]), timeout=10, what="the DM"
+        )
+        await h.settle()
+        assert [m.text for m in h.slack.bot_messages("D" + person[1:])] == ["hello"]
+        assert len(h.slack.api.calls_to("conversations.history")) == 1
+    finally:
+        await stop_harness(h)

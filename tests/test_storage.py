@@ -487,10 +487,23 @@ async def test_an_attempt_the_process_never_settled_is_uncertain_whatever_came_b
         await repo.settle_retry(fourth, now + lease * 3, "chat.postMessage: not_in_channel")
         fifth = await claim(now + lease * 3)
         assert fifth.last_error == "chat.postMessage: not_in_channel"
-        # kept back on purpose (restart_clock): its time to give up counts from its next try
+        # kept back on purpose (a 410): its time to give up counts from its next try
         assert fifth.first_attempt_at == now
-        await repo.defer_outbox_item(fifth, now + lease * 4, restart_clock=True)
+        await repo.defer_outbox_item(fifth, now + lease * 4)
+        await repo.restart_give_up_clocks(("dm",))
         sixth = await claim(now + lease * 4)
         assert sixth.first_attempt_at == now + lease * 4
+        # an attempt that settled cannot be undone by a late write of the same attempt
+        await repo.settle_delivered(sixth, now + lease * 4)
+        await repo.settle_retry(sixth, now + lease * 5, f"{UNCERTAIN}attempt over its time")
+        await repo.settle_dead(sixth, "too late")
+        row = await repo.db.read(
+            lambda conn: tuple(
+                conn.execute(
+                    "SELECT state, last_error FROM outbox WHERE id = ?", (sixth.id,)
+                ).fetchone()
+            )
+        )
+        assert row == ("delivered", None)
     finally:
         await repo.db.close()
