@@ -38,7 +38,6 @@ log = logging.getLogger(__name__)
 SLACK_KINDS = ("card", "thread", "message", "dm", "report_card", "progress")
 WEBHOOK_KINDS = ("webhook",)
 WEBHOOK_DISABLED_KEY = "webhook_disabled"
-# Slack errors that no retry can fix: the message itself is wrong.
 # Slack's answers that do not say the call did nothing: "internal_error" may have partly
 # succeeded, and a post may have gone through before "service_unavailable" or a timeout.
 MAYBE_DONE_SLACK_ERRORS = frozenset(
@@ -46,6 +45,7 @@ MAYBE_DONE_SLACK_ERRORS = frozenset(
 )
 # a DM post answered this: the remembered DM channel is not (or no longer) the one to use
 NOT_POSTABLE_DM = frozenset({"channel_not_found", "not_in_channel", "is_archived"})
+# Slack errors that no retry can fix: the message itself is wrong, or nobody can receive it.
 PERMANENT_SLACK_ERRORS = frozenset(
     {
         "invalid_blocks",
