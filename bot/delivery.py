@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
-import dataclasses
 import heapq
 import logging
 import random
@@ -407,6 +406,9 @@ class Deliverer:
             await self._retry(item, "waiting for the card to be posted", at_least_s=1)
             return
         channel = self._review_channel
+        # paced before the look-up, so an item told to wait has not searched in vain
+        if await self._paced(item, "chat.postMessage", channel):
+            return
         now = self._clock.now()
         found = await self._find_earlier_post(item, channel, thread_ts=None)
         if found:
@@ -416,8 +418,6 @@ class Deliverer:
                 item, now, card=(request_id, channel, found), refresh_card=True
             )
             await self._remember_permalink(request_id, channel, found)
-            return
-        if await self._paced(item, "chat.postMessage", channel):
             return
         facts = await self._repo.load_card_facts(request_id)
         if facts is None:
@@ -458,10 +458,10 @@ class Deliverer:
             await self._repo.settle_delivered(item, self._clock.now())
             return
         channel = self._reports_channel
+        if await self._paced(item, "chat.postMessage", channel):
+            return
         found = await self._find_earlier_post(item, channel, thread_ts=None)
         if found is None:
-            if await self._paced(item, "chat.postMessage", channel):
-                return
             answer = await self._slack.chat_postMessage(
                 channel=channel,
                 unfurl_links=False,
@@ -492,10 +492,10 @@ class Deliverer:
                 return
             await self._slack.chat_update(channel=channel, ts=ts, **message)
         else:
+            if await self._paced(item, "chat.postMessage", channel):
+                return
             ts = await self._find_earlier_post(item, channel, thread_ts=None)
             if ts is None:
-                if await self._paced(item, "chat.postMessage", channel):
-                    return
                 try:
                     answer = await self._slack.chat_postMessage(
                         channel=channel, **_marked(message, item.message_id)
@@ -575,11 +575,13 @@ class Deliverer:
     async def _post(
         self, item: OutboxItem, channel: str, message: dict[str, Any], *, thread_ts: str | None
     ) -> None:
+        # paced before the look-up, so an item told to wait has not searched in vain (a post
+        # found costs one unused token)
+        if await self._paced(item, "chat.postMessage", channel):
+            return
         found = await self._find_earlier_post(item, channel, thread_ts=thread_ts)
         if found:
             await self._repo.settle_delivered(item, self._clock.now())
-            return
-        if await self._paced(item, "chat.postMessage", channel):
             return
         extra: dict[str, Any] = {"thread_ts": thread_ts} if thread_ts else {}
         await self._slack.chat_postMessage(
@@ -630,7 +632,6 @@ class Deliverer:
             cursor = (answer.get("response_metadata") or {}).get("next_cursor")
             if not (answer.get("has_more") and cursor):
                 self._looking.discard(item.id)
-                _LOOKED_NOT_THERE.set(True)
                 return None
         log.warning(
             "outbox item %s: gave up looking for an earlier post after %d pages; posting again",
@@ -649,12 +650,8 @@ class Deliverer:
         return True
 
     async def _wait_for_turn(self, item: OutboxItem, moment: datetime) -> None:
-        """Defer `item` to the token it is owed (it keeps its turn when this attempt ends).
-        When this attempt looked for an earlier post and it is not there, that doubt is
-        settled: the next attempt posts without looking again."""
+        """Defer `item` to the token it is owed (it keeps its turn when this attempt ends)."""
         _TOLD_TO_WAIT.set(True)
-        if _LOOKED_NOT_THERE.get():
-            item = dataclasses.replace(item, last_error=NOT_POSTED_BEFORE)
         await self._repo.defer_outbox_item(item, moment)
         self._schedule_wake(moment)
 
@@ -749,11 +746,6 @@ class Deliverer:
 _TOLD_TO_WAIT: contextvars.ContextVar[bool] = contextvars.ContextVar(
     "jobgate_told_to_wait", default=False
 )
-# set when this attempt looked for an earlier post of its item and found none
-_LOOKED_NOT_THERE: contextvars.ContextVar[bool] = contextvars.ContextVar(
-    "jobgate_looked_not_there", default=False
-)
-NOT_POSTED_BEFORE = "looked for an earlier post: none"
 
 
 def _marked(message: dict[str, Any], message_id: str) -> dict[str, Any]:

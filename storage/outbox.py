@@ -211,16 +211,13 @@ def mark_retry(conn: sqlite3.Connection, item: OutboxItem, next_at: datetime, er
     )
 
 
-def mark_deferred(
-    conn: sqlite3.Connection, item: OutboxItem, next_at: datetime, last_error: str | None
-) -> None:
+def mark_deferred(conn: sqlite3.Connection, item: OutboxItem, next_at: datetime) -> None:
     """Not sent this time (paced, or a 429 refused it): the attempt does not count and the
-    item's error is `last_error` (what it was before the claim, unless the attempt learnt
-    better)."""
+    item's error is what it was before the claim."""
     conn.execute(
         "UPDATE outbox SET next_attempt_at = ?, attempts = MAX(attempts - 1, 0), last_error = ?,"
         f" lease_owner = NULL, lease_until = NULL WHERE id = ? AND {_HELD}",
-        (to_db(stored_ceiling(next_at)), last_error, *_held(item)),
+        (to_db(stored_ceiling(next_at)), item.last_error, *_held(item)),
     )
 
 

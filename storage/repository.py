@@ -320,7 +320,7 @@ class Repository(VocabularyRepository, SearchRepository):
 
     async def defer_outbox_item(self, item: OutboxItem, next_at: datetime) -> None:
         """Not sent yet (pacing, a 429): try again later without counting an attempt."""
-        await self.db.write(lambda conn: outbox.mark_deferred(conn, item, next_at, item.last_error))
+        await self.db.write(lambda conn: outbox.mark_deferred(conn, item, next_at))
 
     async def restart_give_up_clocks(self, kinds: tuple[str, ...]) -> None:
         await self.db.write(lambda conn: outbox.restart_give_up_clocks(conn, kinds))
