@@ -234,11 +234,11 @@ class Deliverer:
 
     async def drain(
         self, timeout: float = 10.0, horizon_s: float = 2.0, *, lanes: tuple[str, ...] | None = None
-    ) -> None:
+    ) -> bool:
         """Deliver until nothing is in flight or due within `horizon_s` (paced or retried
         items due sooner are waited for); for tests and one-shot commands. `lanes`: only
         these (a one-shot command beside a running bot leaves the rest to the bot, whose
-        pacing knows what it already sent)."""
+        pacing knows what it already sent). True when something is still waiting."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while loop.time() < deadline:
@@ -251,14 +251,11 @@ class Deliverer:
                 continue
             due = await self._repo.next_outbox_due(self._claimable_kinds(), lanes)
             if due is None:
-                return
+                return False
             wait = (due - self._clock.now()).total_seconds()
             if wait > horizon_s:
-                return
+                return True
             await asyncio.sleep(max(0.005, min(wait, deadline - loop.time())))
-
-    async def pending_in(self, lanes: tuple[str, ...]) -> bool:
-        """Whether anything in `lanes` is still waiting to be sent."""
         return await self._repo.next_outbox_due(self._claimable_kinds(), lanes) is not None
 
     def _claimable_kinds(self) -> tuple[str, ...]:
@@ -606,7 +603,7 @@ class Deliverer:
             return None
         # until this look-up completes, any failure keeps the item uncertain (see _retry)
         self._looking.add(item.id)
-        oldest = (item.first_attempt_at or item.created_at) - timedelta(minutes=2)
+        oldest = item.first_attempt_at - timedelta(minutes=2)
         marker = outbox_marker(item.message_id)
         since = f"{oldest.timestamp():.6f}"
         cursor: str | None = None
@@ -713,7 +710,7 @@ class Deliverer:
         now = self._clock.now()
         # counted from the first attempt, not from creation: items kept back on purpose (the
         # platform said 410, jobgate was down) get their full time once they are tried
-        if now - (item.first_attempt_at or item.created_at) > self.policy.give_up_after:
+        if now - item.first_attempt_at > self.policy.give_up_after:
             log.error(
                 "giving up on outbox item %s (%s) after %s: %s",
                 item.id,

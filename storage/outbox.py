@@ -22,11 +22,11 @@ class OutboxItem:
     payload: dict[str, Any]
     attempts: int
     created_at: datetime
-    first_attempt_at: datetime | None
+    first_attempt_at: datetime  # this claim's moment, when it is the first
     last_error: str | None
     # this attempt's lease as stored: settling writes only while it still holds, so an attempt
     # that already settled (or whose lease ran out and was claimed again) cannot undo it
-    claim: str | None = None
+    claim: str
 
 
 def card_lane(request_id: int) -> str:
@@ -195,12 +195,12 @@ def mark_delivered(conn: sqlite3.Connection, item_id: int, now: datetime) -> Non
     )
 
 
-_HELD = "state = 'pending' AND (? IS NULL OR lease_until = ?)"
+_HELD = "state = 'pending' AND lease_until = ?"
 
 
-def _held(item: OutboxItem) -> tuple[int, str | None, str | None]:
+def _held(item: OutboxItem) -> tuple[int, str]:
     """Parameters of `WHERE id = ? AND {_HELD}`: the item, while its attempt's claim holds."""
-    return item.id, item.claim, item.claim
+    return item.id, item.claim
 
 
 def mark_retry(conn: sqlite3.Connection, item: OutboxItem, next_at: datetime, error: str) -> None:

@@ -48,8 +48,7 @@ async def post_digest(settings: Settings, *, force: bool) -> int:
         if outcome.result in (DigestResult.SENT, DigestResult.FORCED):
             # the digest only: the rest of the outbox is the running bot's to pace
             lanes = (digest_lane(place.channel),)
-            await jobgate.deliverer.drain(DELIVERY_TIMEOUT_S, lanes=lanes)
-            if await jobgate.deliverer.pending_in(lanes):
+            if await jobgate.deliverer.drain(DELIVERY_TIMEOUT_S, lanes=lanes):
                 print(
                     "jobgate digest: queued; Slack did not take it yet — the running bot will "
                     "post it (see /healthz)"
