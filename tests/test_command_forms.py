@@ -62,8 +62,8 @@ async def test_a_command_whose_form_slack_does_not_open_says_what_to_do(
         assert still is not None and still.state is State.PENDING
         assert h.card_now(card).blocks == card.blocks
     # once Slack answers again, the same command opens its form
-    await h.slack.slash(user, command, channel=REVIEW_CHANNEL)
-    await h.slack.wait_for(lambda: h.slack.open_views_for(user), what=f"the form of {command!r}")
+    opened = await h.modal_from(user, h.slack.slash(user, command, channel=REVIEW_CHANNEL))
+    assert opened.view["type"] == "modal"
 
 
 async def test_a_reason_added_whose_editor_does_not_open_is_still_added(

@@ -10,6 +10,7 @@ from bot.models import Kind, State
 from bot.sandbox.slack_api import Fault
 from bot.sandbox.workspace import Message, OpenView
 from handlers import ids
+from tests.conversation import audit_rows
 from tests.harness import (
     OUTSIDER,
     REVIEW_CHANNEL,
@@ -289,6 +290,14 @@ async def test_a_form_whose_request_is_not_there_turns_into_a_notice_and_changes
         (flag, text_input(ids.FLAG_REASON, "Pay far above the market")),
     ]
     audit_before = await h.repo.list_audit(stored.id)
+    # what a handler acting on the forged id could leave anywhere: rows of any request, and
+    # any message or webhook
+    await h.settle()
+    rows_before = await _rows_written(h)
+    slack_before = len(h.slack.api.calls_to("chat.postMessage")) + len(
+        h.slack.api.calls_to("chat.update")
+    )
+    attempts_before = len(h.platform.attempts)
     for modal, values in submissions:
         metadata = json.loads(modal.view["private_metadata"])
         assert str(metadata["request_id"]) == str(stored.id)
@@ -300,6 +309,12 @@ async def test_a_form_whose_request_is_not_there_turns_into_a_notice_and_changes
         assert not modal.closed
     await h.settle()
     assert await h.repo.list_audit(stored.id) == audit_before
+    assert await _rows_written(h) == rows_before
+    assert (
+        len(h.slack.api.calls_to("chat.postMessage")) + len(h.slack.api.calls_to("chat.update"))
+        == slack_before
+    )
+    assert len(h.platform.attempts) == attempts_before
     assert h.platform.accepted == []
     assert h.platform.events_of_type("report.filed") == []
     still = await h.repo.find_request(Kind.JOB, "job_456")
@@ -310,3 +325,15 @@ async def test_a_form_whose_request_is_not_there_turns_into_a_notice_and_changes
         ).fetchone()[0]
     )
     assert flagged == 0
+
+
+async def _rows_written(h: Harness) -> list[tuple[object, ...]]:
+    """How many rows the tables a decision, flag or report writes hold, and the requests'
+    states and flags."""
+    [counts] = await audit_rows(
+        h,
+        "SELECT (SELECT COUNT(*) FROM audit), (SELECT COUNT(*) FROM outbox),"
+        " (SELECT COUNT(*) FROM reports), (SELECT COUNT(*) FROM notes),"
+        " (SELECT COUNT(*) FROM notifications)",
+    )
+    return [counts, *await audit_rows(h, "SELECT id, state, flagged_by FROM requests")]

@@ -7,12 +7,14 @@ import dataclasses
 from datetime import timedelta
 from pathlib import Path
 
+from bot.clock import from_db
 from bot.models import Kind
 from bot.pacing import SlackPacing
 from bot.sandbox.fake_platform import Scripted
 from bot.sandbox.slack_api import Fault
 from handlers import ids
 from storage.outbox import enqueue_dm
+from tests.conversation import audit_rows
 from tests.harness import (
     ADMIN,
     FAST_DELIVERY,
@@ -175,6 +177,14 @@ async def test_retry_after_0_from_the_platform_does_not_switch_the_backoff_off(
     seen = len(h.platform.attempts)
     await asyncio.sleep(0.3)  # backoff from here: 0.1-0.2, 0.2-0.4 s (FAST_DELIVERY)
     assert len(h.platform.attempts) - seen <= 3
+    # without timing: after its fifth 503 the item is due no sooner than the backoff's lower
+    # half (0.25 s with FAST_DELIVERY's 0.5 s cap), where Retry-After: 0 alone said "now"
+    await h.slack.wait_for(lambda: len(h.platform.attempts) >= 5, timeout=10, what="5 tries")
+    [(attempts, due)] = await audit_rows(
+        h, "SELECT attempts, next_attempt_at FROM outbox WHERE kind = 'webhook'"
+    )
+    assert attempts == 5
+    assert from_db(due) > h.jobgate.services.clock.now()
     # and the exponent never overflows, however many attempts an item has had
     assert h.jobgate.deliverer.backoff(5000) <= FAST_DELIVERY.max_delay_s
 
@@ -209,7 +219,12 @@ async def test_an_attempt_stuck_past_its_lease_is_stopped_not_run_twice(tmp_path
         await h.slack.wait_for(
             lambda: h.slack.bot_messages("D" + person[1:]), timeout=10, what="the DM"
         )
-        await asyncio.sleep(1.5)  # past the hung call's answer
+        # the hung call is recorded when it answers (2 s), after the retry's own
+        await h.slack.wait_for(
+            lambda: len(h.slack.api.calls_to("conversations.open")) >= 2,
+            timeout=10,
+            what="the hung call's answer",
+        )
         await h.settle()
         assert [m.text for m in h.slack.bot_messages("D" + person[1:])] == ["hello"]
         assert len(h.slack.api.calls_to("conversations.open")) == 2
@@ -242,7 +257,10 @@ async def test_an_attempt_stopped_after_it_settled_leaves_the_item_as_settled(
         h.slack.api.fail("chat.getPermalink", Fault(delay_s=2.0, slow_only=True))
         await h.platform.send_jobs(job())
         await h.card("job_456", timeout=10)
-        await asyncio.sleep(1.5)  # past the attempt's budget (0.8 s)
+        # the slow permalink answers at 2 s, well past the attempt's budget (0.8 s)
+        await h.slack.wait_for(
+            lambda: h.slack.api.calls_to("chat.getPermalink"), timeout=10, what="the permalink"
+        )
         await h.settle()
         rows = await h.repo.db.read(
             lambda conn: [
@@ -284,8 +302,9 @@ async def test_only_a_post_slack_may_have_made_is_looked_for(harness: Harness) -
 async def test_a_post_looked_for_once_is_not_looked_for_again_while_it_waits_its_turn(
     tmp_path: Path,
 ) -> None:
-    """After a 500 on the post, the next attempt looks for it, finds nothing, and is told to
-    wait for its pacing turn: the attempt after that posts without searching again."""
+    """After a 500 on the post (which took the channel's token), the next attempt is told to
+    wait for its pacing turn before it searches: the channel is searched once, by the
+    attempt that then posts."""
     pacing = SlackPacing(post_per_channel=2.0, post_burst=1.0)
     h = await start_harness(tmp_path, pacing=pacing)
     try:
@@ -293,8 +312,15 @@ async def test_a_post_looked_for_once_is_not_looked_for_again_while_it_waits_its
         h.slack.api.fail("chat.postMessage", Fault(status=500, error="internal_error"))
         await h.repo.send_direct_message(person, "hello", h.jobgate.services.clock.now())
         await h.slack.wait_for(
+            lambda: h.slack.api.calls_to("chat.postMessage"), timeout=10, what="the failed post"
+        )
+        failed_at = asyncio.get_running_loop().time()
+        await h.slack.wait_for(
             lambda: h.slack.bot_messages("D" + person[1:]), timeout=10, what="the DM"
         )
+        # the retry's backoff is 25-50 ms; the post came only with the next token (0.5 s):
+        # the attempt in between was told to wait, as this test means to exercise
+        assert asyncio.get_running_loop().time() - failed_at >= 0.3
         await h.settle()
         assert [m.text for m in h.slack.bot_messages("D" + person[1:])] == ["hello"]
         assert len(h.slack.api.calls_to("conversations.history")) == 1
