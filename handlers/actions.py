@@ -75,11 +75,6 @@ def blocker_text(blocker: Blocker, request: ReviewRequest) -> str:
     return f"*{employer}* still needs a decision first."
 
 
-def _metadata(click: Click) -> dict[str, Any]:
-    """What a card's form carries back on submit: the request and the card to update."""
-    return {"request_id": click.request_id, "channel": click.channel, "ts": click.message_ts}
-
-
 async def _open_view(
     services: Services, client: AsyncWebClient, click: Click, view: dict[str, Any], button: str
 ) -> None:
@@ -88,23 +83,14 @@ async def _open_view(
     )
 
 
-async def _allowed(
-    services: Services, client: AsyncWebClient, click: Click, attempted: str
-) -> bool:
-    return await card_click_allowed(
-        services, client, click, needs=Role.REVIEWER, attempted=attempted
-    )
-
-
-Ack = Callable[[], Awaitable[None]]  # acks once, however often it is called
-ButtonAction = Callable[[Services, AsyncWebClient, Click, Ack], Awaitable[None]]
+ButtonAction = Callable[[Services, AsyncWebClient, Click, AsyncAck], Awaitable[None]]
 Listener = Callable[[AsyncAck, dict[str, Any], AsyncBoltContext, AsyncWebClient], Awaitable[None]]
 
 
 def card_button(attempted: str) -> Callable[[ButtonAction], Listener]:
     """A reviewer's button on a card: the click is read and checked here, then `action`
     runs and acks when it is ready to. A request jobgate has no record of (RequestNotFound,
-    raised anywhere in `action`) is answered here, once for every button."""
+    which every button meets before it acks) is answered here, once for all of them."""
 
     def wrap(action: ButtonAction) -> Listener:
         async def listener(
@@ -112,21 +98,15 @@ def card_button(attempted: str) -> Callable[[ButtonAction], Listener]:
         ) -> None:
             click = parse_click(body)
             services = services_of(context)
-            if click is None or not await _allowed(services, client, click, attempted):
+            if click is None or not await card_click_allowed(
+                services, client, click, needs=Role.REVIEWER, attempted=attempted
+            ):
                 await ack()
                 return
-            acked = False
-
-            async def ack_once() -> None:
-                nonlocal acked
-                if not acked:
-                    acked = True
-                    await ack()
-
             try:
-                await action(services, client, click, ack_once)
+                await action(services, client, click, ack)
             except RequestNotFound:
-                await ack_once()
+                await ack()
                 say_unknown_request(services, client, click)
 
         # not functools.wraps: Bolt injects arguments by the listener's own signature
@@ -138,7 +118,7 @@ def card_button(attempted: str) -> Callable[[ButtonAction], Listener]:
 
 @card_button("approve")
 async def approve_clicked(
-    services: Services, client: AsyncWebClient, click: Click, ack: Ack
+    services: Services, client: AsyncWebClient, click: Click, ack: AsyncAck
 ) -> None:
     """Approve: one transaction, then the card, thread and platform follow via the outbox."""
     command = DecisionCommand(click.request_id, State.APPROVED, click.user_id, Via.BUTTON)
@@ -155,7 +135,7 @@ async def _explain(
 ) -> None:
     if result.blocker is Blocker.EMPLOYER_PENDING:
         settings = await services.repo.get_workspace_settings()
-        view = approve_both_modal(result.request, settings.default_roles, _metadata(click))
+        view = approve_both_modal(result.request, settings.default_roles, click.form_metadata())
         services.tasks.spawn(
             _open_view(services, client, click, view, "Approve"), name="open-approve-both"
         )
@@ -196,7 +176,7 @@ async def _open_request(
 
 @card_button("decline")
 async def decline_clicked(
-    services: Services, client: AsyncWebClient, click: Click, ack: Ack
+    services: Services, client: AsyncWebClient, click: Click, ack: AsyncAck
 ) -> None:
     """Decline: opens the modal with reasons, the message to the employer and a note."""
     request = await _open_request(services, client, click)
@@ -204,24 +184,28 @@ async def decline_clicked(
     if request is None:
         return
     reasons = await services.repo.list_decline_reasons()
-    view = decline_modal(request, reasons, _metadata(click))
+    view = decline_modal(request, reasons, click.form_metadata())
     services.tasks.spawn(_open_view(services, client, click, view, "Decline"), name="open-decline")
 
 
 @card_button("hold")
-async def hold_clicked(services: Services, client: AsyncWebClient, click: Click, ack: Ack) -> None:
+async def hold_clicked(
+    services: Services, client: AsyncWebClient, click: Click, ack: AsyncAck
+) -> None:
     """Hold: opens the modal with the question for the employer and the follow-up days."""
     request = await _open_request(services, client, click)
     await ack()
     if request is None:
         return
     settings = await services.repo.get_workspace_settings()
-    view = hold_modal(request, _metadata(click), follow_up_days=settings.hold_follow_up_days)
+    view = hold_modal(request, click.form_metadata(), follow_up_days=settings.hold_follow_up_days)
     services.tasks.spawn(_open_view(services, client, click, view, "Hold"), name="open-hold")
 
 
 @card_button("undo")
-async def undo_clicked(services: Services, client: AsyncWebClient, click: Click, ack: Ack) -> None:
+async def undo_clicked(
+    services: Services, client: AsyncWebClient, click: Click, ack: AsyncAck
+) -> None:
     """Undo: the decider or an admin, within the window; back to pending."""
     is_admin = await services.staff.is_admin(click.actor)
     result = await services.repo.revert_decision(

@@ -230,6 +230,11 @@ class Click:
     def actor(self) -> Actor:
         return Actor(self.user_id, self.team_id)
 
+    def form_metadata(self) -> dict[str, Any]:
+        """What a form opened from this card carries back on submit (parse_submission reads
+        it): the request, and the card to update."""
+        return {"request_id": self.request_id, "channel": self.channel, "ts": self.message_ts}
+
 
 def user_team(body: dict[str, Any]) -> str | None:
     """The sender's team: the user's, or the workspace's when the payload leaves it out."""

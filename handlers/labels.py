@@ -65,10 +65,7 @@ async def labels_chosen(
             "Labels", "There are no labels yet. An admin can add one: `/jobgate label new <name>`."
         )
     else:
-        metadata = {
-            "request_id": click.request_id,
-            "channel": click.channel,
-            "ts": click.message_ts,
+        metadata = click.form_metadata() | {
             "employer_id": choices.employer.id,
             "contact_id": choices.contact.id if choices.contact else None,
         }

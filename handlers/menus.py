@@ -133,8 +133,9 @@ async def flag_chosen(
     services: Services, client: AsyncWebClient, click: Click, request: ReviewRequest
 ) -> None:
     """Flag as suspicious: ask why, in a small modal."""
-    metadata = {"request_id": click.request_id, "channel": click.channel, "ts": click.message_ts}
-    await _open(services, client, click, flag_modal(request, metadata), "the Flag form")
+    await _open(
+        services, client, click, flag_modal(request, click.form_metadata()), "the Flag form"
+    )
 
 
 async def flag_submitted(

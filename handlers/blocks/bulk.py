@@ -13,6 +13,7 @@ from bot.models import DeclineReason
 from handlers import ids
 from handlers.blocks.common import (
     FALLBACK_TEXT,
+    MAX_OPTIONS,
     MODAL_TITLE,
     Block,
     context,
@@ -125,7 +126,7 @@ def _decline_inputs(reasons: Sequence[DeclineReason]) -> list[Block]:
                 "type": "multi_static_select",
                 "action_id": ids.BULK_REASONS[1],
                 "placeholder": plain_text("Choose one or more reasons", 150),
-                "options": [option(r.label, r.code) for r in reasons[:100]],
+                "options": [option(r.label, r.code) for r in reasons[:MAX_OPTIONS]],
             },
         },
         {
