@@ -43,7 +43,7 @@ from handlers.interaction import (
     refusal_text,
     services_of,
 )
-from handlers.mrkdwn import escape, is_user_id
+from handlers.mrkdwn import escape, is_person_id
 
 log = logging.getLogger(__name__)
 
@@ -141,7 +141,7 @@ async def _tell(services: Services, user: str, text: str) -> None:
     """A direct message (the Home has no channel for a private reply), through the outbox:
     a Slack outage or a 429 delays it, never loses it. A payload without a real user id
     has nobody to write to."""
-    if not is_user_id(user) or user.startswith("B"):
+    if not is_person_id(user):
         log.info("no user to message (%r): %s", user[:40], text[:80])
         return
     await services.repo.send_direct_message(user, text, services.clock.now())
@@ -199,27 +199,21 @@ async def edit_setting(services: Services, client: AsyncWebClient, click: HomeCl
 async def stop_trusting(services: Services, client: AsyncWebClient, click: HomeClick) -> None:
     """Done: the Home shows it. Not done (another admin was first, a stale Home): a DM names
     the employer and says why."""
+    user = click.actor.user_id
     employer_id = optional_id(click.value)
-    why_not = (
-        "no such employer"
-        if employer_id is None
-        else await services.repo.set_employer_trusted(
-            employer_id,
-            trusted=False,
-            actor=click.actor.user_id,
-            via=Via.HOME,
-            now=services.clock.now(),
-        )
-    )
-    if why_not:
-        employer = None if employer_id is None else await services.repo.get_employer(employer_id)
+    employer = None if employer_id is None else await services.repo.get_employer(employer_id)
+    if employer is None:
         text = (
-            trust_answer(employer.name, False, why_not)
-            if employer is not None
-            else "jobgate has no record of that employer, so nothing changed. "
+            "jobgate has no record of that employer, so nothing changed. "
             "Your Home now shows who is trusted."
         )
-        await _tell(services, click.actor.user_id, text)
+        await _tell(services, user, text)
+    else:
+        why_not = await services.repo.set_employer_trusted(
+            employer.id, trusted=False, actor=user, via=Via.HOME, now=services.clock.now()
+        )
+        if why_not:
+            await _tell(services, user, trust_answer(employer.name, False, why_not))
     await publish_home(services, client, click.actor)
 
 

@@ -14,7 +14,8 @@ ELLIPSIS = "…"
 _ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 # Bidi overrides and zero-width joiners can make text read differently from what it is.
 _DISGUISE = re.compile(r"[\u202a-\u202e\u2066-\u2069\u200b-\u200f\ufeff]")
-_USER_ID = re.compile(r"^[UWB][A-Z0-9]{2,}$")
+_USER_ID = re.compile(r"^[UWB][A-Z0-9]{2,}$")  # people and bots: what a mention may name
+_PERSON_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")  # people: whom a direct message may go to
 
 
 def escape(text: str) -> str:
@@ -63,14 +64,14 @@ def plain(text: object, limit: int) -> str:
     return untrusted(value, limit)
 
 
-def is_user_id(user_id: str | None) -> bool:
-    """Whether `user_id` has the shape of a Slack user (or bot) id."""
-    return bool(user_id and _USER_ID.match(user_id))
+def is_person_id(user_id: str | None) -> bool:
+    """Whether `user_id` has the shape of a Slack person's id (not a bot's)."""
+    return bool(user_id and _PERSON_ID.match(user_id))
 
 
 def mention(user_id: str | None) -> str:
     """A user mention for ids Slack gave us; anything else is shown as escaped text."""
-    if is_user_id(user_id):
+    if user_id and _USER_ID.match(user_id):
         return f"<@{user_id}>"
     if user_id == "auto":
         return "jobgate (automatic)"

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from handlers.mrkdwn import ELLIPSIS, cut, escape, mention, plain, untrusted
+from handlers.mrkdwn import ELLIPSIS, cut, escape, is_person_id, mention, plain, untrusted
 
 
 def unescape(text: str) -> str:
@@ -65,3 +66,20 @@ def test_untrusted_respects_any_limit(text: str, limit: int) -> None:
     assert len(out) <= limit
     assert "<" not in out and ">" not in out
     assert re.search(r"&(?!amp;|lt;|gt;)", out) is None
+
+
+@pytest.mark.parametrize(
+    ("user_id", "person"),
+    [
+        ("U0123ABC", True),
+        ("W0123ABC", True),
+        ("B0123ABC", False),
+        ("", False),
+        (None, False),
+        ("u0123abc", False),
+        ("U1", False),
+        ("U0123 <!channel>", False),
+    ],
+)
+def test_a_direct_message_goes_only_to_a_persons_id(user_id: str | None, person: bool) -> None:
+    assert is_person_id(user_id) is person
