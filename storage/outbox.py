@@ -55,8 +55,9 @@ INTERRUPTED = f"{UNCERTAIN}attempt interrupted"
 def new_message_id() -> str:
     """Unique and opaque to the platform (the webhook-id), and time-ordered: the milliseconds
     since the epoch, then 80 random bits. Random ids (uuid4) landed all over the unique index
-    of a table that keeps every row, which made each enqueue touch a random page: 50 us per
-    row against 21 us this way with 200,000 rows stored (bench/README.md)."""
+    of a table that keeps every row, which made each enqueue touch a random page: 59 us of
+    CPU per row against 41 us this way with 200,000 rows stored (`python -m
+    bench.bench_writes`, bench/README.md)."""
     return f"msg_{time.time_ns() // 1_000_000:012x}{secrets.token_hex(10)}"
 
 
