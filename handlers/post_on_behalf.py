@@ -90,8 +90,9 @@ async def post(invocation: Invocation) -> None:
         preselected = found.id
     employers = await services.repo.list_approved_employers(MAX_OPTIONS)
     if found is not None and all(employer_id != found.id for employer_id, _, _ in employers):
-        # named, but not among the most recently active: offered first all the same
-        employers = [(found.id, found.upstream_id, found.name), *employers[: MAX_OPTIONS - 1]]
+        # named, but not among the most recently active: offered first all the same (post_modal
+        # keeps Slack's first MAX_OPTIONS)
+        employers = [(found.id, found.upstream_id, found.name), *employers]
     if not employers:
         await invocation.respond(
             text="No employer is approved yet, so there is nobody to post for.",
