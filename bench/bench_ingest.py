@@ -162,6 +162,7 @@ def main() -> int:
             )
             procs.append(bot)
             url = bot.info["url"]
+            print(f"bot on the {bot.info.get('loop', '?')} event loop")
 
             def load(
                 name: str,

@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 
 from bench.common import write_ready
+from bot import event_loop
 from bot.app import create_jobgate
 from bot.config import Settings
 from bot.delivery import DeliveryPolicy
@@ -49,6 +50,11 @@ async def main() -> None:
         help="screening on a thread of the bot (as before), not in its worker process",
     )
     parser.add_argument("--schedule", action="store_true", help="also start the scheduler")
+    parser.add_argument(
+        "--asyncio-loop",
+        action="store_true",
+        help="A/B: asyncio's own event loop instead of uvloop (also BENCH_ASYNCIO_LOOP=1)",
+    )
     parser.add_argument(
         "--switch-interval",
         type=float,
@@ -92,11 +98,18 @@ async def main() -> None:
         loop.add_signal_handler(sig, stop.set)
     write_ready(
         args.ready,
-        {"port": jobgate.port, "pid": os.getpid(), "url": f"http://127.0.0.1:{jobgate.port}"},
+        {
+            "port": jobgate.port,
+            "pid": os.getpid(),
+            "url": f"http://127.0.0.1:{jobgate.port}",
+            "loop": event_loop.running_loop_name(),
+        },
     )
     await stop.wait()
     await jobgate.stop()
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    # on uvloop, as `jobgate run` is, unless asked for asyncio's own loop
+    asyncio_loop = "--asyncio-loop" in sys.argv or bool(os.environ.get("BENCH_ASYNCIO_LOOP"))
+    event_loop.run(main(), use_uvloop=not asyncio_loop)

@@ -171,3 +171,16 @@ async def test_digest_command_posts_once_prints_and_forces(tmp_path: Path) -> No
         assert len(digests) == 2
     finally:
         await slack.stop()
+
+
+def test_commands_run_on_uvloop_unless_told_otherwise() -> None:
+    import asyncio
+
+    from bot import event_loop
+
+    async def loop_name() -> str:
+        await asyncio.sleep(0)
+        return event_loop.running_loop_name()
+
+    assert event_loop.run(loop_name()) == "uvloop"
+    assert event_loop.run(loop_name(), use_uvloop=False) == "asyncio"

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from bot import event_loop
 from bot.config import Settings, describe_errors
 
 log = logging.getLogger("jobgate")
@@ -124,28 +125,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "sandbox":  # needs no configuration: it makes its own
         from bot.cli.sandbox import sandbox
 
-        return asyncio.run(sandbox(args))
+        return event_loop.run(sandbox(args))
     settings = load_settings()
     if args.command == "run":
         from bot.cli.run import run
 
-        return asyncio.run(run(settings))
+        return event_loop.run(run(settings))
     if args.command == "check":
         from bot.cli.check import check
 
-        return asyncio.run(check(settings))
+        return event_loop.run(check(settings))
     if args.command == "import":
         from bot.cli.importing import import_file
 
-        return asyncio.run(
+        return event_loop.run(
             import_file(settings, args.file, args.kind, progress=not args.no_progress)
         )
     if args.command == "digest":
         from bot.cli.digest import post_digest, print_digest
 
         if args.print_only:
-            return asyncio.run(print_digest(settings))
-        return asyncio.run(post_digest(settings, force=args.force))
+            return event_loop.run(print_digest(settings))
+        return event_loop.run(post_digest(settings, force=args.force))
     if args.command == "export":
         from bot.cli.export import export_contacts
 

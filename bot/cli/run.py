@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 
+from bot import event_loop
 from bot.app import create_jobgate
 from bot.cli import EXIT_CONFIG, wait_for_signal
 from bot.config import Settings
@@ -34,8 +35,9 @@ async def run(settings: Settings) -> int:
     await jobgate.start()
     mode = "Socket Mode" if settings.socket_mode else "HTTP"
     log.info(
-        "jobgate is running (%s) on http://%s:%s — /slack/events, /api/v1, /healthz",
+        "jobgate is running (%s, %s event loop) on http://%s:%s — /slack/events, /api/v1, /healthz",
         mode,
+        event_loop.running_loop_name(),
         settings.host,
         jobgate.port,
     )

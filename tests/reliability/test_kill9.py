@@ -582,6 +582,9 @@ async def test_kill_9_at_random_moments_loses_and_doubles_nothing(tmp_path: Path
     log_text = bot.log.read_text(errors="replace")
     errors = unexpected_errors(log_text)
     assert not errors, "\n".join(errors[:20])
+    # every start that got going ran on uvloop, as `jobgate run` does where it is installed
+    started_lines = log_text.count("jobgate is running")
+    assert started_lines > 0 and log_text.count("uvloop event loop") == started_lines
     figures.update(
         seed=SEED,
         kills=KILLS,
