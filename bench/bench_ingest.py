@@ -222,6 +222,7 @@ def main() -> int:
                         lat["max"],
                         outcome["errors"],
                         outcome["cpu_s"] * 1000 / max(1, outcome["items_ok"]),
+                        f"{outcome['loadgen_cpu_share']:.0%}",
                     ]
                 )
                 print(
@@ -287,6 +288,7 @@ def main() -> int:
                 "max ms",
                 "errors",
                 "bot CPU ms/item",
+                "load generator CPU",
             ],
             rows,
         )

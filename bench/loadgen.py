@@ -232,6 +232,7 @@ async def fire(
     connector = aiohttp.TCPConnector(limit=concurrency, force_close=False)
     timeout = aiohttp.ClientTimeout(total=30)
     started = time.perf_counter()
+    cpu_before = time.process_time()
     deadline = started + limit_s
 
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
@@ -260,6 +261,7 @@ async def fire(
 
         await asyncio.gather(*(worker() for _ in range(concurrency)))
     wall = time.perf_counter() - started
+    cpu = time.process_time() - cpu_before
     return {
         "sent": len(latencies),
         "planned": len(requests),
@@ -273,6 +275,9 @@ async def fire(
         "latency_ms": summary_ms(latencies),
         "over_1s": sum(1 for x in latencies if x > 1.0),
         "concurrency": concurrency,
+        # the generator's own CPU while sending: on 2 cores, what it leaves the server
+        "loadgen_cpu_share": cpu / wall if wall else 0.0,
+        "loadgen_cpu_ms_per_call": 1000 * cpu / len(latencies) if latencies else 0.0,
     }
 
 
