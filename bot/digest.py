@@ -170,6 +170,18 @@ def digest_timing(
     return DigestTiming.MISSED, today, due_at
 
 
+def next_scheduled(
+    after: date, *, at: time, zone: ZoneInfo, days: tuple[int, ...]
+) -> datetime | None:
+    """The digest instant of the first scheduled day after `after`; None when no weekday is
+    scheduled."""
+    for ahead in range(1, 8):
+        day = after + timedelta(days=ahead)
+        if day.weekday() in days:
+            return scheduled_instant(day, at, zone)
+    return None
+
+
 def local_day_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
     """[start, end) of a local calendar day as aware instants (23 or 25 hours on DST days)."""
     start = datetime.combine(day, time(0), tzinfo=zone)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
@@ -19,6 +19,7 @@ from bot.digest import (
     digest_timing,
     has_news,
     local_day_bounds,
+    next_scheduled,
 )
 from bot.workspace import WorkspaceSettings
 from handlers.blocks.digest import render_digest
@@ -85,6 +86,63 @@ async def build_digest(repo: Repository, place: DigestPlace, now: datetime) -> D
     return await repo.gather_digest_facts(digest_window(now, place, workspace), place.channel)
 
 
+async def _skip_missed(
+    repo: Repository,
+    place: DigestPlace,
+    workspace: WorkspaceSettings,
+    now: datetime,
+    *,
+    today: date,
+    due_at: datetime,
+) -> DigestOutcome:
+    """Record today's digest as skipped, past its grace period. A channel with no digest
+    before (a new install, a new digest channel) was not down: it just started late, which
+    is said calmly, with when the first digest comes."""
+    grace = workspace.digest_grace_hours
+    first_start = not await repo.has_digest_history(place.channel)
+    claimed = await repo.claim_digest(
+        digest_date=today,
+        channel=place.channel,
+        kind="skipped",
+        due_at=due_at,
+        now=now,
+        message=None,
+        summary=(
+            "first started after the grace period"
+            if first_start
+            else "missed while jobgate was down"
+        ),
+    )
+    if not claimed:
+        return DigestOutcome(DigestResult.ALREADY_SENT, "another process handled today's digest")
+    if not first_start:
+        log.warning(
+            "the digest for %s was due at %s; jobgate was down until %s, past the %d-hour grace"
+            " period, so it is skipped",
+            today,
+            due_at.isoformat(),
+            now.isoformat(),
+            grace,
+        )
+        return DigestOutcome(DigestResult.SKIPPED_MISSED, f"missed the {today} digest; skipped")
+    upcoming = next_scheduled(
+        today, at=place.time_for(workspace), zone=place.zone, days=workspace.digest_days
+    )
+    first = f"{upcoming:%a %Y-%m-%d %H:%M %Z}" if upcoming else "never (no digest days are set)"
+    log.info(
+        "no digest today (%s): jobgate started after its %s time and %d-hour grace period,"
+        " and has posted no digest in this channel yet; the first goes out %s",
+        today,
+        f"{due_at:%H:%M %Z}",
+        grace,
+        first,
+    )
+    return DigestOutcome(
+        DigestResult.SKIPPED_MISSED,
+        f"no digest on {today} (started after it); the first goes out {first}",
+    )
+
+
 async def send_digest_if_due(
     repo: Repository, place: DigestPlace, now: datetime, *, force: bool = False
 ) -> DigestOutcome:
@@ -120,25 +178,7 @@ async def send_digest_if_due(
             DigestResult.ALREADY_SENT, f"today's digest was already handled ({sent})"
         )
     if timing is DigestTiming.MISSED:
-        if await repo.claim_digest(
-            digest_date=today,
-            channel=place.channel,
-            kind="skipped",
-            due_at=due_at,
-            now=now,
-            message=None,
-            summary="missed while jobgate was down",
-        ):
-            log.warning(
-                "the digest for %s was due at %s; jobgate was down until %s, past the %d-hour grace"
-                " period, so it is skipped",
-                today,
-                due_at.isoformat(),
-                now.isoformat(),
-                workspace.digest_grace_hours,
-            )
-            return DigestOutcome(DigestResult.SKIPPED_MISSED, f"missed the {today} digest; skipped")
-        return DigestOutcome(DigestResult.ALREADY_SENT, "another process handled today's digest")
+        return await _skip_missed(repo, place, workspace, now, today=today, due_at=due_at)
     facts = await build_digest(repo, place, now)
     quiet = workspace.quiet_digest and not has_news(facts)
     claimed = await repo.claim_digest(

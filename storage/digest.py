@@ -223,6 +223,12 @@ def claim_digest(
     return True
 
 
+def has_digest_history(conn: sqlite3.Connection, channel: str) -> bool:
+    """Whether any digest was ever handled for `channel` (sent, quiet, skipped or forced)."""
+    row = conn.execute("SELECT 1 FROM digest_runs WHERE channel = ? LIMIT 1", (channel,))
+    return row.fetchone() is not None
+
+
 def digest_sent_on(conn: sqlite3.Connection, digest_date: date, channel: str) -> str | None:
     row = conn.execute(
         "SELECT kind, created_at FROM digest_runs WHERE digest_date = ? AND channel = ?"

@@ -438,6 +438,9 @@ class Repository(VocabularyRepository, SearchRepository):
             lambda conn: digest.gather_digest_facts(conn, window, channel)
         )
 
+    async def has_digest_history(self, channel: str) -> bool:
+        return await self.db.read(lambda conn: digest.has_digest_history(conn, channel))
+
     async def digest_sent_on(self, day: date, channel: str) -> str | None:
         return await self.db.read(lambda conn: digest.digest_sent_on(conn, day, channel))
 

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.digest import DigestTiming, digest_timing, scheduled_instant
+from bot.digest import DigestTiming, digest_timing, next_scheduled, scheduled_instant
 from bot.jobs import DigestPlace, DigestResult, send_digest_if_due
 from bot.models import Kind, Via
 from bot.submissions import JobSubmission
@@ -107,13 +107,44 @@ async def test_two_hours_late_still_sends_one(repo: Repository) -> None:
 async def test_four_hours_late_is_skipped_and_logged(
     repo: Repository, caplog: pytest.LogCaptureFixture
 ) -> None:
+    # yesterday's digest went out, so today's missing one means jobgate was down
+    assert (await send_digest_if_due(repo, PLACE, WEDNESDAY_9AM - timedelta(days=1))).result in (
+        DigestResult.SENT,
+        DigestResult.QUIET,
+    )
     with caplog.at_level(logging.WARNING, logger="bot.jobs"):
         late = await send_digest_if_due(repo, PLACE, WEDNESDAY_9AM + timedelta(hours=4))
     assert late.result is DigestResult.SKIPPED_MISSED
-    assert "skipped" in caplog.text and "grace" in caplog.text
+    assert "skipped" in caplog.text and "grace" in caplog.text and "was down" in caplog.text
+    assert await digest_messages(repo) == 1  # yesterday's only
+    again = await send_digest_if_due(repo, PLACE, WEDNESDAY_9AM + timedelta(hours=5))
+    assert again.result is DigestResult.ALREADY_SENT
+
+
+async def test_a_first_start_after_the_grace_period_is_no_outage(
+    repo: Repository, caplog: pytest.LogCaptureFixture
+) -> None:
+    # a new install started at 13:00 on a Wednesday: no digest was ever handled here
+    with caplog.at_level(logging.INFO, logger="bot.jobs"):
+        late = await send_digest_if_due(repo, PLACE, WEDNESDAY_9AM + timedelta(hours=4))
+    assert late.result is DigestResult.SKIPPED_MISSED
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert "was down" not in caplog.text
+    assert "the first goes out Thu 2026-11-26 09:00 EST" in late.detail
     assert await digest_messages(repo) == 0
     again = await send_digest_if_due(repo, PLACE, WEDNESDAY_9AM + timedelta(hours=5))
     assert again.result is DigestResult.ALREADY_SENT
+    thursday = await send_digest_if_due(repo, PLACE, WEDNESDAY_9AM + timedelta(days=1))
+    assert thursday.result is DigestResult.SENT
+
+
+def test_the_next_digest_skips_days_off_and_crosses_dst() -> None:
+    friday = date(2026, 10, 30)  # New York leaves daylight time on Sunday, November 1
+    monday = next_scheduled(friday, at=time(9, 0), zone=NEW_YORK, days=(0, 1, 2, 3, 4))
+    assert monday == datetime(2026, 11, 2, 14, 0, tzinfo=UTC)  # 09:00 EST
+    saturday_only = next_scheduled(friday, at=time(9, 0), zone=NEW_YORK, days=(5,))
+    assert saturday_only == datetime(2026, 10, 31, 13, 0, tzinfo=UTC)  # 09:00 EDT
+    assert next_scheduled(friday, at=time(9, 0), zone=NEW_YORK, days=()) is None
 
 
 async def test_force_sends_another_and_says_so(repo: Repository) -> None:
