@@ -29,7 +29,7 @@ EMPLOYER_MENU: list[tuple[str, str]] = [
     (VERB_TRUST, "Trust employer"),
     (VERB_UNTRUST, "Stop trusting employer"),
     (VERB_EMPLOYER_HISTORY, "Employer history"),
-    (VERB_LABEL, "Labels…"),
+    (VERB_LABEL, "Add label"),
 ]
 FLAG_MODAL = "jobgate_flag_modal"
 FLAG_REASON = ("flag_reason", "flag_reason_input")

@@ -1,4 +1,4 @@
-"""Labels on employers and contacts: the card's "Labels…" option and modal, `/jobgate label`."""
+"""Labels on employers and contacts: the card's "Add label" option and modal, `/jobgate label`."""
 
 from __future__ import annotations
 
@@ -56,7 +56,7 @@ def register(app: AsyncApp) -> None:
 async def labels_chosen(
     services: Services, client: AsyncWebClient, click: Click, request: ReviewRequest
 ) -> None:
-    """Labels…: the employer's and its contact's labels, in a modal."""
+    """Add label: the employer's and its contact's labels, in a modal."""
     choices = await services.repo.load_label_choices(request.id)
     if choices is None:  # the request went away since the menu looked it up
         return
@@ -76,7 +76,7 @@ async def labels_chosen(
         click,
         view,
         what="the Labels form",
-        again="Pick Labels… from the card's menu again.",
+        again='Pick "Add label" from the card\'s menu again.',
     )
 
 

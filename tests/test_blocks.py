@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -183,3 +184,24 @@ def test_thread_replies_are_valid_for_every_entry() -> None:
     ]
     for entry in entries:
         valid_message(render_thread_reply(request, entry))
+
+
+def test_the_card_menus_offer_the_spec_actions_by_their_names() -> None:
+    # SPEC 4: "an overflow with: assign to me, trust employer, add label, report to trust &
+    # safety, employer history" (jobgate splits it into a request and an employer menu)
+    facts = CardFacts(request=make_request(Kind.JOB, State.PENDING), last_decision=None)
+    offered = {  # as Slack shows them: it decodes &amp; in plain_text too
+        html.unescape(o["text"]["text"]).casefold()
+        for b in render_card(facts, NOW)["blocks"]
+        for e in [b.get("accessory"), *b.get("elements", [])]
+        if e and e.get("type") == "overflow"
+        for o in e["options"]
+    }
+    spec = {
+        "assign to me",
+        "trust employer",
+        "add label",
+        "report to trust & safety",
+        "employer history",
+    }
+    assert spec <= offered, spec - offered
