@@ -8,6 +8,7 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 MAX_LISTED = 10
+MAX_AUTO_LISTED = 5  # auto-approvals named in the digest; the rest are counted
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,17 @@ class ReviewerTally:
     @property
     def total(self) -> int:
         return self.approved + self.declined + self.on_hold
+
+
+@dataclass(frozen=True)
+class AutoApproval:
+    """A job approved yesterday by jobgate itself (a trusted employer's), named in the digest."""
+
+    request_id: int
+    title: str
+    employer: str
+    approved_at: datetime
+    permalink: str | None
 
 
 @dataclass(frozen=True)
@@ -63,6 +75,8 @@ class DigestFacts:
     open_reports: int
     items: tuple[DigestItem, ...]
     sections: tuple[SearchSection, ...] = field(default_factory=tuple)
+    # the first MAX_AUTO_LISTED of auto_approved_yesterday, oldest first
+    auto_approvals: tuple[AutoApproval, ...] = field(default_factory=tuple)
 
     @property
     def pending_total(self) -> int:
@@ -119,6 +133,10 @@ def digest_lines(facts: DigestFacts) -> list[str]:
         f"Automatic yesterday: {facts.auto_approved_yesterday:,} approved, "
         f"{facts.auto_declined_yesterday:,} declined (employer not approved)"
     )
+    for approval in facts.auto_approvals:
+        lines.append(f"  - auto-approved: {approval.title} ({approval.employer})")
+    if facts.auto_approved_yesterday > len(facts.auto_approvals) and facts.auto_approvals:
+        lines.append(f"  …and {facts.auto_approved_yesterday - len(facts.auto_approvals):,} more")
     lines.append(f"Open reports: {facts.open_reports:,}")
     for item in facts.items:
         tags = [t for t, on in (("over SLA", item.over_sla), ("flagged", item.flagged)) if on]

@@ -8,7 +8,15 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from bot.clock import from_db, to_db
-from bot.digest import MAX_LISTED, DigestFacts, DigestItem, ReviewerTally, SearchSection
+from bot.digest import (
+    MAX_AUTO_LISTED,
+    MAX_LISTED,
+    AutoApproval,
+    DigestFacts,
+    DigestItem,
+    ReviewerTally,
+    SearchSection,
+)
 from bot.filters import FilterError, parse_filter
 from bot.models import AUTO_ACTOR
 from bot.searches import QueueItem
@@ -83,6 +91,34 @@ def listed_items(conn: sqlite3.Connection, window: DigestWindow, limit: int) -> 
     return candidates[:limit]
 
 
+def auto_approvals(
+    conn: sqlite3.Connection, window: DigestWindow, limit: int
+) -> list[AutoApproval]:
+    """Yesterday's first `limit` auto-approvals (SPEC 3: they are listed in the digest)."""
+    rows = conn.execute(
+        """
+        SELECT r.id, r.title, r.card_permalink, a.at, e.name AS employer
+        FROM audit a INDEXED BY audit_actor
+        JOIN requests r ON r.id = a.request_id
+        JOIN employers e ON e.id = r.employer_id
+        WHERE a.actor = ? AND a.at >= ? AND a.at < ? AND a.action = 'approved'
+        ORDER BY a.at, a.id
+        LIMIT ?
+        """,
+        (AUTO_ACTOR, to_db(window.yesterday_start), to_db(window.yesterday_end), limit),
+    ).fetchall()
+    return [
+        AutoApproval(
+            request_id=r["id"],
+            title=r["title"],
+            employer=r["employer"],
+            approved_at=from_db(r["at"]),
+            permalink=r["card_permalink"],
+        )
+        for r in rows
+    ]
+
+
 def gather_digest_facts(
     conn: sqlite3.Connection, window: DigestWindow, channel: str
 ) -> DigestFacts:
@@ -145,6 +181,7 @@ def gather_digest_facts(
         open_reports=int(reports),
         items=tuple(items),
         sections=tuple(search_sections(conn, window)),
+        auto_approvals=tuple(auto_approvals(conn, window, MAX_AUTO_LISTED)),
     )
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot.clock import ShiftedClock
+from bot.digest import digest_lines
 from bot.jobs import DigestPlace, DigestResult, build_digest, send_digest_if_due
 from bot.models import Kind, State, Via
 from handlers import ids
@@ -165,5 +166,56 @@ async def test_saved_search_sections_and_the_open_the_queue_button(tmp_path: Pat
         await h.slack.click(STAFF, card, ids.OPEN_QUEUE)
         refused = await h.slack.wait_for(lambda: h.slack.ephemerals_for(STAFF))
         assert "Role 0" not in str(refused[0].blocks) + refused[0].text
+    finally:
+        await stop_harness(h)
+
+
+async def test_yesterdays_auto_approvals_are_listed_by_name(tmp_path: Path) -> None:
+    from tests.test_moderation_flow import trusted_employer
+
+    clock = ShiftedClock(MONDAY_NOON)
+    h = await start_harness(tmp_path, clock=clock)
+    place = DigestPlace(REVIEW_CHANNEL, NEW_YORK, time(9, 0))
+    try:
+        await trusted_employer(h)
+        await h.platform.send_jobs(job("first", title="Lab Assistant", description="Run studies."))
+        await h.settle()  # the first job here waits for a person
+        roles = [
+            ("<!channel> Usher <http://evil.example|Official>", "Seat guests at the theatre."),
+            ("Barista", "Pull espresso shots and keep the café tidy on weekend mornings."),
+            ("Library Aide", "Shelve returned books and help visitors find the catalogue."),
+            ("Tutor", "Explain algebra homework to first-year students twice a week."),
+            ("Groundskeeper", "Mow lawns, rake leaves and water the campus flower beds."),
+            ("Data Clerk", "Enter survey answers into spreadsheets and check them twice."),
+            ("Lifeguard", "Watch the pool during open swim and teach beginner lessons."),
+        ]
+        await h.platform.send_jobs(
+            [job(f"auto_{i}", title=t, description=d) for i, (t, d) in enumerate(roles)]
+        )
+        await h.settle()
+        assert len(h.platform.events_of_type("job.approved")) == 7
+
+        tuesday_9am = datetime(2026, 11, 17, 9, 0, tzinfo=NEW_YORK).astimezone(UTC)
+        facts = await build_digest(h.repo, place, tuesday_9am)
+        assert facts.auto_approved_yesterday == 7
+        assert [a.title for a in facts.auto_approvals] == [t for t, _ in roles[:5]]
+        message = render_digest(facts)
+        valid_message(message)
+        listed = next(b for b in message["blocks"] if "Auto-approved yesterday (7)" in str(b))
+        text = listed["text"]["text"]
+        assert "Barista" in text and "…and 2 more" in text
+        assert text.count("/archives/") == 5  # each links to its card
+        assert "Lab Assistant" not in text  # approved by nobody yet
+        # the employer's title cannot ping the channel or bring its own link
+        assert "<!channel>" not in text and "<http://evil" not in text
+        assert "&lt;!channel&gt;" in text
+        printed = digest_lines(facts)  # `jobgate digest --print` and the notification text
+        assert any(line.startswith("  - auto-approved: Barista") for line in printed)
+        assert "  …and 2 more" in printed
+
+        wednesday = await build_digest(
+            h.repo, place, datetime(2026, 11, 18, 9, 0, tzinfo=NEW_YORK).astimezone(UTC)
+        )
+        assert wednesday.auto_approvals == () and wednesday.auto_approved_yesterday == 0
     finally:
         await stop_harness(h)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.digest import DigestFacts, DigestItem
+from bot.digest import AutoApproval, DigestFacts, DigestItem
 from handlers import ids
 from handlers.blocks.common import Block, actions, button, context, divider, header, section
 from handlers.mrkdwn import mention, untrusted, when
@@ -23,6 +23,23 @@ def _item_line(item: DigestItem) -> str:
         f"• {item.kind}: {named} — {untrusted(item.employer, 80)}"
         f" · waiting since {when(item.received_at, '{date_short}')}{suffix}"
     )
+
+
+def _auto_line(approval: AutoApproval) -> str:
+    title = untrusted(approval.title, 120)
+    named = f"<{approval.permalink}|{title}>" if approval.permalink else f"*{title}*"
+    return (
+        f"• {named} — {untrusted(approval.employer, 80)} · {when(approval.approved_at, '{time}')}"
+    )
+
+
+def _auto_approvals(facts: DigestFacts) -> Block:
+    lines = [_auto_line(a) for a in facts.auto_approvals]
+    more = facts.auto_approved_yesterday - len(facts.auto_approvals)
+    if more > 0:
+        lines.append(f"…and {more:,} more")
+    head = f"*Auto-approved yesterday ({facts.auto_approved_yesterday:,})* · trusted employers"
+    return section(head + "\n" + "\n".join(lines))
 
 
 def render_digest(facts: DigestFacts) -> dict[str, Any]:
@@ -59,6 +76,8 @@ def render_digest(facts: DigestFacts) -> dict[str, Any]:
             for t in facts.yesterday[:15]
         ]
         blocks.append(section("*Yesterday's decisions*\n" + "\n".join(lines)))
+    if facts.auto_approvals:
+        blocks.append(_auto_approvals(facts))
     if facts.items:
         listed = [_item_line(item) for item in facts.items]
         if facts.more:
