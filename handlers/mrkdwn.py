@@ -16,6 +16,7 @@ _ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 _DISGUISE = re.compile(r"[\u202a-\u202e\u2066-\u2069\u200b-\u200f\ufeff]")
 _USER_ID = re.compile(r"^[UWB][A-Z0-9]{2,}$")  # people and bots: what a mention may name
 _PERSON_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")  # people: whom a direct message may go to
+_HALF_ENTITY = re.compile(r"&[#\w]*$")
 
 
 def escape(text: str) -> str:
@@ -48,9 +49,8 @@ def cut(markup: str, limit: int) -> str:
     if len(markup) <= limit:
         return markup
     head = markup[: limit - len(ELLIPSIS)]
-    amp = head.rfind("&")
-    if amp != -1 and ";" not in head[amp:]:
-        head = head[:amp]
+    # only an entity cut in half ("&am"): a bare & of our own ("Trust & safety") stays
+    head = _HALF_ENTITY.sub("", head)
     lt = head.rfind("<")
     if lt != -1 and ">" not in head[lt:]:
         head = head[:lt]

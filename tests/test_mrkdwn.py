@@ -83,3 +83,14 @@ def test_untrusted_respects_any_limit(text: str, limit: int) -> None:
 )
 def test_a_direct_message_goes_only_to_a_persons_id(user_id: str | None, person: bool) -> None:
     assert is_person_id(user_id) is person
+
+
+def test_cut_keeps_a_bare_ampersand_of_our_own_and_drops_only_half_entities() -> None:
+    # "Trust & safety" is jobgate's own wording; cutting after it must not lose the rest
+    text = "*Trust & safety:* 3 actions\n" + "• report on a job " * 300
+    cut_text = cut(text, 3000)
+    assert cut_text.startswith("*Trust & safety:* 3 actions\n• report")
+    assert len(cut_text) == 3000 and cut_text.endswith(ELLIPSIS)
+    # an entity cut in half is still dropped whole
+    assert cut("ab &amp; cd", 7) == "ab" + ELLIPSIS
+    assert cut("ab & cd & ef", 10) == "ab & cd" + ELLIPSIS

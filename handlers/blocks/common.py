@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from handlers.mrkdwn import cut, plain
@@ -21,6 +22,22 @@ OPTION_VALUE = 150
 MAX_OPTIONS = 100  # a select menu offers at most 100 options
 MODAL_TITLE = 24
 FALLBACK_TEXT = 3000  # notifications need far less than Slack's 40,000
+
+
+def sections_of(head: str, lines: Sequence[str]) -> list[Block]:
+    """`head` and `lines`, one per line, in as many sections as they need: a list is never
+    cut short by a section's 3,000 characters (its closing "…and N more" included). Each
+    line must fit a section on its own."""
+    blocks: list[Block] = []
+    text = head
+    for line in lines:
+        if len(text) + 1 + len(line) > SECTION_TEXT:
+            blocks.append(section(text))
+            text = line
+        else:
+            text = f"{text}\n{line}" if text else line
+    blocks.append(section(text))
+    return blocks
 
 
 def mrkdwn(text: str) -> dict[str, Any]:

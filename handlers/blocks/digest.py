@@ -6,7 +6,16 @@ from typing import Any
 
 from bot.digest import AutoApproval, DigestFacts, DigestItem
 from handlers import ids
-from handlers.blocks.common import Block, actions, button, context, divider, header, section
+from handlers.blocks.common import (
+    Block,
+    actions,
+    button,
+    context,
+    divider,
+    header,
+    section,
+    sections_of,
+)
 from handlers.mrkdwn import mention, untrusted, when
 
 
@@ -33,13 +42,13 @@ def _auto_line(approval: AutoApproval) -> str:
     )
 
 
-def _auto_approvals(facts: DigestFacts) -> Block:
+def _auto_approvals(facts: DigestFacts) -> list[Block]:
     lines = [_auto_line(a) for a in facts.auto_approvals]
     more = facts.auto_approved_yesterday - len(facts.auto_approvals)
     if more > 0:
         lines.append(f"…and {more:,} more")
     head = f"*Auto-approved yesterday ({facts.auto_approved_yesterday:,})* · trusted employers"
-    return section(head + "\n" + "\n".join(lines))
+    return sections_of(head, lines)
 
 
 def render_digest(facts: DigestFacts) -> dict[str, Any]:
@@ -77,24 +86,20 @@ def render_digest(facts: DigestFacts) -> dict[str, Any]:
         ]
         blocks.append(section("*Yesterday's decisions*\n" + "\n".join(lines)))
     if facts.auto_approvals:
-        blocks.append(_auto_approvals(facts))
+        blocks += _auto_approvals(facts)
     if facts.items:
         listed = [_item_line(item) for item in facts.items]
         if facts.more:
             listed.append(f"…and {facts.more:,} more")
         blocks.append(divider())
-        blocks.append(section("*Waiting for a decision*\n" + "\n".join(listed)))
+        blocks += sections_of("*Waiting for a decision*", listed)
     for search in facts.sections[:10]:
         lines = [_item_line(i) for i in search.items[:5]]
         extra = search.count - len(search.items[:5])
         if extra > 0:
             lines.append(f"…and {extra:,} more")
-        blocks.append(
-            section(
-                f"*{untrusted(search.name, 80)}* ({search.count:,}) `{untrusted(search.filter_text, 200)}`\n"
-                + "\n".join(lines)
-            )
-        )
+        head = f"*{untrusted(search.name, 80)}* ({search.count:,}) `{untrusted(search.filter_text, 200)}`"
+        blocks += sections_of(head, lines)
     blocks.append(actions(button("Open the queue", ids.OPEN_QUEUE, "queue", style="primary")))
     blocks.append(context("Sent once a day by jobgate · `/jobgate digest` shows it again"))
     text = f"Daily digest: {pending:,} pending, {facts.over_sla:,} over the SLA, {facts.flagged:,} flagged"

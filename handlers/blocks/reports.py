@@ -6,6 +6,7 @@ from typing import Any
 
 from handlers import ids
 from handlers.blocks.common import (
+    FALLBACK_TEXT,
     MODAL_TITLE,
     Block,
     actions,
@@ -15,8 +16,9 @@ from handlers.blocks.common import (
     option,
     plain_text,
     section,
+    sections_of,
 )
-from handlers.mrkdwn import mention, untrusted, when
+from handlers.mrkdwn import cut, mention, untrusted, when
 from storage.reports import ReportRecord
 
 STATUS_BADGE = {
@@ -64,11 +66,7 @@ def render_report_card(report: ReportRecord) -> dict[str, Any]:
         ]
         if len(report.wave) > MAX_WAVE_SHOWN:
             lines.append(f"…and {len(report.wave) - MAX_WAVE_SHOWN} more")
-        blocks.append(
-            section(
-                f":ocean: *Possibly the same wave* ({len(report.wave)} open):\n" + "\n".join(lines)
-            )
-        )
+        blocks += sections_of(f":ocean: *Possibly the same wave* ({len(report.wave)} open):", lines)
         blocks.append(
             actions(
                 button(
@@ -120,7 +118,7 @@ def render_report_notice(
     else:
         intro = f"*Trust & safety:* {len(acted)} action(s), {len(filed)} new report(s)"
     text = f"{intro}\n" + "\n".join(lines)
-    return {"text": text[:3000], "blocks": [section(text)]}
+    return {"text": cut(text, FALLBACK_TEXT), "blocks": sections_of(intro, lines)}
 
 
 def report_modal(subject: str, metadata: str) -> dict[str, Any]:
@@ -170,12 +168,12 @@ def render_wave_message(wave: list[dict[str, Any]], *, source: str) -> dict[str,
     ]
     if len(wave) > MAX_WAVE_SHOWN:
         lines.append(f"…and {len(wave) - MAX_WAVE_SHOWN} more")
-    text = f":ocean: *Possibly the same wave* as {source} ({len(wave)} open):\n" + "\n".join(lines)
-    blocks: list[Block] = [section(text)]
+    head = f":ocean: *Possibly the same wave* as {source} ({len(wave)} open):"
+    blocks: list[Block] = sections_of(head, lines)
     if len(ids_value) <= 2000:
         blocks.append(
             actions(
                 button(f"Decline these {len(wave)}", ids.WAVE_DECLINE, ids_value, style="danger")
             )
         )
-    return {"text": text[:3000], "blocks": blocks}
+    return {"text": cut("\n".join([head, *lines]), FALLBACK_TEXT), "blocks": blocks}
