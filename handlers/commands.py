@@ -15,6 +15,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.services import Services
 from handlers.interaction import open_or_explain, services_of
+from handlers.mrkdwn import unescape
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +109,8 @@ async def jobgate_command(
 ) -> None:
     """Ack at once; the subcommand answers through the response URL."""
     await ack()
-    text = str(body.get("text") or "").strip()
+    # Slack sends &, < and > in the text as entities; every subcommand reads what was typed
+    text = unescape(str(body.get("text") or "")).strip()
     words = text.split()
     name = words[0].lower() if words else "help"
     entry = SUBCOMMANDS.get(name)

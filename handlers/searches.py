@@ -49,18 +49,13 @@ class Resolved:
     search_name: str | None = None
 
 
-def command_text(text: str) -> str:
-    """Slack sends `&`, `<` and `>` in slash command text as entities: `age:&gt;3d`."""
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-
-
 def filter_error_text(exc: FilterError) -> str:
     return f":warning: I can't read that filter. {escape(str(exc))}\n{SYNTAX}"
 
 
 async def resolve(invocation: Invocation, text: str) -> Resolved | None:
     """A saved search's name (case ignored) or a filter; None after explaining a bad one."""
-    text = command_text(text).strip()
+    text = text.strip()
     name = " ".join(text.strip(QUOTES).split())
     if name and name_problem(name) is None:
         saved = await invocation.services.repo.get_saved_search(name)
@@ -134,7 +129,7 @@ async def queue(invocation: Invocation) -> None:
 
 @subcommand("search", "search save|list|delete|digest …", "saved searches (filters with a name)")
 async def search(invocation: Invocation) -> None:
-    verb, _, rest = command_text(invocation.text).strip().partition(" ")
+    verb, _, rest = invocation.text.strip().partition(" ")
     verb = verb.lower()
     if verb not in ("save", "list", "delete", "digest"):
         await reply(invocation, SEARCH_USAGE)

@@ -175,3 +175,11 @@ async def test_retired_reasons_leave_the_modal_and_new_ones_join_it(h: Harness) 
         " ORDER BY id",
     )
     assert [c for (c,) in changes] == ["retired", "added", "restored"]
+
+
+async def test_a_reason_added_by_command_keeps_the_characters_typed(h: Harness) -> None:
+    # Slack sends & < > in a command's text as entities; the label is what the admin typed
+    added = await say(h, ADMIN, "reasons add pay_terms Pay & <terms>")
+    assert "Added the decline reason `pay_terms`" in added
+    labels = {r.code: r.label for r in await h.repo.list_decline_reasons()}
+    assert labels["pay_terms"] == "Pay & <terms>"

@@ -395,7 +395,8 @@ class FakeSlack:
             "user_id": user_id,
             "user_name": person.name if person else user_id,
             "command": command,
-            "text": text,
+            # as Slack does: &, < and > arrive as entities in a command's text
+            "text": text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"),
             "api_app_id": APP_ID,
             "is_enterprise_install": "false",
             "response_url": self.response_url(user_id, channel),
