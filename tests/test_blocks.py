@@ -205,3 +205,25 @@ def test_the_card_menus_offer_the_spec_actions_by_their_names() -> None:
         "employer history",
     }
     assert spec <= offered, spec - offered
+
+
+def test_an_auto_approved_job_card_shows_what_every_job_card_shows() -> None:
+    request = make_request(
+        Kind.JOB, State.APPROVED, apply_url="https://acme.example/apply/7"
+    ).model_copy(update={"decided_via": Via.AUTO, "decided_by": "auto"})
+    entry = decision(State.APPROVED).model_copy(
+        update={
+            "actor": "auto",
+            "via": Via.AUTO,
+            "details": {"because": "Approved automatically: trusted employer."},
+        }
+    )
+    message = render_card(CardFacts(request=request, last_decision=entry), NOW)
+    valid_message(message)
+    text = str(message["blocks"])
+    # SPEC 4's job card: employer and its state, location, pay, type, apply URL, excerpt
+    for shown in ("Acme", "employer approved", "*Location*", "*Pay*", "*Type*"):
+        assert shown in text, shown
+    assert "https://acme.example/apply/7" in text and "*Description*" in text
+    # and the outcome, who, when and why
+    assert "Approved automatically: trusted employer." in text and "<!date^" in text

@@ -124,19 +124,16 @@ def links_status(facts: CardFacts) -> str | None:
 
 
 def _auto_approved_card(facts: CardFacts, now: datetime) -> dict[str, Any]:
-    """A compact card for a trusted employer's job approved with no click."""
-    request = facts.request
-    job = request.job
-    where = untrusted(job.location, SHORT) or "location not stated"
-    line = f"*{untrusted(request.employer.name, 200)}* · {where} · {escape(format_pay(job.pay))}"
+    """A trusted employer's job approved with no click: the whole job card (SPEC 4 lists
+    what a job card shows), its outcome, and why it was approved without a person."""
     because = facts.last_decision.details.get("because") if facts.last_decision else None
     status = f":robot_face: *{untrusted(because or 'Approved automatically.', 1500)}*"
-    blocks: list[Block] = [header(f"Job: {job.title}"), section(line), section(status)]
+    blocks = [*_job_blocks(facts), *screening_blocks(facts), _status_block(facts), section(status)]
     controls = _controls(facts, now)
     if controls is not None:
         blocks.append(controls)
     blocks.append(_footer(facts))
-    return {"text": card_text(request), "blocks": blocks}
+    return {"text": card_text(facts.request), "blocks": blocks}
 
 
 def screening_blocks(facts: CardFacts) -> list[Block]:
