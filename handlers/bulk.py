@@ -22,7 +22,7 @@ from handlers import ids
 from handlers.blocks.bulk import PAST, bulk_modal, left_out_lines
 from handlers.blocks.modals import notice_modal
 from handlers.blocks.queue import code, count_of
-from handlers.command_access import allowed, reply
+from handlers.command_access import allowed, is_admin, reply
 from handlers.commands import Invocation, subcommand
 from handlers.interaction import (
     check_allowed,
@@ -34,7 +34,7 @@ from handlers.interaction import (
     user_team,
 )
 from handlers.searches import resolve
-from storage.bulk import BulkNotRun
+from storage.bulk import BulkNotRun, BulkNotUndone
 from storage.decisions import UnknownReason
 
 log = logging.getLogger(__name__)
@@ -44,7 +44,8 @@ MAX_WAVE = 300  # the filter's `id:` limit (bot/filters.py MAX_IDS)
 USAGE = (
     "Usage: `/jobgate bulk approve|decline <saved search | filter>`, e.g. "
     "`/jobgate bulk decline kind:job employer:acme age:>30d`. You see the count and a sample "
-    "before anything changes. (`state:pending` alone means the whole pending queue.)"
+    "before anything changes. (`state:pending` alone means the whole pending queue.) "
+    "`/jobgate bulk undo <run>` puts a whole run back to pending within the undo window."
 )
 
 
@@ -131,11 +132,14 @@ async def wave_decline_clicked(
 @subcommand(
     "bulk",
     "bulk approve|decline <saved search | filter>",
-    "admins: decide every matching request at once, after a preview",
+    "admins: decide every matching request at once, after a preview (`bulk undo <run>` undoes one)",
 )
 async def bulk(invocation: Invocation) -> None:
-    """Check, preview, and open the confirmation modal."""
+    """Check, preview, and open the confirmation modal (or undo a run)."""
     verb, _, rest = invocation.text.strip().partition(" ")
+    if verb.lower() == "undo":
+        await undo_bulk(invocation, rest.strip())
+        return
     if verb.lower() not in ("approve", "decline"):
         await reply(invocation, USAGE)
         return
@@ -180,6 +184,45 @@ async def bulk(invocation: Invocation) -> None:
     await invocation.open_form(
         view, what="the bulk confirmation", again="Run the command again to see it."
     )
+
+
+async def undo_bulk(invocation: Invocation, run_text: str) -> None:
+    """`/jobgate bulk undo <run>`: the whole run back to pending, within the undo window."""
+    if not await allowed(invocation, Role.ADMIN, "bulk undo"):
+        return
+    bulk_id = optional_id(run_text.removeprefix("#"))
+    if bulk_id is None:
+        await reply(invocation, f"Name the run to undo, e.g. `/jobgate bulk undo 12`. {USAGE}")
+        return
+    services = invocation.services
+    result = await services.repo.undo_bulk(
+        bulk_id,
+        actor=invocation.user_id,
+        is_admin=await is_admin(invocation),
+        now=services.clock.now(),
+    )
+    if isinstance(result, BulkNotUndone):
+        await reply(invocation, f"Nothing changed: {result.why}.")
+        return
+    if not result.reverted:
+        await reply(
+            invocation,
+            f"Nothing changed: every request of run {bulk_id} has been decided or undone since.",
+        )
+        return
+    text = (
+        f"Undid bulk {result.run.action.value} run {bulk_id}: "
+        f"{count_of(result.reverted, 'request')} back to pending, each with its own audit "
+        "record and platform webhook; the cards update in the background."
+    )
+    if result.changed_since:
+        one = result.changed_since == 1
+        text += (
+            f" {count_of(result.changed_since, 'request')} of the run {'was' if one else 'were'}"
+            " decided or undone again since, and left as "
+            f"{'it is' if one else 'they are'}."
+        )
+    await reply(invocation, text)
 
 
 @dataclass(frozen=True)
@@ -301,7 +344,11 @@ async def bulk_submitted(
             f" That is {submission.confirmed - run.total:,} fewer than when you opened this: "
             "they were decided meanwhile."
         )
-    done += " The cards update in the background; a progress message follows in the channel."
+    done += (
+        " The cards update in the background; a progress message follows in the channel."
+        f" Changed your mind? `/jobgate bulk undo {run.id}` puts them all back to pending"
+        " within the undo window."
+    )
     await ack(response_action="update", view=notice_modal(f"Bulk {action.value}", done))
 
 

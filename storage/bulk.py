@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.bulk import (
     BulkAction,
@@ -22,7 +22,13 @@ from bot.filters import Filter, parse_filter
 from bot.models import EmployerRecord, EmployerStatus, Kind, ReviewRequest, State, Via
 from storage import outbox
 from storage.audit import load_workspace_settings
-from storage.decisions import decline_jobs_of_employer, record_outcomes, resolve_reasons
+from storage.decisions import (
+    Reverted,
+    decline_jobs_of_employer,
+    record_outcomes,
+    resolve_reasons,
+    revert_decision,
+)
 from storage.filtering import FROM, Where, filter_where, list_where
 
 # Each is true (1) for a request left out for that reason; never NULL, so NOT works.
@@ -250,3 +256,48 @@ def save_progress(
         " WHERE id = ?",
         (shown, channel, message_ts, finished, to_db(now), bulk_id),
     )
+
+
+@dataclass(frozen=True)
+class BulkUndone:
+    run: BulkRun
+    reverted: int
+    # decided by this run, but changed since (undone one by one, decided again): left alone
+    changed_since: int
+
+
+@dataclass(frozen=True)
+class BulkNotUndone:
+    why: str
+
+
+def revert_bulk(
+    conn: sqlite3.Connection, bulk_id: int, *, actor: str, is_admin: bool, now: datetime
+) -> BulkUndone | BulkNotUndone:
+    """Undo a whole bulk run within the undo window, by whoever ran it or an admin: every
+    request whose latest decision is still this run's goes back to pending, each with its
+    own audit row and `*.decision_reverted` webhook, as a single Undo does."""
+    run = get_bulk_run(conn, bulk_id)
+    if run is None:
+        return BulkNotUndone(f"there is no bulk run {bulk_id}")
+    minutes = load_workspace_settings(conn).undo_window_minutes
+    if now - run.created_at > timedelta(minutes=minutes):
+        return BulkNotUndone(f"the undo window ({minutes} minutes) has ended")
+    if not (is_admin or actor == run.actor):
+        return BulkNotUndone("only the admin who ran it, or another admin, can undo it")
+    still_ours = [
+        row[0]
+        for row in conn.execute(
+            "SELECT r.id FROM requests r JOIN audit a ON a.id = r.last_audit_id"
+            " WHERE a.via = 'bulk' AND json_extract(a.details, '$.bulk_id') = ? ORDER BY r.id",
+            (bulk_id,),
+        )
+    ]
+    reverted = sum(
+        isinstance(
+            revert_decision(conn, request_id, actor=actor, via=Via.COMMAND, is_admin=True, now=now),
+            Reverted,
+        )
+        for request_id in still_ours
+    )
+    return BulkUndone(run, reverted, run.total - reverted)

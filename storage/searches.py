@@ -153,6 +153,18 @@ class SearchRepository:
             self._outbox_written()
         return result
 
+    async def undo_bulk(
+        self, bulk_id: int, *, actor: str, is_admin: bool, now: datetime
+    ) -> bulk.BulkUndone | bulk.BulkNotUndone:
+        """A whole run back to pending in one transaction; the outbox then updates the cards
+        and tells the platform."""
+        result = await self.db.write(
+            lambda conn: bulk.revert_bulk(conn, bulk_id, actor=actor, is_admin=is_admin, now=now)
+        )
+        if isinstance(result, bulk.BulkUndone) and result.reverted:
+            self._outbox_written()
+        return result
+
     async def get_bulk_run(self, bulk_id: int) -> BulkRun | None:
         return await self.db.read(lambda conn: bulk.get_bulk_run(conn, bulk_id))
 

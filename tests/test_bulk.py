@@ -286,3 +286,61 @@ async def test_when_more_match_than_confirmed_the_modal_asks_again(harness: Harn
     assert len(h.platform.events_of_type("job.approved")) == 3
     # jobgate is not in the channel the command came from: the progress goes to the review one
     assert "3 / 3 cards updated" in (await last_message_once(h, "3 / 3", timeout=5)).text
+
+
+async def test_a_bulk_run_is_undone_as_a_whole_within_the_window(tmp_path: Path) -> None:
+    import re
+    from datetime import UTC, datetime, timedelta
+
+    from bot.clock import ShiftedClock
+    from bot.models import Via
+
+    clock = ShiftedClock(datetime(2026, 11, 25, 15, 0, tzinfo=UTC))
+    h = await start_harness(tmp_path, clock=clock)
+    try:
+        await approved_employer_with_jobs(
+            h,
+            [
+                job(f"job_{n}", title=f"Analyst {n}", description=f"{n} dashboards.")
+                for n in ("a", "b", "c")
+            ],
+        )
+        view = await open_bulk_modal(h, "bulk approve kind:job")
+        await h.slack.submit(ADMIN, view, {})
+        done = modal_text(view)
+        found = re.search(r"/jobgate bulk undo (\d+)", done)
+        assert found is not None, done
+        run = found.group(1)
+        await h.settle()
+        assert set((await states_of(h, "job_a", "job_b", "job_c")).values()) == {State.APPROVED}
+
+        # one request is undone on its own meanwhile: the run leaves it alone
+        job_b = await h.repo.find_request(Kind.JOB, "job_b")
+        assert job_b is not None
+        await h.repo.revert_decision(
+            job_b.id, actor=ADMIN, via=Via.COMMAND, is_admin=True, now=clock.now()
+        )
+        refused = await ask(h, REVIEWERS[0], f"bulk undo {run}")
+        assert "admin" in refused.text.lower()
+        assert (await states_of(h, "job_a"))["job_a"] is State.APPROVED
+
+        clock.advance(timedelta(minutes=5))
+        undone = await ask(h, ADMIN, f"bulk undo {run}")
+        assert f"Undid bulk approve run {run}: 2 requests back to pending" in undone.text
+        assert "1 request of the run was decided or undone again since" in undone.text
+        await h.settle()
+        assert set((await states_of(h, "job_a", "job_b", "job_c")).values()) == {State.PENDING}
+        reverted = h.platform.events_of_type("job.decision_reverted")
+        assert sorted(e["data"]["id"] for e in reverted) == ["job_a", "job_b", "job_c"]
+        audit = await h.repo.list_audit(job_b.id)
+        assert [e.action for e in audit].count("reverted") == 1  # not reverted twice
+
+        again = await ask(h, ADMIN, f"bulk undo {run}")
+        assert "Nothing changed" in again.text
+        clock.advance(timedelta(minutes=6))
+        late = await ask(h, ADMIN, f"bulk undo {run}")
+        assert "undo window (10 minutes) has ended" in late.text
+        missing = await ask(h, ADMIN, "bulk undo 999")
+        assert "there is no bulk run 999" in missing.text
+    finally:
+        await stop_harness(h)

@@ -88,7 +88,7 @@ def bulk_modal(
         context(
             "Cards update in the background at Slack's pace (about "
             f"{minutes_for_cards(preview.eligible)} min); a progress message follows in the "
-            "channel. Bulk decisions have no per-card Undo."
+            "channel. A run is undone as a whole (`/jobgate bulk undo <run>`), not card by card."
         )
     )
     lines = [f"• {queue_line(item, now)}" for item in preview.sample]
@@ -156,7 +156,7 @@ def render_bulk_progress(progress: BulkProgress, *, confirmed: int | None) -> di
         f"{icon} Bulk {run.action.value} by {mention(run.actor)}: "
         f"{min(progress.done, run.total):,} / {run.total:,} cards updated"
     )
-    facts = [f"Filter {code(run.filter_text)}"]
+    facts = [f"Run {run.id}", f"Filter {code(run.filter_text)}"]
     if run.skipped:
         facts.append(f"{run.skipped:,} left out (not {PAST[run.action]})")
     if confirmed is not None and confirmed != run.total:
