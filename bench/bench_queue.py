@@ -21,6 +21,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -231,6 +232,15 @@ async def bulk(
     t["bulk decision, committed"] = [took]
     facts["bulk_result"] = type(result).__name__
     facts["bulk_decided"] = sum(getattr(result, "by_kind", {}).values())
+    run = getattr(result, "run", None)
+    if run is not None:  # and the whole run undone a minute later (/jobgate bulk undo)
+        undone, took = await timed(
+            lambda: repo.undo_bulk(
+                run.id, actor="UADMIN0001", is_admin=True, now=NOW + timedelta(minutes=1)
+            )
+        )
+        t["bulk undo of the run, committed"] = [took]
+        facts["bulk_undone"] = getattr(undone, "reverted", repr(undone))
 
 
 def main() -> int:

@@ -23,11 +23,11 @@ from bot.models import EmployerRecord, EmployerStatus, Kind, ReviewRequest, Stat
 from storage import outbox
 from storage.audit import load_workspace_settings
 from storage.decisions import (
-    Reverted,
+    Undoable,
     decline_jobs_of_employer,
     record_outcomes,
     resolve_reasons,
-    revert_decision,
+    write_revert,
 )
 from storage.filtering import FROM, Where, filter_where, list_where
 
@@ -285,19 +285,25 @@ def revert_bulk(
         return BulkNotUndone(f"the undo window ({minutes} minutes) has ended")
     if not (is_admin or actor == run.actor):
         return BulkNotUndone("only the admin who ran it, or another admin, can undo it")
+    # the run's requests whose latest decision is still the run's, read without payloads
     still_ours = [
-        row[0]
+        Undoable(
+            row["id"],
+            Kind(row["kind"]),
+            row["upstream_id"],
+            State(row["state"]),
+            row["employer_id"],
+            from_db(row["decided_at"]) if row["decided_at"] else None,
+        )
         for row in conn.execute(
-            "SELECT r.id FROM requests r JOIN audit a ON a.id = r.last_audit_id"
-            " WHERE a.via = 'bulk' AND json_extract(a.details, '$.bulk_id') = ? ORDER BY r.id",
+            "SELECT r.id, r.kind, r.upstream_id, r.state, r.employer_id, r.decided_at"
+            " FROM requests r JOIN audit a ON a.id = r.last_audit_id"
+            " WHERE a.via = 'bulk' AND json_extract(a.details, '$.bulk_id') = ?"
+            " AND r.state IN ('approved', 'declined') ORDER BY r.id",
             (bulk_id,),
         )
     ]
-    reverted = sum(
-        isinstance(
-            revert_decision(conn, request_id, actor=actor, via=Via.COMMAND, is_admin=True, now=now),
-            Reverted,
-        )
-        for request_id in still_ours
-    )
+    for decided in still_ours:
+        write_revert(conn, decided, actor=actor, via=Via.COMMAND, now=now)
+    reverted = len(still_ours)
     return BulkUndone(run, reverted, run.total - reverted)

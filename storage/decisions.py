@@ -6,6 +6,7 @@ import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from bot.clock import add_business_days, from_db, to_db
 from bot.models import AUTO_ACTOR, Kind, ReasonRef, ReviewRequest, State, Via
@@ -394,50 +395,84 @@ def revert_decision(
         else:
             why = "only the person who decided, or an admin, can undo this"
         return NotReverted(request, why)
+    audit_id = write_revert(
+        conn,
+        Undoable(
+            request.id,
+            request.kind,
+            request.upstream_id,
+            request.state,
+            request.employer.id,
+            request.decided_at,
+        ),
+        actor=actor,
+        via=via,
+        now=now,
+    )
+    updated = get_request(conn, request.id)
+    assert updated is not None
+    return Reverted(updated, audit_id)
+
+
+class Undoable(NamedTuple):
+    """What undoing a decision needs to know of its request (read without its payload)."""
+
+    id: int
+    kind: Kind
+    upstream_id: str
+    state: State
+    employer_id: int
+    decided_at: datetime | None
+
+
+def write_revert(
+    conn: sqlite3.Connection, decided: Undoable, *, actor: str, via: Via, now: datetime
+) -> int:
+    """The writes of an Undo, checks done by the caller: the audit row, the request (and an
+    employer request's employer) back to pending, the card refresh, the thread reply and the
+    `*.decision_reverted` webhook. Returns the audit row's id."""
     audit_id = insert_audit(
         conn,
-        request_id=request.id,
-        employer_id=request.employer.id,
+        request_id=decided.id,
+        employer_id=decided.employer_id,
         action="reverted",
-        from_state=request.state.value,
+        from_state=decided.state.value,
         to_state=State.PENDING.value,
         actor=actor,
         via=via,
         at=now,
-        details={"reverted_decision_at": to_db(request.decided_at) if request.decided_at else None},
+        details={"reverted_decision_at": to_db(decided.decided_at) if decided.decided_at else None},
     )
     conn.execute(
         "UPDATE requests SET state = 'pending', decided_at = NULL, decided_by = NULL,"
         " decided_via = NULL, last_audit_id = ?, updated_at = ?, hold_question = NULL,"
         " hold_follow_up_at = NULL, hold_expires_at = NULL WHERE id = ?",
-        (audit_id, to_db(now), request.id),
+        (audit_id, to_db(now), decided.id),
     )
-    if request.kind is Kind.EMPLOYER:
+    if decided.kind is Kind.EMPLOYER:
         conn.execute(
             "UPDATE employers SET status = 'pending', updated_at = ? WHERE id = ?",
-            (to_db(now), request.employer.id),
+            (to_db(now), decided.employer_id),
         )
     event = reverted_event(
-        kind=request.kind,
-        upstream_id=request.upstream_id,
-        reverted=request.state,
+        kind=decided.kind,
+        upstream_id=decided.upstream_id,
+        reverted=decided.state,
         actor=actor,
         via=via,
         at=now,
     )
-    lane = card_lane(request.id)
-    outbox.enqueue_card(conn, request.id, now)
+    lane = card_lane(decided.id)
+    outbox.enqueue_card(conn, decided.id, now)
     outbox.enqueue(
         conn,
         lane=lane,
         kind="thread",
-        payload={"request_id": request.id, "audit_id": audit_id},
+        payload={"request_id": decided.id, "audit_id": audit_id},
         now=now,
     )
-    outbox.enqueue(conn, lane=webhook_lane(request.id), kind="webhook", payload=event, now=now)
-    updated = get_request(conn, request.id)
-    assert updated is not None
-    return Reverted(updated, audit_id)
+    outbox.enqueue(conn, lane=webhook_lane(decided.id), kind="webhook", payload=event, now=now)
+    return audit_id
 
 
 def last_decision_time(conn: sqlite3.Connection, request_id: int) -> datetime | None:
