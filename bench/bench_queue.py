@@ -235,9 +235,7 @@ async def bulk(
     run = getattr(result, "run", None)
     if run is not None:  # and the whole run undone a minute later (/jobgate bulk undo)
         undone, took = await timed(
-            lambda: repo.undo_bulk(
-                run.id, actor="UADMIN0001", is_admin=True, now=NOW + timedelta(minutes=1)
-            )
+            lambda: repo.undo_bulk(run.id, actor="UADMIN0001", now=NOW + timedelta(minutes=1))
         )
         t["bulk undo of the run, committed"] = [took]
         facts["bulk_undone"] = getattr(undone, "reverted", repr(undone))

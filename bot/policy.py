@@ -150,9 +150,15 @@ def can_undo(
     """The decider or an admin may undo within the window."""
     if state not in UNDOABLE_STATES or decided_at is None:
         return False
-    if now - decided_at > window:
+    if not undo_window_open(decided_at, now, window):
         return False
     return is_admin or decided_by == user_id
+
+
+def undo_window_open(decided_at: datetime, now: datetime, window: timedelta) -> bool:
+    """Whether a decision taken at `decided_at` (a single one, or a whole bulk run) may still
+    be undone."""
+    return now - decided_at <= window
 
 
 def compose_employer_message(reasons: Sequence[DeclineReason]) -> str:

@@ -22,7 +22,7 @@ from handlers import ids
 from handlers.blocks.bulk import PAST, bulk_modal, left_out_lines
 from handlers.blocks.modals import notice_modal
 from handlers.blocks.queue import code, count_of
-from handlers.command_access import allowed, is_admin, reply
+from handlers.command_access import allowed, reply
 from handlers.commands import Invocation, subcommand
 from handlers.interaction import (
     check_allowed,
@@ -187,7 +187,8 @@ async def bulk(invocation: Invocation) -> None:
 
 
 async def undo_bulk(invocation: Invocation, run_text: str) -> None:
-    """`/jobgate bulk undo <run>`: the whole run back to pending, within the undo window."""
+    """`/jobgate bulk undo <run>`: the whole run back to pending, within the undo window.
+    Admins only, as for running one (whoever ran it is an admin too)."""
     if not await allowed(invocation, Role.ADMIN, "bulk undo"):
         return
     bulk_id = optional_id(run_text.removeprefix("#"))
@@ -196,10 +197,7 @@ async def undo_bulk(invocation: Invocation, run_text: str) -> None:
         return
     services = invocation.services
     result = await services.repo.undo_bulk(
-        bulk_id,
-        actor=invocation.user_id,
-        is_admin=await is_admin(invocation),
-        now=services.clock.now(),
+        bulk_id, actor=invocation.user_id, now=services.clock.now()
     )
     if isinstance(result, BulkNotUndone):
         await reply(invocation, f"Nothing changed: {result.why}.")

@@ -20,6 +20,7 @@ from bot.bulk import (
 from bot.clock import from_db, to_db
 from bot.filters import Filter, parse_filter
 from bot.models import EmployerRecord, EmployerStatus, Kind, ReviewRequest, State, Via
+from bot.policy import undo_window_open
 from storage import outbox
 from storage.audit import load_workspace_settings
 from storage.decisions import (
@@ -262,8 +263,12 @@ def save_progress(
 class BulkUndone:
     run: BulkRun
     reverted: int
-    # decided by this run, but changed since (undone one by one, decided again): left alone
-    changed_since: int
+
+    @property
+    def changed_since(self) -> int:
+        """Decided by this run but changed since (undone one by one, decided again): left
+        alone."""
+        return self.run.total - self.reverted
 
 
 @dataclass(frozen=True)
@@ -272,19 +277,18 @@ class BulkNotUndone:
 
 
 def revert_bulk(
-    conn: sqlite3.Connection, bulk_id: int, *, actor: str, is_admin: bool, now: datetime
+    conn: sqlite3.Connection, bulk_id: int, *, actor: str, now: datetime
 ) -> BulkUndone | BulkNotUndone:
-    """Undo a whole bulk run within the undo window, by whoever ran it or an admin: every
-    request whose latest decision is still this run's goes back to pending, each with its
-    own audit row and `*.decision_reverted` webhook, as a single Undo does."""
+    """Undo a whole bulk run within the undo window (callers let only admins, who alone run
+    bulk actions, ask): every request whose latest decision is still this run's goes back to
+    pending, each with its own audit row and `*.decision_reverted` webhook, as a single Undo
+    does."""
     run = get_bulk_run(conn, bulk_id)
     if run is None:
         return BulkNotUndone(f"there is no bulk run {bulk_id}")
     minutes = load_workspace_settings(conn).undo_window_minutes
-    if now - run.created_at > timedelta(minutes=minutes):
+    if not undo_window_open(run.created_at, now, timedelta(minutes=minutes)):
         return BulkNotUndone(f"the undo window ({minutes} minutes) has ended")
-    if not (is_admin or actor == run.actor):
-        return BulkNotUndone("only the admin who ran it, or another admin, can undo it")
     # the run's requests whose latest decision is still the run's, read without payloads
     still_ours = [
         Undoable(
@@ -305,5 +309,4 @@ def revert_bulk(
     ]
     for decided in still_ours:
         write_revert(conn, decided, actor=actor, via=Via.COMMAND, now=now)
-    reverted = len(still_ours)
-    return BulkUndone(run, reverted, run.total - reverted)
+    return BulkUndone(run, len(still_ours))

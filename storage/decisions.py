@@ -17,6 +17,7 @@ from bot.policy import (
     can_undo,
     decision_blocker,
     employer_status_for,
+    undo_window_open,
 )
 from bot.workspace import WorkspaceSettings
 from storage import outbox
@@ -390,7 +391,7 @@ def revert_decision(
     ):
         if request.state not in (State.APPROVED, State.DECLINED, State.ON_HOLD):
             why = "there is no decision to undo"
-        elif request.decided_at and now - request.decided_at > window:
+        elif request.decided_at and not undo_window_open(request.decided_at, now, window):
             why = f"the undo window ({settings.undo_window_minutes} minutes) has ended"
         else:
             why = "only the person who decided, or an admin, can undo this"

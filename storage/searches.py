@@ -154,12 +154,12 @@ class SearchRepository:
         return result
 
     async def undo_bulk(
-        self, bulk_id: int, *, actor: str, is_admin: bool, now: datetime
+        self, bulk_id: int, *, actor: str, now: datetime
     ) -> bulk.BulkUndone | bulk.BulkNotUndone:
         """A whole run back to pending in one transaction; the outbox then updates the cards
         and tells the platform."""
         result = await self.db.write(
-            lambda conn: bulk.revert_bulk(conn, bulk_id, actor=actor, is_admin=is_admin, now=now)
+            lambda conn: bulk.revert_bulk(conn, bulk_id, actor=actor, now=now)
         )
         if isinstance(result, bulk.BulkUndone) and result.reverted:
             self._outbox_written()
