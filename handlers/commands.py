@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -15,7 +16,6 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.services import Services
 from handlers.interaction import open_or_explain, services_of
-from handlers.mrkdwn import unescape
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +110,7 @@ async def jobgate_command(
     """Ack at once; the subcommand answers through the response URL."""
     await ack()
     # Slack sends &, < and > in the text as entities; every subcommand reads what was typed
-    text = unescape(str(body.get("text") or "")).strip()
+    text = html.unescape(str(body.get("text") or "")).strip()
     words = text.split()
     name = words[0].lower() if words else "help"
     entry = SUBCOMMANDS.get(name)

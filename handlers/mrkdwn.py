@@ -25,11 +25,6 @@ def escape(text: str) -> str:
     return "".join(_ENTITIES.get(ch, ch) for ch in text)
 
 
-def unescape(text: str) -> str:
-    """Text Slack sent escaped (slash command text: `age:&gt;3d`) as the person typed it."""
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-
-
 def untrusted(text: object, limit: int) -> str:
     """Escape, then cut to `limit` characters of escaped text, ending with … when cut."""
     if text is None:

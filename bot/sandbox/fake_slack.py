@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import html
 import json
 import time
 from dataclasses import dataclass
@@ -396,7 +397,7 @@ class FakeSlack:
             "user_name": person.name if person else user_id,
             "command": command,
             # as Slack does: &, < and > arrive as entities in a command's text
-            "text": text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"),
+            "text": html.escape(text, quote=False),
             "api_app_id": APP_ID,
             "is_enterprise_install": "false",
             "response_url": self.response_url(user_id, channel),

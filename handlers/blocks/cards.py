@@ -83,11 +83,15 @@ def card_text(request: ReviewRequest) -> str:
 def render_card(facts: CardFacts, now: datetime) -> dict[str, Any]:
     """The whole card message: `text` and `blocks` for chat.postMessage / chat.update."""
     request = facts.request
-    if request.state is State.APPROVED and request.decided_via is Via.AUTO:
-        return _auto_approved_card(facts, now)
     blocks = _job_blocks(facts) if request.kind is Kind.JOB else _employer_blocks(facts)
     blocks.extend(screening_blocks(facts))
     blocks.append(_status_block(facts))
+    if request.state is State.APPROVED and request.decided_via is Via.AUTO:
+        # a trusted employer's job approved with no click: why, in jobgate's own words
+        because = facts.last_decision.details.get("because") if facts.last_decision else None
+        blocks.append(
+            section(f":robot_face: *{untrusted(because or 'Approved automatically.', 1500)}*")
+        )
     controls = _controls(facts, now)
     if controls is not None:
         blocks.append(controls)
@@ -121,19 +125,6 @@ def links_status(facts: CardFacts) -> str | None:
     if state == "done":
         return "links: " + untrusted(checks.get("summary"), 300)
     return None
-
-
-def _auto_approved_card(facts: CardFacts, now: datetime) -> dict[str, Any]:
-    """A trusted employer's job approved with no click: the whole job card (SPEC 4 lists
-    what a job card shows), its outcome, and why it was approved without a person."""
-    because = facts.last_decision.details.get("because") if facts.last_decision else None
-    status = f":robot_face: *{untrusted(because or 'Approved automatically.', 1500)}*"
-    blocks = [*_job_blocks(facts), *screening_blocks(facts), _status_block(facts), section(status)]
-    controls = _controls(facts, now)
-    if controls is not None:
-        blocks.append(controls)
-    blocks.append(_footer(facts))
-    return {"text": card_text(facts.request), "blocks": blocks}
 
 
 def screening_blocks(facts: CardFacts) -> list[Block]:

@@ -19,9 +19,14 @@ from handlers.blocks.common import (
 from handlers.mrkdwn import mention, untrusted, when
 
 
+def _named(title: str, permalink: str | None) -> str:
+    """A request's title, linked to its card when the card's permalink is known."""
+    shown = untrusted(title, 120)
+    return f"<{permalink}|{shown}>" if permalink else f"*{shown}*"
+
+
 def _item_line(item: DigestItem) -> str:
-    title = untrusted(item.title, 120)
-    named = f"<{item.permalink}|{title}>" if item.permalink else f"*{title}*"
+    named = _named(item.title, item.permalink)
     tags = []
     if item.over_sla:
         tags.append(":alarm_clock: over SLA")
@@ -35,8 +40,7 @@ def _item_line(item: DigestItem) -> str:
 
 
 def _auto_line(approval: AutoApproval) -> str:
-    title = untrusted(approval.title, 120)
-    named = f"<{approval.permalink}|{title}>" if approval.permalink else f"*{title}*"
+    named = _named(approval.title, approval.permalink)
     return (
         f"• {named} — {untrusted(approval.employer, 80)} · {when(approval.approved_at, '{time}')}"
     )

@@ -6,7 +6,7 @@ from typing import Any
 
 from bot.history import HistoryEntry
 from bot.models import ReviewRequest
-from handlers.blocks.common import MODAL_TITLE, SECTION_TEXT, Block, context, plain_text, section
+from handlers.blocks.common import MODAL_TITLE, Block, context, plain_text, section, sections_of
 from handlers.mrkdwn import mention, untrusted, when
 
 MAX_VIEW_SECTIONS = 90
@@ -22,16 +22,8 @@ def _line(entry: HistoryEntry) -> str:
 
 
 def _sections(lines: list[str], limit: int) -> list[Block]:
-    blocks: list[Block] = []
-    current = ""
-    for line in lines:
-        if current and len(current) + len(line) + 1 > SECTION_TEXT - 10:
-            blocks.append(section(current))
-            current = ""
-        current = f"{current}\n{line}" if current else line
-    if current:
-        blocks.append(section(current))
-    return blocks[-limit:]
+    """The last `limit` sections of `lines` (none for no lines)."""
+    return sections_of("", lines)[-limit:] if lines else []
 
 
 def history_modal(request: ReviewRequest, entries: list[HistoryEntry]) -> dict[str, Any]:
