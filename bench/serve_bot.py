@@ -51,11 +51,6 @@ async def main() -> None:
     )
     parser.add_argument("--schedule", action="store_true", help="also start the scheduler")
     parser.add_argument(
-        "--asyncio-loop",
-        action="store_true",
-        help="A/B: asyncio's own event loop instead of uvloop (also BENCH_ASYNCIO_LOOP=1)",
-    )
-    parser.add_argument(
         "--switch-interval",
         type=float,
         default=float(os.environ.get("BENCH_SWITCH_INTERVAL", "0") or 0),
@@ -110,6 +105,5 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    # on uvloop, as `jobgate run` is, unless asked for asyncio's own loop
-    asyncio_loop = "--asyncio-loop" in sys.argv or bool(os.environ.get("BENCH_ASYNCIO_LOOP"))
-    event_loop.run(main(), use_uvloop=not asyncio_loop)
+    # on uvloop, as `jobgate run` is; BENCH_ASYNCIO_LOOP=1 asks for asyncio's own (A/B)
+    event_loop.run(main(), use_uvloop=not os.environ.get("BENCH_ASYNCIO_LOOP"))

@@ -1,9 +1,10 @@
 """The event loop every `jobgate` command runs on: uvloop where it is installed, else asyncio's.
 
 uvloop does the loop's socket and callback work in C (libuv). Measured on the inbound API
-(bench/README.md, "uvloop"), it cut the bot's CPU per single POST by about a sixth and raised
-single POSTs at concurrency 10 by about a fifth; nothing in jobgate depends on which loop runs
-it (aiohttp, aiosqlite, APScheduler and the screening worker pool run on either).
+(bench/README.md, "uvloop, measured arm against arm"): with screening and delivery off, 0.8-0.9
+ms of bot CPU per single POST against 0.9-1.2 ms; with them on, and for clicks, no difference
+outside the VM's noise. Nothing in jobgate depends on which loop runs it (aiohttp, aiosqlite,
+APScheduler and the screening worker pool run on either).
 """
 
 from __future__ import annotations
