@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.models import AuditEntry, Note
+from bot.models import AuditEntry, Note, State
 
 WORDS = {
     "received": "request received from the platform",
@@ -40,6 +40,8 @@ class HistoryEntry:
 def describe_entry(entry: AuditEntry, *, internal: bool = True) -> HistoryEntry:
     """One audit entry in words; `internal=False` leaves out the internal note."""
     what = WORDS.get(entry.action, entry.action.replace("_", " "))
+    if entry.action == "hold_expired" and entry.to_state == State.EXPIRED.value:
+        what = "the hold expired; closed as expired"
     details: list[str] = []
     if entry.reasons:
         details.append("reasons: " + ", ".join(r.label for r in entry.reasons))

@@ -23,7 +23,7 @@ HELP: dict[str, tuple[str, str]] = {
     "undo_window_minutes": ("how long Undo stays on a card", "minutes, 0 to 1440 (0: no Undo)"),
     "hold_follow_up_days": ("default follow-up after a hold", "business days, 1 to 60"),
     "hold_expiry_days": ("a hold with no answer expires after", "days, 1 to 120"),
-    "hold_expiry_action": ("what an expired hold becomes", "`pending` or `decline`"),
+    "hold_expiry_action": ("what an expired hold becomes", "`pending`, `expired` or `decline`"),
     "first_job_needs_review": ("a trusted employer's first job waits for a person", "on or off"),
     "sla_business_days": ("requests older than this are over the SLA", "business days, 1 to 30"),
     "digest_days": (

@@ -20,9 +20,9 @@ class WorkspaceSettings(BaseModel):
     undo_window_minutes: Annotated[int, Field(ge=0, le=24 * 60)] = 10
     hold_follow_up_days: Annotated[int, Field(ge=1, le=60)] = 3
     hold_expiry_days: Annotated[int, Field(ge=1, le=120)] = 14  # calendar days
-    hold_expiry_action: Annotated[str, StringConstraints(pattern=r"^(pending|decline)$")] = (
-        "pending"
-    )
+    hold_expiry_action: Annotated[
+        str, StringConstraints(pattern=r"^(pending|expired|decline)$")
+    ] = "pending"
     first_job_needs_review: bool = True
     sla_business_days: Annotated[int, Field(ge=1, le=30)] = 2
     digest_days: tuple[Annotated[int, Field(ge=0, le=6)], ...] = (0, 1, 2, 3, 4)

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.clock import to_db
-from bot.models import AUTO_ACTOR, State, Via
+from bot.models import AUTO_ACTOR, ReviewRequest, State, Via
 from bot.platform_events import core_fields, envelope
+from bot.policy import employer_status_for
 from storage import outbox
 from storage.audit import insert_audit, load_workspace_settings
 from storage.decisions import record_outcome, resolve_reasons
@@ -98,7 +99,7 @@ def follow_up_holds(conn: sqlite3.Connection, now: datetime, limit: int = 500) -
                 details={"hold_expired": True},
             )
         else:
-            _back_to_pending(conn, request.id, request.employer.id, request.card_ts, now)
+            _end_hold(conn, request, State(settings.hold_expiry_action), now)
         expired.append(request.id)
     return HoldRound(tuple(reminded), tuple(expired))
 
@@ -110,34 +111,36 @@ def _no_response_message(conn: sqlite3.Connection) -> str:
     return str(row[0]) if row else ""
 
 
-def _back_to_pending(
-    conn: sqlite3.Connection, request_id: int, employer_id: int, card_ts: str | None, now: datetime
-) -> None:
+def _end_hold(conn: sqlite3.Connection, request: ReviewRequest, to: State, now: datetime) -> None:
+    """An unanswered hold ends: back to the queue (`pending`), or closed (`expired`, recorded
+    as the scheduler's outcome). SPEC 6 has no webhook type for either, so none is sent."""
+    request_id, stamp = request.id, to_db(now)
     audit_id = insert_audit(
         conn,
         request_id=request_id,
-        employer_id=employer_id,
+        employer_id=request.employer.id,
         action="hold_expired",
         from_state=State.ON_HOLD.value,
-        to_state=State.PENDING.value,
+        to_state=to.value,
         actor=AUTO_ACTOR,
         via=Via.SCHEDULER,
         at=now,
     )
+    decided = (stamp, AUTO_ACTOR, Via.SCHEDULER.value) if to is State.EXPIRED else (None,) * 3
     conn.execute(
-        "UPDATE requests SET state = 'pending', decided_at = NULL, decided_by = NULL,"
-        " decided_via = NULL, last_audit_id = ?, updated_at = ?, hold_follow_up_at = NULL,"
+        "UPDATE requests SET state = ?, decided_at = ?, decided_by = ?, decided_via = ?,"
+        " last_audit_id = ?, updated_at = ?, hold_follow_up_at = NULL,"
         " hold_expires_at = NULL, hold_reminded_at = NULL WHERE id = ?",
-        (audit_id, to_db(now), request_id),
+        (to.value, *decided, audit_id, stamp, request_id),
     )
     conn.execute(
-        "UPDATE employers SET status = 'pending' WHERE id = ? AND status = 'on_hold'"
+        "UPDATE employers SET status = ? WHERE id = ? AND status = 'on_hold'"
         " AND EXISTS (SELECT 1 FROM requests WHERE id = ? AND kind = 'employer')",
-        (employer_id, request_id),
+        (employer_status_for(to).value, request.employer.id, request_id),
     )
     lane = card_lane(request_id)
     outbox.enqueue_card(conn, request_id, now)
-    if card_ts:
+    if request.card_ts:
         outbox.enqueue(
             conn,
             lane=lane,

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.clock import ShiftedClock
+from bot.history import describe_entry
 from bot.jobs import follow_up_holds
 from bot.models import Kind, State, Via
 from handlers import ids
@@ -124,5 +125,40 @@ async def test_a_hold_expires_after_calendar_days_weekends_included(tmp_path: Pa
         assert almost.expired == ()
         done = await follow_up_holds(h.repo, held.hold_expires_at + timedelta(minutes=1))
         assert len(done.expired) == 1
+    finally:
+        await stop_harness(h)
+
+
+async def test_expiry_can_close_the_request_as_expired(tmp_path: Path) -> None:
+    """SPEC 2's `on_hold` → `expired`: chosen by `hold_expiry_action = expired`. The request
+    is closed with no decision sent (SPEC 6 has no webhook type for it), and an edit from
+    the employer brings it back to the queue."""
+    h, clock, card = await held_job(tmp_path)
+    try:
+        await h.repo.save_workspace_setting(
+            "hold_expiry_action", "expired", actor=ADMIN, via=Via.COMMAND, now=clock.now()
+        )
+        await h.settle()
+        webhooks_before = len(h.platform.accepted)
+        clock.advance(timedelta(days=15))
+        done = await follow_up_holds(h.repo, clock.now())
+        assert len(done.expired) == 1
+        request = await h.repo.find_request(Kind.JOB, "job_456")
+        assert request is not None and request.state is State.EXPIRED
+        assert (request.decided_by, request.hold_expires_at) == ("auto", None)
+        await h.settle()
+        assert len(h.platform.accepted) == webhooks_before
+        assert "closed as expired" in h.slack.thread(card)[-1].text
+        blocks = str(h.card_now(card).blocks)
+        assert "Hold expired" in blocks
+        assert ids.APPROVE not in blocks and ids.DECLINE not in blocks
+        audit = await h.repo.list_audit(request.id)
+        expiry = [describe_entry(e).what for e in audit if e.action == "hold_expired"]
+        assert expiry == ["the hold expired; closed as expired"]
+
+        await h.platform.send_jobs(job(description="Now with the pay: $25-30/hour."))
+        await h.settle()
+        reopened = await h.repo.find_request(Kind.JOB, "job_456")
+        assert reopened is not None and reopened.state is State.PENDING
     finally:
         await stop_harness(h)

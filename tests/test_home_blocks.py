@@ -232,7 +232,7 @@ def test_each_setting_gets_the_input_that_suits_it() -> None:
     assert roles["type"] == "plain_text_input"
     assert roles["initial_value"] == "post_jobs,post_events,post_interview_schedules"
     expiry = input_element(modal("hold_expiry_action", settings, "09:00", "America/New_York"))
-    assert [o["value"] for o in expiry["options"]] == ["pending", "decline"]
+    assert [o["value"] for o in expiry["options"]] == ["pending", "expired", "decline"]
 
 
 def test_the_reason_and_label_modals_are_valid() -> None:

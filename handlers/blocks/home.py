@@ -72,7 +72,11 @@ DONE = {
     "on_hold": "Held",
     "reverted": "Undid a decision on",
 }
-EXPIRY_CHOICES = (("pending", "Back in the queue (pending)"), ("decline", "Declined, no response"))
+EXPIRY_CHOICES = (
+    ("pending", "Back in the queue (pending)"),
+    ("expired", "Closed as expired, no decision"),
+    ("decline", "Declined, no response"),
+)
 LINE_BUDGET = SECTION_TEXT - 60  # room for "…and N more" after the listed lines
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.models import AuditEntry, ReviewRequest
+from bot.models import AuditEntry, ReviewRequest, State
 from handlers.blocks.common import FALLBACK_TEXT, context, section
 from handlers.mrkdwn import cut, escape, mention, untrusted, when
 
@@ -63,6 +63,11 @@ def _describe(entry: AuditEntry) -> str:
         return f":raising_hand: {who} is working on this."
     if entry.action == "hold_reminder":
         return ":bell: Follow-up day: the employer was reminded of our question."
+    if entry.action == "hold_expired" and entry.to_state == State.EXPIRED.value:
+        return (
+            ":hourglass: The hold expired without an answer; the request is closed as expired."
+            " An edit from the employer brings it back to the queue."
+        )
     if entry.action == "hold_expired":
         return ":hourglass: The hold expired without an answer; the request is back in the queue."
     if entry.action == "removed":
