@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-from collections.abc import Callable
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Generic, Self, TypeVar, cast
 
 import aiosqlite
 
@@ -156,21 +157,90 @@ class Database:
                     pending.future.set_exception(value)
 
 
+class Joinable(ABC, Generic[T]):
+    """A unit the writer may run as one with the units next to it in a commit group that
+    share its `join_key`: an ingest then writes each kind of row once for the group rather
+    than once per request. Units whose `claims` overlap are never joined, so a joined run
+    does what running its members one after another would."""
+
+    @property
+    @abstractmethod
+    def join_key(self) -> Hashable: ...
+
+    @property
+    @abstractmethod
+    def claims(self) -> frozenset[Hashable]: ...
+
+    @property
+    def weight(self) -> int:
+        """How much work it is: a joined run stops at MAX_JOINED_WEIGHT."""
+        return 1
+
+    @classmethod
+    @abstractmethod
+    def run_joined(cls, conn: sqlite3.Connection, units: Sequence[Self]) -> list[T]:
+        """Each unit's value, in order. Raising runs every unit again on its own, so one bad
+        unit fails only itself."""
+
+    def __call__(self, conn: sqlite3.Connection) -> T:
+        return self.run_joined(conn, [self])[0]
+
+
+MAX_JOINED_WEIGHT = 1_000
+
+
+def _runs(units: Sequence[Unit[Any]]) -> list[list[Unit[Any]]]:
+    """`units` in order, cut into runs: next-door Joinables with one join_key, claims
+    disjoint and weight within bounds, or a single unit."""
+    runs: list[list[Unit[Any]]] = []
+    claimed: set[Hashable] = set()
+    weight = 0
+    for unit in units:
+        last = runs[-1][-1] if runs else None
+        if (
+            isinstance(unit, Joinable)
+            and isinstance(last, Joinable)
+            and type(unit) is type(last)
+            and unit.join_key == last.join_key
+            and claimed.isdisjoint(unit.claims)
+            and weight + unit.weight <= MAX_JOINED_WEIGHT
+        ):
+            runs[-1].append(unit)
+        else:
+            runs.append([unit])
+            claimed, weight = set(), 0
+        if isinstance(unit, Joinable):
+            claimed |= unit.claims
+            weight += unit.weight
+    return runs
+
+
+def _attempt(conn: sqlite3.Connection, unit: Unit[T]) -> tuple[bool, Any]:
+    """(True, value) or (False, the exception), the unit's writes undone if it raised."""
+    conn.execute("SAVEPOINT unit")
+    try:
+        value = unit(conn)
+    except Exception as exc:
+        conn.execute("ROLLBACK TO unit")
+        conn.execute("RELEASE unit")
+        return False, exc
+    conn.execute("RELEASE unit")
+    return True, value
+
+
 def _commit_group(conn: sqlite3.Connection, units: list[Unit[Any]]) -> list[tuple[bool, Any]]:
     outcomes: list[tuple[bool, Any]] = []
     conn.execute("BEGIN IMMEDIATE")
     try:
-        for unit in units:
-            conn.execute("SAVEPOINT unit")
-            try:
-                value = unit(conn)
-            except Exception as exc:
-                conn.execute("ROLLBACK TO unit")
-                conn.execute("RELEASE unit")
-                outcomes.append((False, exc))
-            else:
-                conn.execute("RELEASE unit")
-                outcomes.append((True, value))
+        for run in _runs(units):
+            if len(run) > 1:
+                members = cast(list[Joinable[Any]], run)
+                ok, values = _attempt(conn, partial(type(members[0]).run_joined, units=members))
+                if ok:
+                    outcomes.extend((True, value) for value in values)
+                    continue
+                log.debug("a joined run of %d units failed; running each alone", len(run))
+            outcomes.extend(_attempt(conn, unit) for unit in run)
         conn.execute("COMMIT")
     except BaseException:
         if conn.in_transaction:

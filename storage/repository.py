@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import partial
 from typing import Any
@@ -47,20 +46,11 @@ from storage import (
 )
 from storage.db import Database
 from storage.deliveries import StoredAnswer
+from storage.ingest import IngestAnswer, IngestCall
 from storage.outbox import OutboxItem
 from storage.screening_process import ScreeningProcess
 from storage.searches import SearchRepository
 from storage.vocabulary import VocabularyRepository
-
-
-@dataclass(frozen=True)
-class IngestAnswer:
-    answer: StoredAnswer
-    replayed: bool
-    results: tuple[requests.IngestResult, ...] = ()
-    # it wrote outbox rows (a thread reply about a change, an automatic decline's webhook):
-    # only then is the deliverer woken, so a flood of new requests costs it nothing
-    queued_delivery: bool = False
 
 
 class Repository(VocabularyRepository, SearchRepository):
@@ -100,24 +90,11 @@ class Repository(VocabularyRepository, SearchRepository):
         respond: Callable[[list[requests.IngestResult]], StoredAnswer],
         now: datetime,
     ) -> IngestAnswer:
-        """Upsert in one transaction; a `webhook_id` seen before returns its first answer."""
+        """Upsert in one transaction; a `webhook_id` seen before returns its first answer.
+        Calls that meet in one commit group are written together (storage/ingest.py)."""
         # stored columns are worked out here, so the single writer's time goes to SQL
-        prepared = requests.prepare(submissions)
-
-        def unit(conn: sqlite3.Connection) -> IngestAnswer:
-            if webhook_id is not None:
-                seen = deliveries.find_answer(conn, webhook_id)
-                if seen is not None:
-                    return IngestAnswer(seen, replayed=True)
-            queued_before = outbox.last_id(conn)
-            results = requests.ingest_submissions(conn, kind, prepared, now)
-            answer = respond(results)
-            if webhook_id is not None:
-                deliveries.store_answer(conn, webhook_id, endpoint, answer, now)
-            queued = outbox.last_id(conn) != queued_before
-            return IngestAnswer(answer, False, tuple(results), queued_delivery=queued)
-
-        answer = await self.db.write(unit)
+        call = IngestCall(kind, requests.prepare(submissions), webhook_id, endpoint, respond, now)
+        answer = await self.db.write(call)
         if not answer.replayed:
             if answer.queued_delivery:
                 self._outbox_written()
