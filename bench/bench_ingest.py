@@ -125,7 +125,7 @@ def main() -> int:
         "--profile",
         type=Path,
         default=None,
-        help="folder for py-spy profiles of the single c=50 and array phases",
+        help="folder for py-spy profiles of each single-POST level and the array phase",
     )
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
@@ -241,7 +241,7 @@ def main() -> int:
                     args.singles,
                     1,
                     level,
-                    profile=f"single_c{level}" if level == 50 else None,
+                    profile=f"single_c{level}",
                 )
             rss_before = rss_mib(bot.pid)
             worker_before = children_rss_mib(bot.pid)
