@@ -342,11 +342,15 @@ async def bulk_submitted(
             f" That is {submission.confirmed - run.total:,} fewer than when you opened this: "
             "they were decided meanwhile."
         )
-    done += (
-        " The cards update in the background; a progress message follows in the channel."
-        f" Changed your mind? `/jobgate bulk undo {run.id}` puts them all back to pending"
-        " within the undo window."
-    )
+    done += " The cards update in the background; a progress message follows in the channel."
+    window = (await services.repo.get_workspace_settings()).undo_window_minutes
+    if window:
+        done += (
+            f" Changed your mind? `/jobgate bulk undo {run.id}` puts them all back to pending"
+            f" within {count_of(window, 'minute')}."
+        )
+    else:
+        done += " Undo is off in this workspace (`undo_window_minutes` is 0)."
     await ack(response_action="update", view=notice_modal(f"Bulk {action.value}", done))
 
 

@@ -310,6 +310,7 @@ async def test_a_bulk_run_is_undone_as_a_whole_within_the_window(tmp_path: Path)
         done = modal_text(view)
         found = re.search(r"/jobgate bulk undo (\d+)", done)
         assert found is not None, done
+        assert "back to pending within 10 minutes" in done
         run = found.group(1)
         await h.settle()
         assert set((await states_of(h, "job_a", "job_b", "job_c")).values()) == {State.APPROVED}
@@ -342,5 +343,27 @@ async def test_a_bulk_run_is_undone_as_a_whole_within_the_window(tmp_path: Path)
         assert "undo window (10 minutes) has ended" in late.text
         missing = await ask(h, ADMIN, "bulk undo 999")
         assert "there is no bulk run 999" in missing.text
+    finally:
+        await stop_harness(h)
+
+
+async def test_with_undo_off_a_bulk_run_does_not_offer_its_undo(tmp_path: Path) -> None:
+    from bot.models import Via
+
+    h = await start_harness(tmp_path)
+    try:
+        await h.repo.save_workspace_setting(
+            "undo_window_minutes",
+            0,
+            actor=ADMIN,
+            via=Via.COMMAND,
+            now=h.jobgate.services.clock.now(),
+        )
+        await approved_employer_with_jobs(h, [job("job_a", title="Analyst")])
+        view = await open_bulk_modal(h, "bulk approve kind:job")
+        await h.slack.submit(ADMIN, view, {})
+        done = modal_text(view)
+        assert "Done: 1 request was approved" in done
+        assert "bulk undo" not in done and "Undo is off in this workspace" in done
     finally:
         await stop_harness(h)
