@@ -32,7 +32,8 @@ class EmployerSnapshot:
     first_seen: datetime
     last_activity: datetime | None
     employer_decisions: tuple[tuple[str, str, datetime], ...]  # (action, actor, at)
-    jobs: dict[str, int]  # requested, approved, declined, on_hold, pending, auto_approved, removed
+    # requested, approved, declined, on_hold, expired, pending, auto_approved, removed
+    jobs: dict[str, int]
     recent_jobs: tuple[JobLine, ...]
     reports: tuple[tuple[str, str, datetime], ...]  # (category, status, created)
     labels: tuple[str, ...]
@@ -51,6 +52,7 @@ def employer_snapshot(conn: sqlite3.Connection, employer_id: int) -> EmployerSna
         SELECT COUNT(*) AS requested, SUM(state = 'approved') AS approved,
                SUM(state = 'declined') AS declined, SUM(state = 'on_hold') AS on_hold,
                SUM(state = 'pending') AS pending, SUM(state = 'removed') AS removed,
+               SUM(state = 'expired') AS expired,
                SUM(state = 'approved' AND decided_by = ?) AS auto_approved
         FROM requests WHERE employer_id = ? AND kind = 'job'
         """,

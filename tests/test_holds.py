@@ -155,6 +155,9 @@ async def test_expiry_can_close_the_request_as_expired(tmp_path: Path) -> None:
         audit = await h.repo.list_audit(request.id)
         expiry = [describe_entry(e).what for e in audit if e.action == "hold_expired"]
         assert expiry == ["the hold expired; closed as expired"]
+        snapshot = await h.repo.employer_snapshot(request.employer.id)
+        assert snapshot is not None
+        assert (snapshot.jobs["expired"], snapshot.jobs["on_hold"]) == (1, 0)
 
         await h.platform.send_jobs(job(description="Now with the pay: $25-30/hour."))
         await h.settle()

@@ -39,7 +39,7 @@ async def test_the_snapshot_counts_what_the_school_has_seen(harness: Harness) ->
     text = str(modal.view["blocks"])
     assert "*Jobs requested*\\n6" in text
     assert "*Approved*\\n3 (0 automatically)" in text and "*Declined*\\n1" in text
-    assert "*Held · pending · removed*\\n0 · 2 · 0" in text
+    assert "*Held · expired · pending · removed*\\n0 · 0 · 2 · 0" in text
     for reviewer in (ADMIN, *REVIEWERS[:4]):
         assert f"<@{reviewer}>" in text
     assert "41 approved · 2 declined" in text  # what other schools decided

@@ -35,7 +35,8 @@ def snapshot_modal(snap: EmployerSnapshot) -> dict[str, Any]:
         f"*Jobs requested*\n{jobs['requested']:,}",
         f"*Approved*\n{jobs['approved']:,} ({jobs['auto_approved']:,} automatically)",
         f"*Declined*\n{jobs['declined']:,}",
-        f"*Held · pending · removed*\n{jobs['on_hold']:,} · {jobs['pending']:,} · {jobs['removed']:,}",
+        "*Held · expired · pending · removed*\n"
+        + " · ".join(f"{jobs[state]:,}" for state in ("on_hold", "expired", "pending", "removed")),
     ]
     if snap.other_schools:
         fields.append(
