@@ -160,8 +160,11 @@ class Database:
 class Joinable(ABC, Generic[T]):
     """A unit the writer may run as one with the units next to it in a commit group that
     share its `join_key`: an ingest then writes each kind of row once for the group rather
-    than once per request. Units whose `claims` overlap are never joined, so a joined run
-    does what running its members one after another would."""
+    than once per request. Units whose `claims` overlap are never joined, so each claimed
+    thing (a request, a delivery id) gets the rows and answers that running the units one
+    after another would give, in the same order. Rows about different things may take ids
+    in another order: the units met in one group because they arrived together, so there
+    was no order between them to keep."""
 
     @property
     @abstractmethod
@@ -180,7 +183,8 @@ class Joinable(ABC, Generic[T]):
     @abstractmethod
     def run_joined(cls, conn: sqlite3.Connection, units: Sequence[Self]) -> list[T]:
         """Each unit's value, in order. Raising runs every unit again on its own, so one bad
-        unit fails only itself."""
+        unit fails only itself (so a joined run may be tried twice: no side effects outside
+        the transaction)."""
 
     def __call__(self, conn: sqlite3.Connection) -> T:
         return self.run_joined(conn, [self])[0]
@@ -193,18 +197,19 @@ def _runs(units: Sequence[Unit[Any]]) -> list[list[Unit[Any]]]:
     """`units` in order, cut into runs: next-door Joinables with one join_key, claims
     disjoint and weight within bounds, or a single unit."""
     runs: list[list[Unit[Any]]] = []
-    claimed: set[Hashable] = set()
-    weight = 0
+    claimed: set[Hashable] = set()  # by the last run
+    weight = 0  # of the last run
     for unit in units:
         last = runs[-1][-1] if runs else None
-        if (
+        joins = (
             isinstance(unit, Joinable)
             and isinstance(last, Joinable)
             and type(unit) is type(last)
             and unit.join_key == last.join_key
             and claimed.isdisjoint(unit.claims)
             and weight + unit.weight <= MAX_JOINED_WEIGHT
-        ):
+        )
+        if joins:
             runs[-1].append(unit)
         else:
             runs.append([unit])
@@ -228,18 +233,34 @@ def _attempt(conn: sqlite3.Connection, unit: Unit[T]) -> tuple[bool, Any]:
     return True, value
 
 
+def _joined(members: list[Joinable[Any]]) -> Unit[list[Any]]:
+    def run(conn: sqlite3.Connection) -> list[Any]:
+        values = type(members[0]).run_joined(conn, members)
+        if len(values) != len(members):
+            raise RuntimeError(f"{len(values)} values for a joined run of {len(members)}")
+        return values
+
+    return run
+
+
 def _commit_group(conn: sqlite3.Connection, units: list[Unit[Any]]) -> list[tuple[bool, Any]]:
+    """Run `units` in one transaction, each in a savepoint (joined runs in one), and commit;
+    (ok, value or exception) for each unit, in order."""
     outcomes: list[tuple[bool, Any]] = []
     conn.execute("BEGIN IMMEDIATE")
     try:
         for run in _runs(units):
             if len(run) > 1:
-                members = cast(list[Joinable[Any]], run)
-                ok, values = _attempt(conn, partial(type(members[0]).run_joined, units=members))
+                ok, values = _attempt(conn, _joined(cast(list[Joinable[Any]], run)))
                 if ok:
                     outcomes.extend((True, value) for value in values)
                     continue
-                log.debug("a joined run of %d units failed; running each alone", len(run))
+                log.info(
+                    "a joined run of %d units failed (%s: %s); running each on its own",
+                    len(run),
+                    type(values).__name__,
+                    values,
+                )
             outcomes.extend(_attempt(conn, unit) for unit in run)
         conn.execute("COMMIT")
     except BaseException:

@@ -31,7 +31,8 @@ class IngestAnswer:
 @dataclass(frozen=True, eq=False)
 class IngestCall(Joinable[IngestAnswer]):
     """POST /api/v1/employers or /jobs, as the writer runs it. A `webhook_id` seen before
-    gets its first answer back and changes nothing."""
+    gets its first answer back and changes nothing. `respond` builds the answer from the
+    results and does nothing else: a joined run that fails is run again call by call."""
 
     kind: Kind
     items: Sequence[requests.Prepared]
@@ -59,40 +60,41 @@ class IngestCall(Joinable[IngestAnswer]):
 
     @property
     def weight(self) -> int:
-        return len(self.items)
+        # items, or kilobytes of payload if more: a joined run's rows go to SQLite as one
+        # JSON document, kept to about a megabyte
+        return max(len(self.items), sum(len(item.payload) for item in self.items) // 1000)
 
     @classmethod
     def run_joined(
         cls, conn: sqlite3.Connection, units: Sequence[IngestCall]
     ) -> list[IngestAnswer]:
-        seen: dict[int, StoredAnswer] = {}
-        for call in units:
-            if call.webhook_id is not None:
-                answer = deliveries.find_answer(conn, call.webhook_id)
-                if answer is not None:
-                    seen[id(call)] = answer
-        fresh = [call for call in units if id(call) not in seen]
+        # a webhook-id seen before gets its first answer; the other calls are stored
+        replays = [
+            deliveries.find_answer(conn, call.webhook_id) if call.webhook_id is not None else None
+            for call in units
+        ]
+        fresh = [call for call, replay in zip(units, replays, strict=True) if replay is None]
         if not fresh:
-            return [IngestAnswer(seen[id(call)], replayed=True) for call in units]
+            return [IngestAnswer(replay, replayed=True) for replay in replays if replay]
         queued_before = outbox.last_id(conn)
-        # the calls arrived milliseconds apart: their rows take the last one's time
-        results = requests.ingest_submissions(
-            conn,
-            fresh[0].kind,
-            [item for call in fresh for item in call.items],
-            max(call.now for call in fresh),
+        # the calls arrived milliseconds apart: their rows take the latest call's time
+        results = iter(
+            requests.ingest_submissions(
+                conn,
+                fresh[0].kind,
+                [item for call in fresh for item in call.items],
+                max(call.now for call in fresh),
+            )
         )
         queued = outbox.last_id(conn) != queued_before
-        answers: dict[int, IngestAnswer] = {}
-        start = 0
-        for call in fresh:
-            own = results[start : start + len(call.items)]
-            start += len(call.items)
+        answers = []
+        for call, replay in zip(units, replays, strict=True):
+            if replay is not None:
+                answers.append(IngestAnswer(replay, replayed=True))
+                continue
+            own = [next(results) for _ in call.items]
             answer = call.respond(own)
             if call.webhook_id is not None:
                 deliveries.store_answer(conn, call.webhook_id, call.endpoint, answer, call.now)
-            answers[id(call)] = IngestAnswer(answer, False, tuple(own), queued_delivery=queued)
-        return [
-            IngestAnswer(seen[id(call)], replayed=True) if id(call) in seen else answers[id(call)]
-            for call in units
-        ]
+            answers.append(IngestAnswer(answer, False, tuple(own), queued_delivery=queued))
+        return answers

@@ -153,8 +153,9 @@ def _as_json(rows: Any) -> str:
 
 
 def _among(values: Sequence[str]) -> tuple[str, list[Any]]:
-    """An `IN (...)` operand for `values` and its parameters."""
-    if len(values) < _JSON_FROM:
+    """An `IN (...)` operand for `values` and its parameters (bound one by one when few, or
+    when one holds a NUL, which SQLite's JSON functions would cut short)."""
+    if len(values) < _JSON_FROM or any("\x00" in value for value in values):
         return "(" + ", ".join("?" for _ in values) + ")", list(values)
     return "(SELECT value FROM json_each(?))", [_as_json(values)]
 

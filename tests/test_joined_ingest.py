@@ -59,13 +59,15 @@ def rows(conn: sqlite3.Connection, sql: str) -> list[tuple[Any, ...]]:
 
 
 def stored(conn: sqlite3.Connection) -> dict[str, Any]:
-    """Everything an ingest writes, without ids and times."""
+    """Everything an ingest writes, without ids and times: each request's audit rows and
+    each outbox lane's items in their order (rows of different requests may interleave
+    differently in a joined run, see storage.db.Joinable)."""
     return {
         "requests": rows(
             conn,
             "SELECT r.kind, r.upstream_id, e.upstream_id, c.upstream_id, r.title, r.state,"
             " r.payload, r.version FROM requests r JOIN employers e ON e.id = r.employer_id"
-            " LEFT JOIN contacts c ON c.id = r.contact_id ORDER BY r.id",
+            " LEFT JOIN contacts c ON c.id = r.contact_id ORDER BY r.upstream_id",
         ),
         "employers": rows(conn, "SELECT upstream_id, name, status FROM employers ORDER BY id"),
         "contacts": rows(
@@ -73,8 +75,13 @@ def stored(conn: sqlite3.Connection) -> dict[str, Any]:
         ),
         "audit": rows(
             conn,
-            "SELECT r.upstream_id, a.action, a.from_state, a.to_state FROM audit a"
-            " JOIN requests r ON r.id = a.request_id ORDER BY a.id",
+            "SELECT r.upstream_id, a.action, a.from_state, a.to_state, a.actor, a.reasons"
+            " FROM audit a JOIN requests r ON r.id = a.request_id ORDER BY r.upstream_id, a.id",
+        ),
+        "outbox": rows(
+            conn,
+            "SELECT r.upstream_id, o.kind, o.state FROM outbox o"
+            " JOIN requests r ON o.lane LIKE '%:' || r.id ORDER BY o.lane, o.id",
         ),
         "answers": rows(
             conn, "SELECT webhook_id, status, response FROM inbound_deliveries ORDER BY webhook_id"
@@ -83,7 +90,8 @@ def stored(conn: sqlite3.Connection) -> dict[str, Any]:
 
 
 def mixed_calls() -> list[IngestCall]:
-    """Ten jobs from three employers (one of them new to each call), sharing contacts."""
+    """Jobs from three employers (one of them declined, so its jobs are declined on
+    arrival), sharing contacts, and edits of two jobs stored before."""
     bodies = [
         job(
             f"job_{n}",
@@ -93,17 +101,31 @@ def mixed_calls() -> list[IngestCall]:
         )
         for n in range(10)
     ]
+    bodies[3:3] = [job("old_1", title="Analyst, edited"), job("old_2", title="Tester, edited")]
     return [
         call(body, f"msg_{n}", NOW + timedelta(milliseconds=n)) for n, body in enumerate(bodies)
     ]
+
+
+def stored_before(conn: sqlite3.Connection) -> None:
+    """Two jobs already stored, and emp_2 declined."""
+    old = [call(job("old_1", title="Analyst"), "old_1"), call(job("old_2"), "old_2")]
+    for unit in old:
+        assert _commit_group(conn, [unit])[0][0]
+    conn.execute(
+        "INSERT INTO employers (upstream_id, name, name_key, status, first_seen_at, updated_at)"
+        " VALUES ('emp_2', 'Blocked Co', 'blocked co', 'declined', 'x', 'x')"
+    )
 
 
 def test_calls_in_one_group_are_written_together_as_they_would_be_one_by_one(
     tmp_path: Path,
 ) -> None:
     with database(tmp_path / "joined.db") as joined, database(tmp_path / "alone.db") as alone:
+        stored_before(joined)
+        stored_before(alone)
         outcomes, passes = ingest_passes(joined, list(mixed_calls()))
-        assert passes == 1  # ten calls, written as one
+        assert passes == 1  # twelve calls, written as one
         one_by_one = []
         for unit in mixed_calls():
             [outcome] = _commit_group(alone, [unit])
@@ -111,11 +133,15 @@ def test_calls_in_one_group_are_written_together_as_they_would_be_one_by_one(
         assert all(ok for ok, _ in outcomes + one_by_one)
         answers = [value.answer for _, value in outcomes]
         assert answers == [value.answer for _, value in one_by_one]
-        assert [a.body["result"] for a in answers] == ["created"] * 10
+        results = [(a.body["id"], a.body["result"], a.body["state"]) for a in answers]
+        assert results[3:5] == [("old_1", "updated", "pending"), ("old_2", "updated", "pending")]
+        assert ("job_2", "created", "declined") in results  # emp_2 is declined
         assert stored(joined) == stored(alone)
-        # the rows take the last call's time
-        times = rows(joined, "SELECT DISTINCT received_at FROM requests")
-        assert times == [("2026-11-25T15:00:00.009Z",)]
+        # the rows take the latest call's time
+        times = rows(
+            joined, "SELECT DISTINCT received_at FROM requests WHERE upstream_id LIKE 'job%'"
+        )
+        assert times == [("2026-11-25T15:00:00.011Z",)]
 
 
 def test_calls_sharing_a_request_or_a_webhook_id_run_one_after_another(tmp_path: Path) -> None:
@@ -155,7 +181,8 @@ def test_a_failing_call_in_a_joined_run_fails_only_itself(tmp_path: Path) -> Non
             NOW,
         )
         units = [call(job("job_1"), "msg_1"), bad, call(job("job_3"), "msg_3")]
-        outcomes = _commit_group(conn, list(units))
+        outcomes, passes = ingest_passes(conn, list(units))
+        assert passes == 1 + 3  # tried joined, then each on its own
         assert [ok for ok, _ in outcomes] == [True, False, True]
         assert isinstance(outcomes[1][1], ValueError)
         kept = rows(conn, "SELECT upstream_id FROM requests ORDER BY id")
@@ -182,7 +209,9 @@ async def test_concurrent_calls_share_a_commit_and_each_gets_its_own_answer(
     tmp_path: Path,
 ) -> None:
     repo = Repository(await Database.open(tmp_path / "j.db"))
+    statements: list[str] = []
     try:
+        await repo.db.write(lambda conn: conn.set_trace_callback(statements.append))
         bodies = [job(f"job_{n}", title=f"Analyst {n}") for n in range(20)]
         answers = await asyncio.gather(
             *[
@@ -197,7 +226,8 @@ async def test_concurrent_calls_share_a_commit_and_each_gets_its_own_answer(
                 for n, body in enumerate(bodies)
             ]
         )
-        assert repo.db.commits == 1
+        assert repo.db.commits == 2  # the trace's, then all twenty calls
+        assert sum("json_array(upstream_id, id, state, payload" in s for s in statements) == 1
         assert [a.replayed for a in answers] == [False] * 15 + [True] * 5
         assert [a.answer.body["id"] for a in answers] == [f"job_{n % 15}" for n in range(20)]
         count = await repo.db.read(lambda c: c.execute("SELECT COUNT(*) FROM requests").fetchone())
@@ -218,3 +248,14 @@ def test_a_joined_run_stays_within_a_thousand_items(tmp_path: Path) -> None:
         assert all(ok for ok, _ in outcomes)
         assert passes == 2  # 600 + 400 together, the next one on its own
         assert rows(conn, "SELECT COUNT(*) FROM requests") == [(1001,)]
+
+
+def test_a_joined_run_stays_within_about_a_megabyte(tmp_path: Path) -> None:
+    text = "Long description. " * 20_000  # 360 kB of payload each
+    with database(tmp_path / "j.db") as conn:
+        units = [call(job(f"job_{n}", description=text), f"m{n}") for n in range(5)]
+        assert [unit.weight for unit in units] == [units[0].weight] * 5
+        assert 300 < units[0].weight < 400
+        outcomes, passes = ingest_passes(conn, list(units))
+        assert all(ok for ok, _ in outcomes)
+        assert passes == 3  # runs of 2, 2 and 1: a third call of ~360 would pass 1,000

@@ -164,6 +164,8 @@ async def test_text_with_a_nul_character_is_stored_whole(tmp_path: Path, fillers
                 employer={"id": "emp_nul", "name": "Nul\x00Corp"},
                 contact={"id": "c_nul", "name": "Jo\x00Ann", "phone": "555\x000100"},
             ),
+            # a contact without an id is keyed by its email, NUL and all
+            job("job_3", contact={"name": "Kim", "email": "kim\x00@acme.example"}),
             *filler_jobs(fillers),
         ]
         await ingest(repo, Kind.JOB, items)
@@ -173,12 +175,17 @@ async def test_text_with_a_nul_character_is_stored_whole(tmp_path: Path, fillers
                 *conn.execute("SELECT title, location FROM requests WHERE upstream_id = 'job_1'"),
                 *conn.execute("SELECT name FROM employers WHERE upstream_id = 'emp_nul'"),
                 *conn.execute("SELECT name, phone FROM contacts WHERE upstream_id = 'c_nul'"),
+                *conn.execute(
+                    "SELECT c.email FROM requests r JOIN contacts c ON c.id = r.contact_id"
+                    " WHERE r.upstream_id = 'job_3'"
+                ),
             ]
 
         assert [tuple(row) for row in await repo.db.read(stored)] == [
             ("Analyst\x00(night)", "Austin\x00TX"),
             ("Nul\x00Corp",),
             ("Jo\x00Ann", "555\x000100"),
+            ("kim\x00@acme.example",),
         ]
     finally:
         await repo.db.close()
