@@ -99,6 +99,7 @@ class Blocker(StrEnum):
     EMPLOYER_PENDING = "employer_pending"
     EMPLOYER_UNREVIEWED = "employer_unreviewed"
     EMPLOYER_BLOCKED = "employer_blocked"
+    EMPLOYER_EXPIRED = "employer_expired"
     REASONS_REQUIRED = "reasons_required"
 
 
@@ -122,7 +123,9 @@ def decision_blocker(
             return Blocker.EMPLOYER_BLOCKED
         if status is EmployerStatus.UNREVIEWED:
             return Blocker.EMPLOYER_UNREVIEWED
-        if status in (EmployerStatus.PENDING, EmployerStatus.ON_HOLD, EmployerStatus.EXPIRED):
+        if status is EmployerStatus.EXPIRED:  # closed until the employer edits its request
+            return Blocker.EMPLOYER_EXPIRED
+        if status in (EmployerStatus.PENDING, EmployerStatus.ON_HOLD):
             return None if approve_employer_too else Blocker.EMPLOYER_PENDING
     return None
 

@@ -35,7 +35,7 @@ STATE_WORDS = {
     State.APPROVED: "approved",
     State.DECLINED: "declined",
     State.ON_HOLD: "put on hold",
-    State.EXPIRED: "left to expire",
+    State.EXPIRED: "closed when its hold expired",
     State.REMOVED: "removed by the platform",
     State.PENDING: "reopened",
 }
@@ -49,10 +49,12 @@ def register(app: AsyncApp) -> None:
 
 
 def already_decided_text(request: ReviewRequest) -> str:
-    who = mention(request.decided_by) if request.decided_by else "the platform"
+    by = ""
+    if request.decided_by and request.state not in (State.REMOVED, State.EXPIRED):
+        by = f" by {mention(request.decided_by)}"  # else the words say who
     moment = f" {when(request.decided_at)}" if request.decided_at else ""
     return (
-        f"*{untrusted(request.title, 150)}* was already {STATE_WORDS[request.state]} by {who}"
+        f"*{untrusted(request.title, 150)}* was already {STATE_WORDS[request.state]}{by}"
         f"{moment}. Nothing changed."
     )
 
@@ -70,6 +72,12 @@ def blocker_text(blocker: Blocker, request: ReviewRequest) -> str:
         )
     if blocker is Blocker.EMPLOYER_BLOCKED:
         return f"*{employer}* is not approved here, so its jobs cannot be approved."
+    if blocker is Blocker.EMPLOYER_EXPIRED:
+        return (
+            f"*{employer}*'s own request to recruit here was put on hold and expired without an"
+            " answer, so its jobs cannot be approved. An edit from the employer brings that"
+            " request back to the queue; until then, decline the job or leave it pending."
+        )
     if blocker is Blocker.REASONS_REQUIRED:
         return "Choose at least one reason to decline."
     return f"*{employer}* still needs a decision first."

@@ -151,6 +151,19 @@ def test_modals_are_valid() -> None:
     valid_view(notice_modal("Nothing changed", "x" * 5000))
 
 
+@pytest.mark.parametrize(
+    ("status", "words"),
+    [(EmployerStatus.PENDING, "pending review"), (EmployerStatus.ON_HOLD, "on hold")],
+)
+def test_the_approve_both_modal_says_where_the_employer_stands(
+    status: EmployerStatus, words: str
+) -> None:
+    request = make_request(Kind.JOB, State.PENDING)
+    employer = request.employer.model_copy(update={"status": status})
+    view = approve_both_modal(request.model_copy(update={"employer": employer}), (), {})
+    assert f"is not approved as an employer yet ({words})" in str(view["blocks"])
+
+
 def test_thread_replies_are_valid_for_every_entry() -> None:
     request = make_request(Kind.JOB, State.DECLINED)
     changes = [

@@ -84,6 +84,7 @@ async def test_employer_suspended_removes_its_open_jobs_and_tells_who_decided(
         assert request is not None and request.state is State.REMOVED
         card = await h.card(f"job_{i}")
         assert "Removed by the platform" in str(card.blocks)
+        assert "by platform" not in str(card.blocks)  # the badge already says who
     employer_request = await h.repo.find_request(Kind.EMPLOYER, "emp_123")
     assert employer_request is not None and employer_request.employer.status.value == "suspended"
     report_card = h.slack.only_message(REPORTS_CHANNEL)

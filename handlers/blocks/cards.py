@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from bot.models import CardFacts, EmployerStatus, Kind, ReviewRequest, State, Via
+from bot.models import PLATFORM_ACTOR, CardFacts, EmployerStatus, Kind, ReviewRequest, State, Via
 from bot.submissions import ContactIn, Pay
 from handlers import ids
 from handlers.blocks.common import (
@@ -262,7 +262,10 @@ def _status_block(facts: CardFacts) -> Block:
         if facts.assignee and request.state is State.PENDING:
             line += f" · :raising_hand: {mention(facts.assignee)} is on it"
         return section(line)
-    line = f"*{badge}* by {mention(request.decided_by)} {when(request.decided_at)}"
+    line = f"*{badge}*"
+    if request.decided_by != PLATFORM_ACTOR:  # "Removed by the platform" says who
+        line += f" by {mention(request.decided_by)}"
+    line += f" {when(request.decided_at)}"
     if decision.reasons:
         line += "\n*Reasons:* " + ", ".join(escape(r.label) for r in decision.reasons)
     if request.state is State.ON_HOLD and request.hold_follow_up_at:

@@ -7,7 +7,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from bot.models import DeclineReason, Kind, ReviewRequest
+from bot.models import DeclineReason, EmployerStatus, Kind, ReviewRequest
 from bot.policy import compose_employer_message
 from bot.workspace import HOLD_TEMPLATES
 from handlers import ids
@@ -186,7 +186,8 @@ def approve_both_modal(
     role_text = ", ".join(f"`{r}`" for r in roles) or "no roles"
     blocks: list[Block] = [
         section(
-            f"*{employer}* is still waiting for review as an employer.\n"
+            f"*{employer}* is not approved as an employer yet"
+            f" ({'on hold' if request.employer.status is EmployerStatus.ON_HOLD else 'pending review'}).\n"
             f"Approving the job *{untrusted(request.title, 200)}* will approve *{employer}* too, "
             f"granting {role_text}."
         ),
