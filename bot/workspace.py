@@ -11,6 +11,10 @@ from bot.policy import DEFAULT_ROLES
 RoleName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{1,63}$")]
 
 
+# the longest follow-up a hold may ask for, in the settings and in the Hold modal alike
+MAX_FOLLOW_UP_DAYS = 60
+
+
 class WorkspaceSettings(BaseModel):
     """Defaults here; an admin's change is stored per key and recorded in the audit trail."""
 
@@ -18,7 +22,7 @@ class WorkspaceSettings(BaseModel):
 
     default_roles: tuple[RoleName, ...] = DEFAULT_ROLES
     undo_window_minutes: Annotated[int, Field(ge=0, le=24 * 60)] = 10
-    hold_follow_up_days: Annotated[int, Field(ge=1, le=60)] = 3
+    hold_follow_up_days: Annotated[int, Field(ge=1, le=MAX_FOLLOW_UP_DAYS)] = 3
     hold_expiry_days: Annotated[int, Field(ge=1, le=120)] = 14  # calendar days
     hold_expiry_action: Annotated[
         str, StringConstraints(pattern=r"^(pending|expired|decline)$")

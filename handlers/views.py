@@ -14,6 +14,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.models import State, Via
 from bot.policy import compose_employer_message
 from bot.services import Services
+from bot.workspace import MAX_FOLLOW_UP_DAYS
 from handlers import ids
 from handlers.actions import blocker_text
 from handlers.blocks.modals import decline_modal, hold_modal, notice_modal
@@ -34,8 +35,6 @@ from storage.rows import RequestNotFound
 SUSPECTED_FRAUD = "suspected_fraud"
 
 log = logging.getLogger(__name__)
-
-MAX_FOLLOW_UP_DAYS = 30
 
 
 def register(app: AsyncApp) -> None:

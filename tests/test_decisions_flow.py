@@ -6,12 +6,13 @@ import asyncio
 import dataclasses
 import json
 
-from bot.models import Kind, State
+from bot.models import Kind, State, Via
 from bot.sandbox.slack_api import Fault
 from bot.sandbox.workspace import Message, OpenView
 from handlers import ids
 from tests.conversation import audit_rows
 from tests.harness import (
+    ADMIN,
     OUTSIDER,
     REVIEW_CHANNEL,
     REVIEWERS,
@@ -119,6 +120,25 @@ async def test_hold_with_a_bad_follow_up_is_refused(harness: Harness) -> None:
     assert set(errors) == {question_block, ids.FOLLOW_UP_DAYS[0]}
     stored = await h.repo.find_request(Kind.JOB, "job_456")
     assert stored is not None and stored.state is State.PENDING
+
+
+async def test_the_hold_modal_takes_any_follow_up_the_settings_allow(harness: Harness) -> None:
+    """hold_follow_up_days may be set to 60: the modal opens with it and accepts it."""
+    h = harness
+    await h.repo.save_workspace_setting(
+        "hold_follow_up_days", 45, actor=ADMIN, via=Via.COMMAND, now=h.jobgate.services.clock.now()
+    )
+    card = await h.pending_job_card()
+    modal = await h.modal_from(REVIEWERS[3], h.slack.click(REVIEWERS[3], card, ids.HOLD))
+    [days] = [
+        b["element"] for b in modal.view["blocks"] if b.get("block_id") == ids.FOLLOW_UP_DAYS[0]
+    ]
+    assert (days["initial_value"], days["max_value"]) == ("45", "60")
+    answer = await h.slack.submit(REVIEWERS[3], modal, hold_form(modal, "Pay?", "60"))
+    assert "errors" not in (answer.json() or {})
+    await h.settle()
+    stored = await h.repo.find_request(Kind.JOB, "job_456")
+    assert stored is not None and stored.state is State.ON_HOLD
 
 
 async def test_a_non_reviewer_changes_nothing_and_is_told_privately(harness: Harness) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 
 from bot.models import DeclineReason, EmployerStatus, Kind, ReviewRequest
 from bot.policy import compose_employer_message
-from bot.workspace import HOLD_TEMPLATES
+from bot.workspace import HOLD_TEMPLATES, MAX_FOLLOW_UP_DAYS
 from handlers import ids
 from handlers.blocks.common import (
     MAX_OPTIONS,
@@ -170,7 +170,7 @@ def hold_modal(
                 "action_id": ids.FOLLOW_UP_DAYS[1],
                 "is_decimal_allowed": False,
                 "min_value": "1",
-                "max_value": "30",
+                "max_value": str(MAX_FOLLOW_UP_DAYS),
                 "initial_value": str(follow_up_days),
             },
         },
