@@ -49,7 +49,8 @@ log = logging.getLogger(__name__)
 
 OUTSIDER = (
     "jobgate shows its review queue to the career-services team only, and you are not on its "
-    "reviewer list. An admin can add you (JOBGATE_REVIEWERS)."
+    "reviewer list. Ask whoever runs jobgate to add you to JOBGATE_REVIEWERS (your Slack user "
+    "id, or a user group you are in)."
 )
 ADMIN_ONLY = "Only jobgate admins can change this, so nothing changed."
 _PREFIX = re.compile("^" + re.escape(blocks.HOME_PREFIX))

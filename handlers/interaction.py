@@ -197,14 +197,15 @@ def form_not_opened(what: str, failed: str, again: str, *, nothing_changed: bool
 REFUSAL_TEXT = {
     Refusal.NOT_ALLOWED: (
         ":no_entry: You are not on jobgate's {role} list, so nothing changed. "
-        "An admin can add you (JOBGATE_{env})."
+        "Ask whoever runs jobgate to add you to JOBGATE_{env} (your Slack user id, or a user"
+        " group you are in)."
     ),
     Refusal.OTHER_TEAM: (
         ":no_entry: Only members of this workspace can take decisions here, so nothing changed."
     ),
     Refusal.NOBODY_CONFIGURED: (
         ":no_entry: No {role}s are configured yet, so nobody can do this and nothing changed. "
-        "An admin should set JOBGATE_{env} (`jobgate check` shows what is missing)."
+        "Whoever runs jobgate should set JOBGATE_{env} (`jobgate check` shows what is missing)."
     ),
 }
 

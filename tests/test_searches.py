@@ -47,7 +47,7 @@ async def test_saved_searches_round_trip_through_the_slash_command(harness: Harn
 
     queue = await ask(h, REVIEWERS[1], "queue austin JOBS")  # the name, in any case
     text = words(queue)
-    assert "*1 request* match saved search *Austin jobs*" in text
+    assert "*1 request* matches saved search *Austin jobs*" in text
     card = await h.card("job_austin")
     permalink = f"/archives/{REVIEW_CHANNEL}/p{card.ts.replace('.', '')}"
     assert f"{permalink}|Data Analyst Intern>" in text and "Field Engineer" not in text
@@ -85,7 +85,7 @@ async def test_the_queue_lists_up_to_twenty_with_links(harness: Harness) -> None
     assert "*23 requests* match `state:pending`" in everything.text
 
     empty = await ask(h, REVIEWER, "queue employer:nobody")
-    assert "Nothing matches `state:pending employer:nobody`: the queue is empty." in empty.text
+    assert "Nothing matches `state:pending employer:nobody`. `/jobgate queue` lists" in empty.text
 
 
 async def test_a_bad_filter_gets_a_private_error_naming_the_term(harness: Harness) -> None:

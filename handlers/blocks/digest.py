@@ -69,7 +69,7 @@ def render_digest(facts: DigestFacts) -> dict[str, Any]:
         section(
             f"*Pending:* {by_kind or 'nothing'} · {new:,} new since the last digest",
             fields=[
-                f"*Over the {facts.sla_business_days}-day SLA*\n{facts.over_sla:,}",
+                f"*Over the {facts.sla_business_days}-business-day SLA*\n{facts.over_sla:,}",
                 f"*Flagged*\n{facts.flagged:,}",
                 f"*Unassigned*\n{facts.unassigned:,}",
                 f"*Holds waiting on employers*\n{facts.holds_waiting:,} ({facts.holds_expiring:,} expiring soon)",

@@ -57,9 +57,13 @@ def queue_answer(
         else code(filter_text)
     )
     if count == 0:
-        text = f"Nothing matches {source}: the queue is empty."
+        text = (
+            f"Nothing matches {source}. `/jobgate queue` lists every pending request;"
+            " `/jobgate help` lists the filter terms."
+        )
         return {"text": cut(text, FALLBACK_TEXT), "blocks": [section(text)]}
-    text = f"*{count_of(count, 'request')}* match {source}, oldest first:"
+    verb = "matches" if count == 1 else "match"
+    text = f"*{count_of(count, 'request')}* {verb} {source}, oldest first:"
     blocks: list[Block] = [section(text)]
     blocks += [section(queue_line(item, now)) for item in items[:QUEUE_LINES]]
     more = count - min(len(items), QUEUE_LINES)
