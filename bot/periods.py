@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.words import count_of
+
 # Terms by (month, day) of their first day: spring, summer, fall.
 TERM_STARTS = ((1, 1, "Spring"), (6, 1, "Summer"), (8, 15, "Fall"))
 
@@ -39,7 +41,7 @@ def parse_period(text: str, now: datetime, zone: ZoneInfo) -> Period:
         days = int(match.group(1))
         if not 1 <= days <= 366:
             raise PeriodError("a period of 1 to 366 days, e.g. 7d or 30d")
-        return Period(f"the last {days} days", now - timedelta(days=days), now)
+        return Period(f"the last {count_of(days, 'day')}", now - timedelta(days=days), now)
     if value == "term":
         start, name = term_of(now.astimezone(zone).date())
         since = datetime.combine(start, time(0), tzinfo=zone)

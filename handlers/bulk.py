@@ -18,10 +18,11 @@ from bot.filters import FilterError, parse_filter
 from bot.models import Via
 from bot.policy import Actor, Role, compose_employer_message
 from bot.services import Services
+from bot.words import count_of
 from handlers import ids
 from handlers.blocks.bulk import PAST, bulk_modal, left_out_lines
 from handlers.blocks.modals import notice_modal
-from handlers.blocks.queue import code, count_of
+from handlers.blocks.queue import code
 from handlers.command_access import allowed, reply
 from handlers.commands import Invocation, subcommand
 from handlers.interaction import (

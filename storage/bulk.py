@@ -21,6 +21,7 @@ from bot.clock import from_db, to_db
 from bot.filters import Filter, parse_filter
 from bot.models import EmployerRecord, EmployerStatus, Kind, ReviewRequest, State, Via
 from bot.policy import undo_window_open
+from bot.words import count_of
 from storage import outbox
 from storage.audit import load_workspace_settings
 from storage.decisions import (
@@ -288,7 +289,7 @@ def revert_bulk(
         return BulkNotUndone(f"there is no bulk run {bulk_id}")
     minutes = load_workspace_settings(conn).undo_window_minutes
     if not undo_window_open(run.created_at, now, timedelta(minutes=minutes)):
-        return BulkNotUndone(f"the undo window ({minutes} minutes) has ended")
+        return BulkNotUndone(f"the undo window ({count_of(minutes, 'minute')}) has ended")
     # the run's requests whose latest decision is still the run's, read without payloads
     still_ours = [
         Undoable(

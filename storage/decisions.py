@@ -19,6 +19,7 @@ from bot.policy import (
     employer_status_for,
     undo_window_open,
 )
+from bot.words import count_of
 from bot.workspace import WorkspaceSettings
 from storage import outbox
 from storage.audit import insert_audit, list_decline_reasons, load_workspace_settings
@@ -392,7 +393,7 @@ def revert_decision(
         if request.state not in (State.APPROVED, State.DECLINED, State.ON_HOLD):
             why = "there is no decision to undo"
         elif request.decided_at and not undo_window_open(request.decided_at, now, window):
-            why = f"the undo window ({settings.undo_window_minutes} minutes) has ended"
+            why = f"the undo window ({count_of(settings.undo_window_minutes, 'minute')}) has ended"
         else:
             why = "only the person who decided, or an admin, can undo this"
         return NotReverted(request, why)

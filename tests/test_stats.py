@@ -18,6 +18,7 @@ NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
 def test_periods() -> None:
     assert parse_period("", NOW, NEW_YORK).label == "the last 7 days"
     assert parse_period("30d", NOW, NEW_YORK).since == datetime(2026, 10, 26, 15, 0, tzinfo=UTC)
+    assert parse_period("1d", NOW, NEW_YORK).label == "the last 1 day"
     assert parse_period("term", NOW, NEW_YORK).label.startswith("the Fall 2026 term")
     assert term_of(datetime(2026, 3, 2).date())[1] == "Spring"
     with pytest.raises(PeriodError, match="7d, 30d or term"):

@@ -10,6 +10,7 @@ from typing import Any
 
 from bot.bulk import BulkAction, BulkPreview, BulkProgress, LeftOut, minutes_for_cards
 from bot.models import DeclineReason
+from bot.words import count_of
 from handlers import ids
 from handlers.blocks.common import (
     FALLBACK_TEXT,
@@ -21,7 +22,7 @@ from handlers.blocks.common import (
     plain_text,
     section,
 )
-from handlers.blocks.queue import code, count_of, queue_line
+from handlers.blocks.queue import code, queue_line
 from handlers.mrkdwn import cut, mention, untrusted
 
 MESSAGE_LIMIT = 3000

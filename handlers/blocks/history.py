@@ -50,8 +50,11 @@ def history_thread_message(entries: list[HistoryEntry]) -> dict[str, Any]:
     lines = [_line(e) for e in shown]
     if len(entries) > len(shown):
         lines.insert(
-            0, f"_…{len(entries) - len(shown)} earlier entries (open History from the card's menu)_"
+            0,
+            f"_…{len(entries) - len(shown):,} earlier"
+            f" {'entry' if len(entries) - len(shown) == 1 else 'entries'}"
+            " (open History from the card's menu)_",
         )
     blocks = _sections(lines, 40) or [section("Nothing has happened yet.")]
-    text = f"History: {len(entries)} entries"
+    text = f"History: {len(entries):,} {'entry' if len(entries) == 1 else 'entries'}"
     return {"text": text, "blocks": blocks}

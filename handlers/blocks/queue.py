@@ -8,6 +8,7 @@ from typing import Any
 
 from bot.models import Kind, State
 from bot.searches import QueueItem, SavedSearch, waited
+from bot.words import count_of
 from handlers.blocks.common import FALLBACK_TEXT, Block, context, section
 from handlers.mrkdwn import cut, untrusted
 
@@ -18,10 +19,6 @@ STATE_NAMES = {State.ON_HOLD: "on hold"}
 def code(text: str, limit: int = 400) -> str:
     """Untrusted text as inline code (a backtick inside would end it early)."""
     return "`" + untrusted(text, limit).replace("`", "'") + "`"
-
-
-def count_of(count: int, noun: str) -> str:
-    return f"{count:,} {noun}{'' if count == 1 else 's'}"
 
 
 def queue_line(item: QueueItem, now: datetime) -> str:

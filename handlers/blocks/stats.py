@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.words import count_of
 from handlers.blocks.common import Block, context, header, section
 from handlers.mrkdwn import escape, mention
 from storage.stats import Stats
@@ -31,7 +32,7 @@ def stats_blocks(stats: Stats, label: str) -> list[Block]:
     )
     return [
         section(
-            f"*{stats.decisions:,} decisions* in {escape(label)}",
+            f"*{count_of(stats.decisions, 'decision')}* in {escape(label)}",
             fields=[
                 f"*Median time to decision*\n{_hours(stats.median_hours)}",
                 f"*90th percentile*\n{_hours(stats.p90_hours)}",
