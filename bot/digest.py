@@ -118,7 +118,7 @@ def digest_lines(facts: DigestFacts) -> list[str]:
         )
     lines.append(
         f"Over the {facts.sla_business_days}-business-day SLA: {facts.over_sla:,} · "
-        f"flagged: {facts.flagged:,} · unassigned: {facts.unassigned:,}"
+        f"flagged or risky: {facts.flagged:,} · unassigned: {facts.unassigned:,}"
     )
     lines.append(
         f"Holds waiting on employers: {facts.holds_waiting:,} ({facts.holds_expiring:,} expiring soon)"

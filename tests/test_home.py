@@ -160,11 +160,11 @@ async def test_counts_assigned_recent_and_flagged_come_from_the_database(h: Harn
     text = as_text(await open_home(h, REVIEWER))
     assert "*Queue:* 3 pending · 0 on hold" in text
     assert "*Jobs*\\n3 pending · 1 declined" in text and "*Employers*\\n1 approved" in text
-    assert "*Flagged, pending*\\n1" in text and "*Unassigned, pending*\\n1" in text
+    assert "*Flagged or risky, pending*\\n1" in text and "*Unassigned, pending*\\n1" in text
     assert "Assigned to you (2)" in text
     assert "|Role 0>" in text and "|Role 1>" in text  # linked to their cards
     assert "Your recent decisions*\\n• Declined job <" in text and "|Role 3>" in text
-    assert "Flagged, waiting for a decision (1)" in text and "_asks for a fee_" in text
+    assert "Flagged or risky, waiting for a decision (1)" in text and "_asks for a fee_" in text
     others = as_text(await open_home(h, REVIEWERS[1]))
     assert "Assigned to you (0)" in others and "Your recent decisions*\\nNone yet." in others
     admin_home = as_text(await open_home(h, ADMIN))
@@ -420,8 +420,8 @@ async def test_every_view_is_valid_with_a_thousand_requests_in_the_queue(h: Harn
     home = h.slack.workspace.home[ADMIN]
     text = as_text(home)
     assert "Assigned to you (142)" in text and listed(home, "Assigned to you") == 142
-    flagged = int(text.split("Flagged, waiting for a decision (")[1].split(")")[0])
-    assert flagged >= 200 and listed(home, "Flagged, waiting") == flagged
+    flagged = int(text.split("Flagged or risky, waiting for a decision (")[1].split(")")[0])
+    assert flagged >= 200 and listed(home, "Flagged or risky, waiting") == flagged
     assert "…and 40 more: `/jobgate untrust" in text
     assert len(home["blocks"]) < 60
     for key in WorkspaceSettings.model_fields:

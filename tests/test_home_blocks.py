@@ -126,7 +126,9 @@ def test_a_reviewers_home_has_the_queue_and_no_admin_section() -> None:
     text = as_text(view)
     assert "*Queue:* 1,000 pending · 3 on hold" in text
     assert "*Jobs*\\n1,000 pending · 3 on hold" in text and "*Employers*\\n40 approved" in text
-    assert "Assigned to you (250)" in text and "Flagged, waiting for a decision (500)" in text
+    assert (
+        "Assigned to you (250)" in text and "Flagged or risky, waiting for a decision (500)" in text
+    )
     assert "Settings (admins)" not in text and action_ids(view) == []
 
 

@@ -80,7 +80,7 @@ async def test_trusted_employers_clean_job_is_approved_with_no_click(harness: Ha
     await h.settle()
     scam = await h.card("job_scam")
     text = card_text(scam)
-    assert "Why flagged" in text and "Not approved automatically" in text
+    assert "Risk signals" in text and "Not approved automatically" in text
     for held in ("job_copy", "job_scam", "job_first"):
         request = await h.repo.find_request(Kind.JOB, held)
         assert request is not None and request.state is State.PENDING
@@ -200,7 +200,7 @@ async def test_an_unsafe_url_shows_on_the_card(tmp_path: Path, web_risk: FakeWeb
             lambda: "SOCIAL_ENGINEERING" in card_text(h.card_now(card)), what="the Web Risk verdict"
         )
         text = card_text(h.card_now(card))
-        assert "Why flagged" in text and "Google Web Risk" in text
+        assert "Risk signals" in text and "Google Web Risk" in text
         assert any(q.uri == "https://acme.example/careers/456" for q in web_risk.requests)
     finally:
         await stop_harness(h)

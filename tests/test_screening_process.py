@@ -97,7 +97,7 @@ async def test_the_worker_flags_risk_and_finds_duplicates(tmp_path: Path) -> Non
         repost = card_text(await h.card("job_repost"))
         assert "Possible duplicate" in repost and "job_original" in repost
         scam = card_text(await h.card("job_scam"))
-        assert "Why flagged" in scam
+        assert "Risk signals" in scam
         assert "Possible duplicate" not in card_text(await h.card("job_original"))
         assert await h.repo.count_unscreened() == 0
     finally:
@@ -116,7 +116,7 @@ async def test_a_killed_worker_is_replaced_and_its_batch_still_screened(tmp_path
 
         await h.platform.send_jobs(job("job_scam", title="Remote Assistant", description=SCAM))
         await h.settle()
-        assert "Why flagged" in card_text(await h.card("job_scam"))
+        assert "Risk signals" in card_text(await h.card("job_scam"))
         process = h.jobgate.screening_process
         assert process is not None and process.restarts == 1
 

@@ -139,7 +139,7 @@ def screening_blocks(facts: CardFacts) -> list[Block]:
         lines.append(":repeat: *Possible duplicate* of " + duplicate_link(facts))
     shown = [s for s in facts.signals if s.rule_id != "flagged_by_hand"]
     if shown:
-        lines.append(":warning: *Why flagged:*")
+        lines.append(":warning: *Risk signals:*")
         for signal in shown[:MAX_SIGNALS]:
             evidence = f" — “{untrusted(signal.evidence, 150)}”" if signal.evidence else ""
             lines.append(

@@ -70,7 +70,7 @@ def render_digest(facts: DigestFacts) -> dict[str, Any]:
             f"*Pending:* {by_kind or 'nothing'} · {new:,} new since the last digest",
             fields=[
                 f"*Over the {facts.sla_business_days}-business-day SLA*\n{facts.over_sla:,}",
-                f"*Flagged*\n{facts.flagged:,}",
+                f"*Flagged or risky*\n{facts.flagged:,}",
                 f"*Unassigned*\n{facts.unassigned:,}",
                 f"*Holds waiting on employers*\n{facts.holds_waiting:,} ({facts.holds_expiring:,} expiring soon)",
                 f"*Open reports*\n{facts.open_reports:,}",

@@ -147,7 +147,7 @@ def _queue(facts: HomeFacts, sla_days: int) -> Block:
         fields.append(f"*{noun}*\n{shown or 'none yet'}")
     fields += [
         f"*Over the {sla_days}-business-day SLA*\n{facts.over_sla:,}",
-        f"*Flagged, pending*\n{facts.flagged_pending:,}",
+        f"*Flagged or risky, pending*\n{facts.flagged_pending:,}",
         f"*Unassigned, pending*\n{facts.unassigned:,}",
     ]
     pending = sum(c.count for c in facts.counts if c.state == "pending")
@@ -175,10 +175,10 @@ def home_view(content: HomeContent) -> dict[str, Any]:
             "None yet.",
         ),
         _listing(
-            f"Flagged, waiting for a decision ({facts.flagged_pending:,})",
+            f"Flagged or risky, waiting for a decision ({facts.flagged_pending:,})",
             [_item_line(i, flagged=True) for i in facts.flagged],
             facts.flagged_pending,
-            "Nothing flagged.",
+            "Nothing flagged or risky.",
         ),
         divider(),
         header("Stats (last 7 days)"),
