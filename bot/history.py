@@ -8,19 +8,20 @@ from datetime import datetime
 
 from bot.models import AuditEntry, Note, State
 
+# what the actor did: each reads after who did it ("the platform sent the request")
 WORDS = {
-    "received": "request received from the platform",
-    "updated": "the employer edited the request",
-    "resubmitted": "the employer resubmitted after the decline",
+    "received": "sent the request",
+    "updated": "sent the employer's edits",
+    "resubmitted": "sent the employer's new version after the decline",
     "approved": "approved",
     "declined": "declined",
     "on_hold": "put on hold",
     "reverted": "undid the decision",
     "hold_reminder": "reminded the employer of the hold question",
-    "hold_expired": "the hold expired; back to pending",
-    "flagged": "flagged as suspicious",
-    "reported": "reported to trust & safety",
-    "removed": "removed by the platform's trust & safety",
+    "hold_expired": "expired the hold; back to pending",
+    "flagged": "flagged it as suspicious",
+    "reported": "reported it to trust & safety",
+    "removed": "removed it (trust & safety)",
     "assigned": "took the request",
     "posted_on_behalf": "posted this job on behalf of the employer",
     "unassigned": "released the request",
@@ -41,7 +42,7 @@ def describe_entry(entry: AuditEntry, *, internal: bool = True) -> HistoryEntry:
     """One audit entry in words; `internal=False` leaves out the internal note."""
     what = WORDS.get(entry.action, entry.action.replace("_", " "))
     if entry.action == "hold_expired" and entry.to_state == State.EXPIRED.value:
-        what = "the hold expired; closed as expired"
+        what = "closed the request when its hold expired"
     details: list[str] = []
     if entry.reasons:
         details.append("reasons: " + ", ".join(r.label for r in entry.reasons))

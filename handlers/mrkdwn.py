@@ -75,6 +75,8 @@ def mention(user_id: str | None) -> str:
         return f"<@{user_id}>"
     if user_id == "auto":
         return "jobgate (automatic)"
+    if user_id == "platform":
+        return "the platform"
     return escape(user_id or "someone")
 
 

@@ -154,7 +154,7 @@ async def test_expiry_can_close_the_request_as_expired(tmp_path: Path) -> None:
         assert ids.APPROVE not in blocks and ids.DECLINE not in blocks
         audit = await h.repo.list_audit(request.id)
         expiry = [describe_entry(e).what for e in audit if e.action == "hold_expired"]
-        assert expiry == ["the hold expired; closed as expired"]
+        assert expiry == ["closed the request when its hold expired"]
         snapshot = await h.repo.employer_snapshot(request.employer.id)
         assert snapshot is not None
         assert (snapshot.jobs["expired"], snapshot.jobs["on_hold"]) == (1, 0)

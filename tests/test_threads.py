@@ -58,7 +58,7 @@ async def test_replies_become_notes_and_show_in_history_and_the_api(harness: Har
     assert (
         "Registered 6 days ago" in shown
         and "nobody answered" in shown
-        and "request received" in shown
+        and "the platform sent the request" in shown
     )
 
     answer = await h.platform.get_request("job", "job_456")
@@ -122,7 +122,7 @@ async def test_at_jobgate_flag_and_history_in_a_thread(harness: Harness) -> None
     await h.slack.send_event({**mention, "ts": "7.2", "text": "<@UJOBGATEBOT> history"})
     await h.settle()
     history = h.slack.thread(card)[-1]
-    assert history.text.startswith("History:") and "flagged as suspicious" in str(history.blocks)
+    assert history.text.startswith("History:") and "flagged it as suspicious" in str(history.blocks)
     # a non-reviewer's flag changes nothing
     await h.slack.send_event(
         {**mention, "ts": "7.3", "user": STAFF, "text": "<@UJOBGATEBOT> flag nope"}
