@@ -167,7 +167,7 @@ async def send_digest_if_due(
             message=render_digest(facts),
             summary="\n".join(digest_lines(facts)),
         )
-        return DigestOutcome(DigestResult.FORCED, f"posted an extra digest for {today}", facts)
+        return DigestOutcome(DigestResult.FORCED, f"queued an extra digest for {today}", facts)
     if timing in (DigestTiming.NOT_TODAY, DigestTiming.NOT_YET):
         return DigestOutcome(
             DigestResult.NOT_DUE, f"not due ({timing.value}, due {due_at:%Y-%m-%d %H:%M %Z})"
@@ -194,7 +194,7 @@ async def send_digest_if_due(
         return DigestOutcome(DigestResult.ALREADY_SENT, "another process sent today's digest")
     if quiet:
         return DigestOutcome(DigestResult.QUIET, "nothing to say today; no digest posted", facts)
-    return DigestOutcome(DigestResult.SENT, f"posted the digest for {today}", facts)
+    return DigestOutcome(DigestResult.SENT, f"queued the digest for {today}", facts)
 
 
 async def flush_report_notifications(repo: Repository, channel: str, now: datetime) -> int:
@@ -231,7 +231,7 @@ async def post_digest_now(
             summary=summary,
         )
         return DigestOutcome(
-            DigestResult.FORCED, f"posted an extra digest for {today} (--force)", facts
+            DigestResult.FORCED, f"queued an extra digest for {today} (--force)", facts
         )
     claimed = await repo.claim_digest(
         digest_date=today,
@@ -249,4 +249,4 @@ async def post_digest_now(
             f"today's digest was already handled ({sent}); use --force to post another",
             facts,
         )
-    return DigestOutcome(DigestResult.SENT, f"posted the digest for {today}", facts)
+    return DigestOutcome(DigestResult.SENT, f"queued the digest for {today}", facts)

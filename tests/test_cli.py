@@ -153,7 +153,8 @@ async def test_digest_command_posts_once_prints_and_forces(tmp_path: Path) -> No
         with sqlite3.connect(tmp_path / "j.db") as conn:
             enqueue_dm(conn, "U0001", {"text": "the bot's, not the command's"}, datetime.now(UTC))
         first = await asyncio.to_thread(jobgate, "digest", cwd=tmp_path, env=env)
-        assert first.returncode == 0 and "posted the digest" in first.stdout
+        assert first.returncode == 0 and "queued the digest for" in first.stdout
+        assert "posted it to C0REVIEW" in first.stdout
         assert "Slack did not take it yet" not in first.stdout
         assert slack.bot_messages("D0001") == []
         with sqlite3.connect(tmp_path / "j.db") as conn:
@@ -184,3 +185,25 @@ def test_commands_run_on_uvloop_unless_told_otherwise() -> None:
 
     assert event_loop.run(loop_name()) == "uvloop"
     assert event_loop.run(loop_name(), use_uvloop=False) == "asyncio"
+
+
+def test_run_on_a_taken_port_says_so_and_exits(tmp_path: Path) -> None:
+    """The HTTP server cannot bind: a one-line reason and exit 2, not a traceback and a
+    process kept alive by the database's threads."""
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {
+            "SLACK_BOT_TOKEN": "xoxb-test",
+            "SLACK_SIGNING_SECRET": "s",
+            "JOBGATE_REVIEW_CHANNEL": "C0REVIEW",
+            "JOBGATE_PORT": str(port),
+        }
+        result = jobgate("run", cwd=tmp_path, env=env)
+    assert result.returncode == 2, result.stderr
+    assert f"port {port} on 127.0.0.1 is taken by another program" in result.stderr
+    assert "set JOBGATE_PORT to a free one" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -105,7 +105,7 @@ async def test_an_update_from_the_employer_returns_a_hold_to_pending(tmp_path: P
         request = await h.repo.find_request(Kind.JOB, "job_456")
         assert request is not None and request.state is State.PENDING
         note = h.slack.thread(card)[-1].text
-        assert "on_hold → pending" in note and "description" in note
+        assert "on hold → pending" in note and "description" in note
         assert (await follow_up_holds(h.repo, clock.now() + timedelta(days=15))).expired == ()
     finally:
         await stop_harness(h)

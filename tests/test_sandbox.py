@@ -479,3 +479,50 @@ def test_jobgate_sandbox_serves_demo_cards_within_ten_seconds(tmp_path: Path) ->
     assert process.returncode == 0, err
     assert f"open http://127.0.0.1:{port}/" in out
     assert (tmp_path / "jobgate-sandbox.db").exists()
+
+
+def _sandbox(tmp_path: Path, *args: str) -> subprocess.Popen[str]:
+    env = {"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path), "PYTHONPATH": str(ROOT)}
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot", "sandbox", *args],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_jobgate_sandbox_no_demo_says_it_sent_nothing(tmp_path: Path) -> None:
+    port = _free_port()
+    process = _sandbox(tmp_path, "--port", str(port), "--fresh", "--no-demo")
+    try:
+        assert process.stdout is not None
+        banner = ""
+        while "Press Ctrl-C to stop" not in banner:
+            line = process.stdout.readline()
+            assert line, "the sandbox stopped before saying it runs"
+            banner += line
+        url = f"http://127.0.0.1:{port}/ui/state?user={MAYA}"
+        with urllib.request.urlopen(url, timeout=5) as answer:
+            assert not json.load(answer)["messages"].get(REVIEW)
+    finally:
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=30)
+    assert process.returncode == 0, err
+    assert "no demo data was sent (--no-demo)" in banner
+    assert "earlier runs" not in banner
+
+
+@pytest.mark.parametrize("after_s", [0.3, 0.7, 1.2])
+def test_ctrl_c_while_the_sandbox_starts_ends_it_cleanly(tmp_path: Path, after_s: float) -> None:
+    """Ctrl-C at any moment of the start: the process ends (the bot's database threads used
+    to keep it alive) and says so in a line, without a traceback."""
+    process = _sandbox(tmp_path, "--port", str(_free_port()), "--fresh", "--no-demo")
+    time.sleep(after_s)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=30)
+    assert process.returncode in (0, 130), err
+    assert "Traceback" not in err
+    said = ("jobgate: interrupted", "jobgate sandbox: interrupted", "jobgate sandbox: stopping")
+    assert any(line in err for line in said), err

@@ -119,9 +119,20 @@ def configure_logging(level: str) -> None:
         logging.getLogger(noisy).setLevel(max(logging.WARNING, getattr(logging, level)))
 
 
+EXIT_INTERRUPTED = 130  # as a shell reports a Ctrl-C
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     configure_logging(args.log_level)
+    try:
+        return _command(args)
+    except KeyboardInterrupt:  # Ctrl-C before the command took over the signal
+        print(f"jobgate {args.command}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _command(args: argparse.Namespace) -> int:
     if args.command == "sandbox":  # needs no configuration: it makes its own
         from bot.cli.sandbox import sandbox
 

@@ -50,9 +50,11 @@ async def post_digest(settings: Settings, *, force: bool) -> int:
             lanes = (digest_lane(place.channel),)
             if await jobgate.deliverer.drain(DELIVERY_TIMEOUT_S, lanes=lanes):
                 print(
-                    "jobgate digest: queued; Slack did not take it yet — the running bot will "
-                    "post it (see /healthz)"
+                    "jobgate digest: Slack did not take it yet; the running bot will post it"
+                    " (see /healthz)"
                 )
+            else:
+                print(f"jobgate digest: posted it to {place.channel}")
         return 0 if outcome.result is not DigestResult.ALREADY_SENT else 1
     finally:
         await jobgate.stop()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 import sys
 
@@ -32,20 +33,36 @@ async def run(settings: Settings) -> int:
     except (SchemaTooNew, DatabaseError) as exc:
         print(f"jobgate: cannot start: {exc}", file=sys.stderr)
         return EXIT_CONFIG
-    await jobgate.start()
-    mode = "Socket Mode" if settings.socket_mode else "HTTP"
-    log.info(
-        "jobgate is running (%s, %s event loop) on http://%s:%s — /slack/events, /api/v1, /healthz",
-        mode,
-        event_loop.running_loop_name(),
-        settings.host,
-        jobgate.port,
-    )
-    if not (settings.reviewers or settings.admins):
-        log.warning("JOBGATE_REVIEWERS and JOBGATE_ADMINS are empty: nobody can decide")
+    # stopped whatever happens from here: its database threads would keep the process alive
     try:
+        try:
+            await jobgate.start()
+        except OSError as exc:
+            print(f"jobgate: cannot start: {cannot_serve(exc, settings)}", file=sys.stderr)
+            return EXIT_CONFIG
+        mode = "Socket Mode" if settings.socket_mode else "HTTP"
+        log.info(
+            "jobgate is running (%s, %s event loop) on http://%s:%s — /slack/events, /api/v1,"
+            " /healthz",
+            mode,
+            event_loop.running_loop_name(),
+            settings.host,
+            jobgate.port,
+        )
+        if not (settings.reviewers or settings.admins):
+            log.warning("JOBGATE_REVIEWERS and JOBGATE_ADMINS are empty: nobody can decide")
         await wait_for_signal()
-    finally:
         log.info("stopping: finishing deliveries in flight")
+    finally:
         await jobgate.stop()
     return 0
+
+
+def cannot_serve(exc: OSError, settings: Settings) -> str:
+    """Why the HTTP server did not start, and what to change."""
+    if exc.errno == errno.EADDRINUSE:
+        return (
+            f"port {settings.port} on {settings.host} is taken by another program;"
+            " set JOBGATE_PORT to a free one"
+        )
+    return f"{exc} (JOBGATE_HOST={settings.host}, JOBGATE_PORT={settings.port})"

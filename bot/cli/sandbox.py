@@ -66,11 +66,12 @@ async def sandbox(args: argparse.Namespace) -> int:
     except (SchemaTooNew, DatabaseError) as exc:
         print(f"jobgate sandbox: cannot start: {exc} (--fresh starts over)", file=sys.stderr)
         return EXIT_CONFIG
-    arriving = (
-        "the demo platform is sending a dozen employers and 30 jobs now"
-        if running.seeding is not None
-        else "the data of earlier runs is still there"
-    )
+    if running.seeding is not None:
+        arriving = "the demo platform is sending a dozen employers and 30 jobs now"
+    elif args.no_demo:
+        arriving = "no demo data was sent (--no-demo)"
+    else:
+        arriving = "the data of earlier runs is still there"
     print(
         f"\n  jobgate sandbox is running: open {running.url}\n\n"
         f"  A Slack-like workspace with #job-review, #job-reports, App Home and DMs;\n"

@@ -186,15 +186,23 @@ async def start_sandbox(
         slack.workspace.restore(saved)
     roles = {p.id: p.role for p in demo.PEOPLE}
     web = SandboxWeb(slack, roles, SHORTCUTS)
-    await slack.start(host, port, extra_routes=web.routes())
-    web_risk = await FakeWebRisk(api_key="sandbox-" + os.urandom(8).hex()).start()
-    web_risk.unsafe[demo.UNSAFE_URL] = ["SOCIAL_ENGINEERING"]
-    platform = await FakePlatform(
-        webhook_secret=secrets["webhook"], ingest_secret=secrets["ingest"]
-    ).start()
-    settings = _settings(slack, platform, web_risk, database, secrets)
-    jobgate = await create_jobgate(settings, pacing=SANDBOX_PACING)
-    await jobgate.start()
+    # a start that fails or is interrupted (Ctrl-C) stops what it started: the bot's database
+    # threads would otherwise keep the process alive
+    async with contextlib.AsyncExitStack() as started:
+        await slack.start(host, port, extra_routes=web.routes())
+        started.push_async_callback(slack.stop)
+        web_risk = await FakeWebRisk(api_key="sandbox-" + os.urandom(8).hex()).start()
+        started.push_async_callback(web_risk.stop)
+        web_risk.unsafe[demo.UNSAFE_URL] = ["SOCIAL_ENGINEERING"]
+        platform = await FakePlatform(
+            webhook_secret=secrets["webhook"], ingest_secret=secrets["ingest"]
+        ).start()
+        started.push_async_callback(platform.stop)
+        settings = _settings(slack, platform, web_risk, database, secrets)
+        jobgate = await create_jobgate(settings, pacing=SANDBOX_PACING)
+        started.push_async_callback(jobgate.stop)
+        await jobgate.start()
+        started.pop_all()  # running: Sandbox.stop stops them
     slack.bot_url = f"http://127.0.0.1:{jobgate.port}/slack/events"
     platform.bot_base_url = f"http://127.0.0.1:{jobgate.port}"
     shown_host = "127.0.0.1" if host in ("0.0.0.0", "") else host

@@ -52,7 +52,7 @@ def _describe(entry: AuditEntry) -> str:
             )
         return "\n".join(lines)
     if entry.action == "reverted":
-        undone = escape(entry.from_state or "")
+        undone = _state_words(entry.from_state)
         return f":leftwards_arrow_with_hook: {who} *undid* the decision ({undone}); now pending."
     if entry.action == "posted_on_behalf":
         return f":memo: Posted by {who} on behalf of the employer; approved."
@@ -88,6 +88,11 @@ def _describe(entry: AuditEntry) -> str:
     return f"{escape(entry.action)} by {who}."
 
 
+def _state_words(state: str | None) -> str:
+    """`on_hold` as people say it: `on hold`."""
+    return escape((state or "").replace("_", " "))
+
+
 def _describe_changes(entry: AuditEntry) -> str:
     changes = entry.details.get("changes", [])
     total = int(entry.details.get("changed_fields", len(changes)))
@@ -97,7 +102,7 @@ def _describe_changes(entry: AuditEntry) -> str:
             " Changes against the declined version:"
         )
     elif entry.from_state != entry.to_state:
-        moved = f"{escape(entry.from_state or '')} → {escape(entry.to_state or '')}"
+        moved = f"{_state_words(entry.from_state)} → {_state_words(entry.to_state)}"
         head = f":pencil2: *The employer updated the request*; {moved}. Changes:"
     else:
         head = ":pencil2: *The employer updated the request.* Changes:"
