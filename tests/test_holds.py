@@ -33,6 +33,8 @@ async def held_job(tmp_path: Path, expiry_days: int | None = None):  # type: ign
 async def test_the_reminder_goes_out_on_the_follow_up_day_once(tmp_path: Path) -> None:
     h, clock, card = await held_job(tmp_path)
     try:
+        held = str(h.card_now(card).blocks)
+        assert "*Follow-up:* <!date^" in held and "*Expires if unanswered:* <!date^" in held
         clock.advance(timedelta(days=1))
         early = await follow_up_holds(h.repo, clock.now())
         assert early.reminded == ()

@@ -268,8 +268,17 @@ def _status_block(facts: CardFacts) -> Block:
     line += f" {when(request.decided_at)}"
     if decision.reasons:
         line += "\n*Reasons:* " + ", ".join(escape(r.label) for r in decision.reasons)
-    if request.state is State.ON_HOLD and request.hold_follow_up_at:
-        line += f"\n*Follow-up:* {when(request.hold_follow_up_at, '{date_short_pretty}')}"
+    if request.state is State.ON_HOLD:
+        dates = [
+            f"*{name}:* {when(moment, '{date_short_pretty}')}"
+            for name, moment in (
+                ("Follow-up", request.hold_follow_up_at),
+                ("Expires if unanswered", request.hold_expires_at),
+            )
+            if moment is not None
+        ]
+        if dates:
+            line += "\n" + " · ".join(dates)
     return section(line)
 
 
