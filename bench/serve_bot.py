@@ -19,7 +19,7 @@ from pathlib import Path
 
 from bench.common import write_ready
 from bot import event_loop
-from bot.app import create_jobgate
+from bot.app import create_jobgate, freeze_startup_heap
 from bot.config import Settings
 from bot.delivery import DeliveryPolicy
 from bot.pacing import SlackPacing
@@ -87,6 +87,7 @@ async def main() -> None:
         screening_process=not args.screen_in_thread,
     )
     await jobgate.start(serve_http=True, deliver=not args.no_deliver, schedule=args.schedule)
+    freeze_startup_heap()  # as `jobgate run` does
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -7,7 +7,7 @@ import logging
 import sys
 
 from bot import event_loop
-from bot.app import create_jobgate
+from bot.app import create_jobgate, freeze_startup_heap
 from bot.cli import EXIT_CONFIG, wait_for_signal
 from bot.config import Settings
 from storage.db import DatabaseError
@@ -51,6 +51,7 @@ async def run(settings: Settings) -> int:
         )
         if not (settings.reviewers or settings.admins):
             log.warning("JOBGATE_REVIEWERS and JOBGATE_ADMINS are empty: nobody can decide")
+        freeze_startup_heap()
         await wait_for_signal()
         log.info("stopping: finishing deliveries in flight")
     finally:

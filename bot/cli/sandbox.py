@@ -42,6 +42,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 async def sandbox(args: argparse.Namespace) -> int:
     """Run the sandbox until Ctrl-C."""
+    from bot.app import freeze_startup_heap
     from bot.sandbox.runner import start_sandbox
     from storage.db import DatabaseError
     from storage.migrations import SchemaTooNew
@@ -81,6 +82,7 @@ async def sandbox(args: argparse.Namespace) -> int:
         flush=True,
     )
     log.info("the bot listens on %s", running.slack.bot_url)
+    freeze_startup_heap()
     try:
         await wait_for_signal()
     finally:
