@@ -314,6 +314,9 @@ async def test_a_bulk_run_is_undone_as_a_whole_within_the_window(tmp_path: Path)
         run = found.group(1)
         await h.settle()
         assert set((await states_of(h, "job_a", "job_b", "job_c")).values()) == {State.APPROVED}
+        card = str(h.card_now(await h.card("job_a")).blocks)
+        assert f"In bulk run {run}; an admin can undo the whole run with" in card
+        assert f"`/jobgate bulk undo {run}` until <!date^" in card
 
         # one request is undone on its own meanwhile: the run leaves it alone
         job_b = await h.repo.find_request(Kind.JOB, "job_b")

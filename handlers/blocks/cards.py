@@ -268,6 +268,16 @@ def _status_block(facts: CardFacts) -> Block:
     line += f" {when(request.decided_at)}"
     if decision.reasons:
         line += "\n*Reasons:* " + ", ".join(escape(r.label) for r in decision.reasons)
+    bulk_run = decision.details.get("bulk_id") if request.decided_via is Via.BULK else None
+    if isinstance(bulk_run, int):
+        line += f"\n_In bulk run {bulk_run}"
+        if facts.undo_until is not None:
+            # bulk decisions are undone as a whole: the card has no Undo of its own
+            line += (
+                f"; an admin can undo the whole run with `/jobgate bulk undo {bulk_run}`"
+                f" until {when(facts.undo_until)}"
+            )
+        line += "._"
     if request.state is State.ON_HOLD:
         dates = [
             f"*{name}:* {when(moment, '{date_short_pretty}')}"
