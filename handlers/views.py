@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import timedelta
 from typing import Any
 
 from slack_bolt.app.async_app import AsyncApp
@@ -11,9 +12,11 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.clock import add_business_days
 from bot.models import State, Via
 from bot.policy import compose_employer_message
 from bot.services import Services
+from bot.words import count_of
 from bot.workspace import MAX_FOLLOW_UP_DAYS
 from handlers import ids
 from handlers.actions import blocker_text
@@ -150,6 +153,16 @@ async def hold_submitted(
             f"A whole number of business days from 1 to {MAX_FOLLOW_UP_DAYS}."
         )
         days = 0
+    if days:
+        services = services_of(context)
+        now = services.clock.now()
+        expiry_days = (await services.repo.get_workspace_settings()).hold_expiry_days
+        if add_business_days(now, days) >= now + timedelta(days=expiry_days):
+            # the reminder would never go out: the hold expires first
+            errors[ids.FOLLOW_UP_DAYS[0]] = (
+                f"A hold expires after {count_of(expiry_days, 'day')} (hold_expiry_days):"
+                " choose an earlier follow-up."
+            )
     if errors:
         await ack(response_action="errors", errors=errors)
         return

@@ -97,6 +97,14 @@ def digest_lane(channel: str) -> str:
     return f"digest:{channel}"
 
 
+def lane_tail(conn: sqlite3.Connection, lane: str) -> tuple[str, str | None] | None:
+    """(state, last error) of the newest item in `lane`, or None for an empty lane."""
+    row = conn.execute(
+        "SELECT state, last_error FROM outbox WHERE lane = ? ORDER BY id DESC LIMIT 1", (lane,)
+    ).fetchone()
+    return (str(row[0]), row[1]) if row else None
+
+
 def enqueue_dm(conn: sqlite3.Connection, user: str, message: dict[str, Any], now: datetime) -> str:
     """A direct message to `user` (`text`, optional `blocks`), in their own lane: sent in
     the order written, retried through a Slack outage or a 429."""

@@ -272,6 +272,10 @@ class Repository(VocabularyRepository, SearchRepository):
     async def release_outbox_leases(self, owner: str) -> None:
         await self.db.write(lambda conn: outbox.release_leases(conn, owner))
 
+    async def outbox_lane_tail(self, lane: str) -> tuple[str, str | None] | None:
+        """(state, last error) of the newest item in `lane` (e.g. the digest's)."""
+        return await self.db.read(lambda conn: outbox.lane_tail(conn, lane))
+
     async def summarize_outbox(self, now: datetime) -> dict[str, Any]:
         return await self.db.read(lambda conn: outbox.outbox_summary(conn, now))
 

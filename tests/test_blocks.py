@@ -119,6 +119,18 @@ def test_cards_are_valid_in_every_state(kind: Kind, state: State) -> None:
         assert actions == [ids.UNDO]
 
 
+def test_a_bulk_decision_names_its_run_and_its_undo_while_the_window_is_open() -> None:
+    request = make_request(Kind.JOB, State.APPROVED).model_copy(update={"decided_via": Via.BULK})
+    entry = decision(State.APPROVED).model_copy(
+        update={"via": Via.BULK, "details": {"bulk_id": 12}}
+    )
+    facts = CardFacts(request=request, last_decision=entry, undo_until=NOW)
+    during = str(render_card(facts, NOW - timedelta(minutes=1))["blocks"])
+    assert "In bulk run 12; an admin can undo the whole run with `/jobgate bulk undo 12`" in during
+    after = str(render_card(facts, NOW + timedelta(seconds=1))["blocks"])
+    assert "In bulk run 12." in after and "bulk undo" not in after
+
+
 def test_undo_disappears_when_the_window_ends() -> None:
     request = make_request(Kind.JOB, State.APPROVED)
     facts = CardFacts(request=request, last_decision=decision(State.APPROVED), undo_until=NOW)

@@ -207,3 +207,34 @@ def test_run_on_a_taken_port_says_so_and_exits(tmp_path: Path) -> None:
     assert f"port {port} on 127.0.0.1 is taken by another program" in result.stderr
     assert "set JOBGATE_PORT to a free one" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+async def test_digest_refused_by_slack_says_so(tmp_path: Path) -> None:
+    """Slack refuses the post for good (an archived channel): the command says so and exits 1,
+    rather than 'posted'."""
+    import asyncio
+
+    from bot.sandbox.fake_slack import FakeSlack
+    from bot.sandbox.slack_api import Fault
+
+    slack = await FakeSlack(signing_secret="s").start()
+    slack.workspace.add_channel("C0REVIEW", "job-review")
+    slack.api.fail("chat.postMessage", Fault(status=200, error="is_archived"))
+    try:
+        (tmp_path / "jobs.json").write_text(json.dumps([job("job_1")]))
+        env = {
+            "SLACK_BOT_TOKEN": slack.bot_token,
+            "SLACK_SIGNING_SECRET": "s",
+            "SLACK_API_URL": slack.api_url,
+            "JOBGATE_REVIEW_CHANNEL": "C0REVIEW",
+        }
+        await asyncio.to_thread(
+            jobgate, "import", "jobs.json", "--no-progress", cwd=tmp_path, env=env
+        )
+        refused = await asyncio.to_thread(jobgate, "digest", cwd=tmp_path, env=env)
+        assert refused.returncode == 1, refused.stdout + refused.stderr
+        assert "Slack refused it (chat.postMessage: is_archived)" in refused.stderr
+        assert "posted it" not in refused.stdout
+        assert slack.bot_messages("C0REVIEW") == []
+    finally:
+        await slack.stop()

@@ -123,10 +123,12 @@ async def test_hold_with_a_bad_follow_up_is_refused(harness: Harness) -> None:
 
 
 async def test_the_hold_modal_takes_any_follow_up_the_settings_allow(harness: Harness) -> None:
-    """hold_follow_up_days may be set to 60: the modal opens with it and accepts it."""
+    """hold_follow_up_days may be set to 60: the modal opens with it and accepts it, as long
+    as the hold does not expire first (hold_expiry_days, calendar days)."""
     h = harness
+    now = h.jobgate.services.clock.now()
     await h.repo.save_workspace_setting(
-        "hold_follow_up_days", 45, actor=ADMIN, via=Via.COMMAND, now=h.jobgate.services.clock.now()
+        "hold_follow_up_days", 45, actor=ADMIN, via=Via.COMMAND, now=now
     )
     card = await h.pending_job_card()
     modal = await h.modal_from(REVIEWERS[3], h.slack.click(REVIEWERS[3], card, ids.HOLD))
@@ -134,6 +136,12 @@ async def test_the_hold_modal_takes_any_follow_up_the_settings_allow(harness: Ha
         b["element"] for b in modal.view["blocks"] if b.get("block_id") == ids.FOLLOW_UP_DAYS[0]
     ]
     assert (days["initial_value"], days["max_value"]) == ("45", "60")
+    # 60 business days is past the default 14-day expiry: the reminder would never go out
+    refused = await h.slack.submit(REVIEWERS[3], modal, hold_form(modal, "Pay?", "60"))
+    assert "A hold expires after 14 days" in refused.json()["errors"][ids.FOLLOW_UP_DAYS[0]]
+    await h.repo.save_workspace_setting(
+        "hold_expiry_days", 120, actor=ADMIN, via=Via.COMMAND, now=now
+    )
     answer = await h.slack.submit(REVIEWERS[3], modal, hold_form(modal, "Pay?", "60"))
     assert "errors" not in (answer.json() or {})
     await h.settle()

@@ -514,15 +514,24 @@ def test_jobgate_sandbox_no_demo_says_it_sent_nothing(tmp_path: Path) -> None:
     assert "earlier runs" not in banner
 
 
-@pytest.mark.parametrize("after_s", [0.3, 0.7, 1.2])
-def test_ctrl_c_while_the_sandbox_starts_ends_it_cleanly(tmp_path: Path, after_s: float) -> None:
-    """Ctrl-C at any moment of the start: the process ends (the bot's database threads used
-    to keep it alive) and says so in a line, without a traceback."""
+@pytest.mark.parametrize(
+    ("after_s", "presses"), [(0.3, 1), (0.7, 1), (1.2, 1), (0.7, 2), (1.2, 2), (2.5, 2)]
+)
+def test_ctrl_c_while_the_sandbox_starts_ends_it_cleanly(
+    tmp_path: Path, after_s: float, presses: int
+) -> None:
+    """Ctrl-C (once, or twice in quick succession) at any moment of the start or the stop:
+    the process ends (the bot's database threads used to keep it alive) and says so in a
+    line, without a traceback."""
     process = _sandbox(tmp_path, "--port", str(_free_port()), "--fresh", "--no-demo")
     time.sleep(after_s)
-    process.send_signal(signal.SIGINT)
+    for _ in range(presses):
+        process.send_signal(signal.SIGINT)
+        time.sleep(0.02)
     _, err = process.communicate(timeout=30)
-    assert process.returncode in (0, 130), err
+    # a second Ctrl-C that lands once the process is on its way out may end it outright
+    ended = (0, 130, -signal.SIGINT) if presses == 2 else (0, 130)
+    assert process.returncode in ended, err
     assert "Traceback" not in err
     said = ("jobgate: interrupted", "jobgate sandbox: interrupted", "jobgate sandbox: stopping")
     assert any(line in err for line in said), err

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from bot.bulk import BulkAction, BulkPreview, BulkProgress, BulkRun, LeftOut
+from bot.filters import Filter, format_filter
 from bot.models import DeclineReason, Kind, State
 from bot.sandbox.slack_api import validate_blocks, validate_view
 from bot.searches import QueueItem, SavedSearch
@@ -57,6 +58,8 @@ def test_an_empty_queue_says_so() -> None:
     answer = queue_answer("state:pending employer:nobody", 0, [], NOW)
     assert answer["text"].startswith("Nothing matches `state:pending employer:nobody`. ")
     assert "the queue is empty" not in answer["text"]  # it is not: the filter matches nothing
+    everything = queue_answer(format_filter(Filter()), 0, [], NOW)
+    assert everything["text"] == "Nothing is pending: the queue is empty."
 
 
 def test_the_saved_search_list_fits_a_hundred_long_searches() -> None:

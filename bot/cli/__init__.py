@@ -165,10 +165,12 @@ def _command(args: argparse.Namespace) -> int:
     return EXIT_CONFIG
 
 
-async def wait_for_signal() -> None:
-    """Until SIGINT or SIGTERM."""
+def stop_signal() -> asyncio.Event:
+    """An event that SIGINT and SIGTERM set from now on, instead of interrupting: taken before
+    a long-running command starts, so a Ctrl-C (or two) during its start or its stop never
+    cuts either in half (a half-stopped bot's database threads keep the process alive)."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
+    return stop

@@ -53,8 +53,16 @@ async def post_digest(settings: Settings, *, force: bool) -> int:
                     "jobgate digest: Slack did not take it yet; the running bot will post it"
                     " (see /healthz)"
                 )
-            else:
-                print(f"jobgate digest: posted it to {place.channel}")
+                return 0
+            state, error = await jobgate.repo.outbox_lane_tail(lanes[0]) or ("delivered", None)
+            if state == "dead":
+                print(
+                    f"jobgate digest: Slack refused it ({error}); nothing was posted."
+                    " `jobgate check` tests the token and the channel.",
+                    file=sys.stderr,
+                )
+                return 1
+            print(f"jobgate digest: posted it to {place.channel}")
         return 0 if outcome.result is not DigestResult.ALREADY_SENT else 1
     finally:
         await jobgate.stop()

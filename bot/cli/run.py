@@ -6,9 +6,11 @@ import errno
 import logging
 import sys
 
+import aiohttp
+
 from bot import event_loop
 from bot.app import create_jobgate, freeze_startup_heap
-from bot.cli import EXIT_CONFIG, wait_for_signal
+from bot.cli import EXIT_CONFIG, stop_signal
 from bot.config import Settings
 from storage.db import DatabaseError
 from storage.migrations import SchemaTooNew
@@ -28,6 +30,7 @@ async def run(settings: Settings) -> int:
         named = "; ".join(f"{name} ({MEANINGS.get(name, 'required')})" for name in missing)
         print(f"jobgate: cannot start: set {named} in the environment or .env", file=sys.stderr)
         return EXIT_CONFIG
+    stop = stop_signal()
     try:
         jobgate = await create_jobgate(settings, screening_process=True)
     except (SchemaTooNew, DatabaseError) as exc:
@@ -37,7 +40,7 @@ async def run(settings: Settings) -> int:
     try:
         try:
             await jobgate.start()
-        except OSError as exc:
+        except (OSError, aiohttp.ClientError) as exc:
             print(f"jobgate: cannot start: {cannot_serve(exc, settings)}", file=sys.stderr)
             return EXIT_CONFIG
         mode = "Socket Mode" if settings.socket_mode else "HTTP"
@@ -52,15 +55,19 @@ async def run(settings: Settings) -> int:
         if not (settings.reviewers or settings.admins):
             log.warning("JOBGATE_REVIEWERS and JOBGATE_ADMINS are empty: nobody can decide")
         freeze_startup_heap()
-        await wait_for_signal()
+        await stop.wait()  # at once if a Ctrl-C came during the start
         log.info("stopping: finishing deliveries in flight")
     finally:
         await jobgate.stop()
     return 0
 
 
-def cannot_serve(exc: OSError, settings: Settings) -> str:
-    """Why the HTTP server did not start, and what to change."""
+def cannot_serve(exc: OSError | aiohttp.ClientError, settings: Settings) -> str:
+    """Why the HTTP server (or Socket Mode) did not start, and what to change."""
+    if isinstance(exc, aiohttp.ClientError):  # only Socket Mode connects out at start
+        return (
+            f"cannot connect to Slack in Socket Mode ({exc}); check the network and SLACK_APP_TOKEN"
+        )
     if exc.errno == errno.EADDRINUSE:
         return (
             f"port {settings.port} on {settings.host} is taken by another program;"

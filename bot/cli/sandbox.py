@@ -9,7 +9,7 @@ import logging
 import sys
 from pathlib import Path
 
-from bot.cli import EXIT_CONFIG, wait_for_signal
+from bot.cli import EXIT_CONFIG, stop_signal
 
 log = logging.getLogger("jobgate")
 
@@ -47,6 +47,7 @@ async def sandbox(args: argparse.Namespace) -> int:
     from storage.db import DatabaseError
     from storage.migrations import SchemaTooNew
 
+    stop = stop_signal()
     try:
         running = await start_sandbox(
             host=args.host,
@@ -67,6 +68,10 @@ async def sandbox(args: argparse.Namespace) -> int:
     except (SchemaTooNew, DatabaseError) as exc:
         print(f"jobgate sandbox: cannot start: {exc} (--fresh starts over)", file=sys.stderr)
         return EXIT_CONFIG
+    if stop.is_set():  # Ctrl-C during the start
+        print("jobgate sandbox: stopping", file=sys.stderr)
+        await running.stop()
+        return 0
     if running.seeding is not None:
         arriving = "the demo platform is sending a dozen employers and 30 jobs now"
     elif args.no_demo:
@@ -84,7 +89,7 @@ async def sandbox(args: argparse.Namespace) -> int:
     log.info("the bot listens on %s", running.slack.bot_url)
     freeze_startup_heap()
     try:
-        await wait_for_signal()
+        await stop.wait()  # at once if a Ctrl-C came during the start
     finally:
         print("jobgate sandbox: stopping", file=sys.stderr)
         await running.stop()

@@ -85,7 +85,7 @@ def render_card(facts: CardFacts, now: datetime) -> dict[str, Any]:
     request = facts.request
     blocks = _job_blocks(facts) if request.kind is Kind.JOB else _employer_blocks(facts)
     blocks.extend(screening_blocks(facts))
-    blocks.append(_status_block(facts))
+    blocks.append(_status_block(facts, now))
     if request.state is State.APPROVED and request.decided_via is Via.AUTO:
         # a trusted employer's job approved with no click: why, in jobgate's own words
         because = facts.last_decision.details.get("because") if facts.last_decision else None
@@ -251,7 +251,7 @@ def _tally_text(facts: CardFacts) -> str:
     )
 
 
-def _status_block(facts: CardFacts) -> Block:
+def _status_block(facts: CardFacts, now: datetime) -> Block:
     request = facts.request
     badge = OUTCOME_BADGE[request.state]
     decision = facts.last_decision
@@ -271,7 +271,7 @@ def _status_block(facts: CardFacts) -> Block:
     bulk_run = decision.details.get("bulk_id") if request.decided_via is Via.BULK else None
     if isinstance(bulk_run, int):
         line += f"\n_In bulk run {bulk_run}"
-        if facts.undo_until is not None:
+        if facts.undo_until is not None and now < facts.undo_until:
             # bulk decisions are undone as a whole: the card has no Undo of its own
             line += (
                 f"; an admin can undo the whole run with `/jobgate bulk undo {bulk_run}`"

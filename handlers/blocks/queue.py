@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from bot.filters import Filter, format_filter
 from bot.models import Kind, State
 from bot.searches import QueueItem, SavedSearch, waited
 from bot.words import count_of
@@ -53,6 +54,9 @@ def queue_answer(
         if search_name
         else code(filter_text)
     )
+    if count == 0 and filter_text == format_filter(Filter()) and not search_name:
+        text = "Nothing is pending: the queue is empty."
+        return {"text": text, "blocks": [section(text)]}
     if count == 0:
         text = (
             f"Nothing matches {source}. `/jobgate queue` lists every pending request;"
