@@ -9,6 +9,7 @@ import subprocess
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from storage.outbox import enqueue_dm
 from tests.harness import job
@@ -34,6 +35,21 @@ def jobgate(
         text=True,
         timeout=120,
     )
+
+
+async def imported_against(slack: Any, folder: Path) -> dict[str, str]:
+    """The environment of a jobgate talking to `slack` (a FakeSlack), once `jobs.json` in
+    `folder` is imported."""
+    import asyncio
+
+    env = {
+        "SLACK_BOT_TOKEN": slack.bot_token,
+        "SLACK_SIGNING_SECRET": "s",
+        "SLACK_API_URL": slack.api_url,
+        "JOBGATE_REVIEW_CHANNEL": "C0REVIEW",
+    }
+    await asyncio.to_thread(jobgate, "import", "jobs.json", "--no-progress", cwd=folder, env=env)
+    return env
 
 
 def count_requests(path: Path) -> int:
@@ -138,15 +154,7 @@ async def test_digest_command_posts_once_prints_and_forces(tmp_path: Path) -> No
     slack.workspace.add_channel("C0REVIEW", "job-review")
     try:
         (tmp_path / "jobs.json").write_text(json.dumps([job(f"job_{i}") for i in range(3)]))
-        env = {
-            "SLACK_BOT_TOKEN": slack.bot_token,
-            "SLACK_SIGNING_SECRET": "s",
-            "SLACK_API_URL": slack.api_url,
-            "JOBGATE_REVIEW_CHANNEL": "C0REVIEW",
-        }
-        await asyncio.to_thread(
-            jobgate, "import", "jobs.json", "--no-progress", cwd=tmp_path, env=env
-        )
+        env = await imported_against(slack, tmp_path)
         printed = await asyncio.to_thread(jobgate, "digest", "--print", cwd=tmp_path, env=env)
         assert printed.returncode == 0 and "Pending: 3 jobs" in printed.stdout
         # something else waits in the outbox: the running bot's to send, at its own pace
@@ -222,15 +230,7 @@ async def test_digest_refused_by_slack_says_so(tmp_path: Path) -> None:
     slack.api.fail("chat.postMessage", Fault(status=200, error="is_archived"))
     try:
         (tmp_path / "jobs.json").write_text(json.dumps([job("job_1")]))
-        env = {
-            "SLACK_BOT_TOKEN": slack.bot_token,
-            "SLACK_SIGNING_SECRET": "s",
-            "SLACK_API_URL": slack.api_url,
-            "JOBGATE_REVIEW_CHANNEL": "C0REVIEW",
-        }
-        await asyncio.to_thread(
-            jobgate, "import", "jobs.json", "--no-progress", cwd=tmp_path, env=env
-        )
+        env = await imported_against(slack, tmp_path)
         refused = await asyncio.to_thread(jobgate, "digest", cwd=tmp_path, env=env)
         assert refused.returncode == 1, refused.stdout + refused.stderr
         assert "Slack refused it (chat.postMessage: is_archived)" in refused.stderr
