@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from bot.clock import add_business_days
 from bot.models import (
     DeclineReason,
     EmployerStatus,
@@ -128,6 +129,12 @@ def decision_blocker(
         if status in (EmployerStatus.PENDING, EmployerStatus.ON_HOLD):
             return None if approve_employer_too else Blocker.EMPLOYER_PENDING
     return None
+
+
+def hold_dates(now: datetime, follow_up_days: int, expiry_days: int) -> tuple[datetime, datetime]:
+    """(follow-up, expiry) of a hold put on now (SPEC 5): the follow-up N business days on,
+    the expiry M calendar days on."""
+    return add_business_days(now, follow_up_days), now + timedelta(days=expiry_days)
 
 
 def employer_status_for(state: State) -> EmployerStatus:

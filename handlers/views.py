@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import timedelta
 from typing import Any
 
 from slack_bolt.app.async_app import AsyncApp
@@ -12,9 +11,8 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.clock import add_business_days
 from bot.models import State, Via
-from bot.policy import compose_employer_message
+from bot.policy import compose_employer_message, hold_dates
 from bot.services import Services
 from bot.words import count_of
 from bot.workspace import MAX_FOLLOW_UP_DAYS
@@ -157,7 +155,8 @@ async def hold_submitted(
         services = services_of(context)
         now = services.clock.now()
         expiry_days = (await services.repo.get_workspace_settings()).hold_expiry_days
-        if add_business_days(now, days) >= now + timedelta(days=expiry_days):
+        follow_up_at, expires_at = hold_dates(now, days, expiry_days)
+        if follow_up_at >= expires_at:
             # the reminder would never go out: the hold expires first
             errors[ids.FOLLOW_UP_DAYS[0]] = (
                 f"A hold expires after {count_of(expiry_days, 'day')} (hold_expiry_days):"

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
-from bot.clock import add_business_days, from_db, to_db
+from bot.clock import from_db, to_db
 from bot.models import AUTO_ACTOR, Kind, ReasonRef, ReviewRequest, State, Via
 from bot.platform_events import decision_event, reverted_event
 from bot.policy import (
@@ -17,6 +17,7 @@ from bot.policy import (
     can_undo,
     decision_blocker,
     employer_status_for,
+    hold_dates,
     undo_window_open,
 )
 from bot.words import count_of
@@ -183,8 +184,9 @@ def record_outcomes(
     thread replies, and no undo-window refresh follows (no per-card Undo)."""
     follow_up_at = expires_at = None
     if outcome is State.ON_HOLD:
-        follow_up_at = add_business_days(now, follow_up_days or settings.hold_follow_up_days)
-        expires_at = now + timedelta(days=settings.hold_expiry_days)  # SPEC 5: M days
+        follow_up_at, expires_at = hold_dates(
+            now, follow_up_days or settings.hold_follow_up_days, settings.hold_expiry_days
+        )
         message = hold_question or message
     stamp = to_db(now)
     audit_ids = []

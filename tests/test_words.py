@@ -18,6 +18,7 @@ def test_count_of() -> None:
         "2 minutes",
         "1,204 minutes",
     ]
+    assert [count_of(n, "entry", "entries") for n in (1, 2)] == ["1 entry", "2 entries"]
 
 
 def test_a_history_of_one_entry_says_entry() -> None:

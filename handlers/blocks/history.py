@@ -6,6 +6,7 @@ from typing import Any
 
 from bot.history import HistoryEntry
 from bot.models import ReviewRequest
+from bot.words import count_of
 from handlers.blocks.common import MODAL_TITLE, Block, context, plain_text, section, sections_of
 from handlers.mrkdwn import mention, untrusted, when
 
@@ -51,10 +52,9 @@ def history_thread_message(entries: list[HistoryEntry]) -> dict[str, Any]:
     if len(entries) > len(shown):
         lines.insert(
             0,
-            f"_…{len(entries) - len(shown):,} earlier"
-            f" {'entry' if len(entries) - len(shown) == 1 else 'entries'}"
+            f"_…{count_of(len(entries) - len(shown), 'earlier entry', 'earlier entries')}"
             " (open History from the card's menu)_",
         )
     blocks = _sections(lines, 40) or [section("Nothing has happened yet.")]
-    text = f"History: {len(entries):,} {'entry' if len(entries) == 1 else 'entries'}"
+    text = f"History: {count_of(len(entries), 'entry', 'entries')}"
     return {"text": text, "blocks": blocks}
