@@ -15,6 +15,7 @@ from bot.models import ReviewRequest, State, Via
 from bot.policy import Blocker, Role
 from bot.services import Services
 from handlers import ids
+from handlers.blocks.cards import decided_by
 from handlers.blocks.modals import approve_both_modal, decline_modal, hold_modal
 from handlers.interaction import (
     Click,
@@ -25,7 +26,7 @@ from handlers.interaction import (
     say_unknown_request,
     services_of,
 )
-from handlers.mrkdwn import mention, untrusted, when
+from handlers.mrkdwn import untrusted, when
 from storage.decisions import Decided, DecisionCommand, NotDecided, Reverted
 from storage.rows import RequestNotFound
 
@@ -49,12 +50,9 @@ def register(app: AsyncApp) -> None:
 
 
 def already_decided_text(request: ReviewRequest) -> str:
-    by = ""
-    if request.decided_by and request.state not in (State.REMOVED, State.EXPIRED):
-        by = f" by {mention(request.decided_by)}"  # else the words say who
     moment = f" {when(request.decided_at)}" if request.decided_at else ""
     return (
-        f"*{untrusted(request.title, 150)}* was already {STATE_WORDS[request.state]}{by}"
+        f"*{untrusted(request.title, 150)}* was already {STATE_WORDS[request.state]}{decided_by(request)}"
         f"{moment}. Nothing changed."
     )
 

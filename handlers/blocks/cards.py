@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from bot.models import PLATFORM_ACTOR, CardFacts, EmployerStatus, Kind, ReviewRequest, State, Via
+from bot.models import CardFacts, EmployerStatus, Kind, ReviewRequest, State, Via
 from bot.submissions import ContactIn, Pay
 from handlers import ids
 from handlers.blocks.common import (
@@ -251,6 +251,17 @@ def _tally_text(facts: CardFacts) -> str:
     )
 
 
+# outcomes whose own words say who or what decided ("Removed by the platform", "Hold expired")
+_SAYS_WHO = frozenset({State.REMOVED, State.EXPIRED})
+
+
+def decided_by(request: ReviewRequest) -> str:
+    """` by <who>` after an outcome's words, or nothing when the words already say it."""
+    if not request.decided_by or request.state in _SAYS_WHO:
+        return ""
+    return f" by {mention(request.decided_by)}"
+
+
 def _status_block(facts: CardFacts, now: datetime) -> Block:
     request = facts.request
     badge = OUTCOME_BADGE[request.state]
@@ -262,10 +273,7 @@ def _status_block(facts: CardFacts, now: datetime) -> Block:
         if facts.assignee and request.state is State.PENDING:
             line += f" · :raising_hand: {mention(facts.assignee)} is on it"
         return section(line)
-    line = f"*{badge}*"
-    if request.decided_by != PLATFORM_ACTOR:  # "Removed by the platform" says who
-        line += f" by {mention(request.decided_by)}"
-    line += f" {when(request.decided_at)}"
+    line = f"*{badge}*{decided_by(request)} {when(request.decided_at)}"
     if decision.reasons:
         line += "\n*Reasons:* " + ", ".join(escape(r.label) for r in decision.reasons)
     bulk_run = decision.details.get("bulk_id") if request.decided_via is Via.BULK else None
