@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Hashable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 
 from bot.models import Kind
 from storage import deliveries, outbox, requests
@@ -40,23 +41,17 @@ class IngestCall(Joinable[IngestAnswer]):
     endpoint: str
     respond: Callable[[list[requests.IngestResult]], StoredAnswer]
     now: datetime
-    _claims: frozenset[Hashable] = field(init=False, repr=False)
-
-    def __post_init__(self) -> None:
-        # joined calls never share a request or a webhook-id: each is then stored or
-        # answered just as it would be alone, one after the other
-        claims: set[Hashable] = {("request", item.submission.id) for item in self.items}
-        if self.webhook_id is not None:
-            claims.add(("webhook", self.webhook_id))
-        object.__setattr__(self, "_claims", frozenset(claims))
 
     @property
     def join_key(self) -> Hashable:
         return (self.kind, self.endpoint)
 
-    @property
+    @cached_property
     def claims(self) -> frozenset[Hashable]:
-        return self._claims
+        # joined calls never share a request or a webhook-id: each is then stored or
+        # answered just as it would be alone, one after the other
+        webhook = {("webhook", self.webhook_id)} if self.webhook_id is not None else set()
+        return frozenset({("request", item.submission.id) for item in self.items} | webhook)
 
     @property
     def weight(self) -> int:

@@ -8,8 +8,12 @@ import errno
 import logging
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.cli import EXIT_CONFIG, stop_signal
+
+if TYPE_CHECKING:  # the sandbox itself loads only when run
+    from bot.sandbox.runner import Sandbox
 
 log = logging.getLogger("jobgate")
 
@@ -68,10 +72,18 @@ async def sandbox(args: argparse.Namespace) -> int:
     except (SchemaTooNew, DatabaseError) as exc:
         print(f"jobgate sandbox: cannot start: {exc} (--fresh starts over)", file=sys.stderr)
         return EXIT_CONFIG
-    if stop.is_set():  # Ctrl-C during the start
+    try:
+        if not stop.is_set():  # else a Ctrl-C came during the start
+            _say_it_runs(running, args)
+            freeze_startup_heap()
+            await stop.wait()
+    finally:
         print("jobgate sandbox: stopping", file=sys.stderr)
         await running.stop()
-        return 0
+    return 0
+
+
+def _say_it_runs(running: Sandbox, args: argparse.Namespace) -> None:
     if running.seeding is not None:
         arriving = "the demo platform is sending a dozen employers and 30 jobs now"
     elif args.no_demo:
@@ -87,10 +99,3 @@ async def sandbox(args: argparse.Namespace) -> int:
         flush=True,
     )
     log.info("the bot listens on %s", running.slack.bot_url)
-    freeze_startup_heap()
-    try:
-        await stop.wait()  # at once if a Ctrl-C came during the start
-    finally:
-        print("jobgate sandbox: stopping", file=sys.stderr)
-        await running.stop()
-    return 0
