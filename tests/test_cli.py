@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sqlite3
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bot.ctrl_c import ctrl_c_held
 from storage.outbox import enqueue_dm
 from tests.harness import job
 
@@ -238,3 +241,14 @@ async def test_digest_refused_by_slack_says_so(tmp_path: Path) -> None:
         assert slack.bot_messages("C0REVIEW") == []
     finally:
         await slack.stop()
+
+
+def test_a_ctrl_c_while_loading_is_held_until_loading_is_done() -> None:
+    """An interrupt inside an import can come out as another error (pydantic's SchemaError),
+    so the command line holds it while loading and acts on it after."""
+    before = signal.getsignal(signal.SIGINT)
+    with ctrl_c_held() as pressed:
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.05)  # Python runs the handler between two bytecodes: here, not later
+    assert pressed == [signal.SIGINT]
+    assert signal.getsignal(signal.SIGINT) is before

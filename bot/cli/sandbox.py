@@ -7,50 +7,18 @@ import argparse
 import errno
 import logging
 import sys
-from pathlib import Path
-from typing import TYPE_CHECKING
 
+from bot.app import freeze_startup_heap
 from bot.cli import EXIT_CONFIG, stop_signal
-
-if TYPE_CHECKING:  # the sandbox itself loads only when run
-    from bot.sandbox.runner import Sandbox
+from bot.sandbox.runner import Sandbox, start_sandbox
+from storage.db import DatabaseError
+from storage.migrations import SchemaTooNew
 
 log = logging.getLogger("jobgate")
-
-DESCRIPTION = (
-    "Try jobgate in the browser with no Slack workspace: a local Slack-like workspace "
-    "(review and reports channels, threads, App Home, DMs; switch between a reviewer, an "
-    "admin and a staff member), the real bot, and a demo career platform that sends a dozen "
-    "employers and about 30 jobs on the first start."
-)
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The options of `jobgate sandbox`."""
-    parser.add_argument("--port", type=int, default=3000, help="the page's port (default 3000)")
-    parser.add_argument(
-        "--host", default="127.0.0.1", help="the page's address (default 127.0.0.1)"
-    )
-    parser.add_argument(
-        "--database",
-        type=Path,
-        default=Path("jobgate-sandbox.db"),
-        help="the sandbox's SQLite file (default jobgate-sandbox.db); its workspace is kept "
-        "beside it in *.slack.json",
-    )
-    parser.add_argument(
-        "--fresh", action="store_true", help="start over: forget the sandbox's data first"
-    )
-    parser.add_argument("--no-demo", action="store_true", help="send no demo data")
 
 
 async def sandbox(args: argparse.Namespace) -> int:
     """Run the sandbox until Ctrl-C."""
-    from bot.app import freeze_startup_heap
-    from bot.sandbox.runner import start_sandbox
-    from storage.db import DatabaseError
-    from storage.migrations import SchemaTooNew
-
     stop = stop_signal()
     try:
         running = await start_sandbox(
