@@ -514,3 +514,59 @@ async def test_an_attempt_the_process_never_settled_is_uncertain_whatever_came_b
         assert row == ("delivered", None)
     finally:
         await repo.db.close()
+
+
+@FILLERS
+def test_new_requests_take_the_ids_after_the_largest_or_nothing_is_stored(
+    tmp_path: Path, fillers: int
+) -> None:
+    """ingest_submissions numbers new requests from the largest id without looking them up.
+    Only a table holding SQLite's largest rowid makes SQLite number otherwise (at random):
+    then the call fails and stores nothing, rather than answer with wrong ids."""
+    with contextlib.closing(sqlite3.connect(tmp_path / "j.db", isolation_level=None)) as conn:
+        configure_connection(conn, writer=True)
+        apply_migrations(conn)
+        bodies = [job("job_1"), job("job_2"), *filler_jobs(fillers)]
+        items = prepare([JobSubmission.model_validate(body) for body in bodies])
+        [(ok, results)] = _commit_group(
+            conn, [lambda c: ingest_submissions(c, Kind.JOB, items, NOW)]
+        )
+        assert ok, results
+        stored = dict(conn.execute("SELECT upstream_id, id FROM requests").fetchall())
+        assert {r.upstream_id: r.request_id for r in results} == stored
+        audited = conn.execute("SELECT request_id FROM audit ORDER BY id").fetchall()
+        assert [row[0] for row in audited] == [r.request_id for r in results]
+
+        conn.execute("PRAGMA foreign_keys = OFF")  # the audit rows keep the old id
+        conn.execute(
+            "UPDATE requests SET id = 9223372036854775807 WHERE id = ?", (results[-1].request_id,)
+        )
+        again = prepare([JobSubmission.model_validate(body) for body in filler_jobs(fillers + 1)])
+        [(ok, failure)] = _commit_group(
+            conn, [lambda c: ingest_submissions(c, Kind.JOB, again, NOW)]
+        )
+        assert not ok and isinstance(failure, RuntimeError), failure
+        assert conn.execute("SELECT count(*) FROM requests").fetchone()[0] == len(bodies)
+
+
+def test_rows_beyond_sqlites_limit_on_bound_values_go_in_several_statements(
+    tmp_path: Path,
+) -> None:
+    """New rows are bound as values, as many rows a statement as SQLite allows: a build
+    allowing only 40 values (three request rows) still stores an array whole and in order."""
+    with contextlib.closing(sqlite3.connect(tmp_path / "j.db", isolation_level=None)) as conn:
+        configure_connection(conn, writer=True)
+        apply_migrations(conn)
+        conn.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 40)
+        items = prepare([JobSubmission.model_validate(body) for body in filler_jobs(10)])
+        [(ok, results)] = _commit_group(
+            conn, [lambda c: ingest_submissions(c, Kind.JOB, items, NOW)]
+        )
+        assert ok, results
+        stored = conn.execute(
+            "SELECT id, upstream_id, payload FROM requests ORDER BY id"
+        ).fetchall()
+        assert [(r.request_id, r.upstream_id) for r in results] == [row[:2] for row in stored]
+        assert [row[2] for row in stored] == [item.payload for item in items]
+        contacts = conn.execute("SELECT upstream_id FROM contacts ORDER BY id").fetchall()
+        assert [row[0] for row in contacts] == [f"c_filler_{n}" for n in range(10)]
