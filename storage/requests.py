@@ -358,7 +358,7 @@ def _insert_new(
     stamp = to_db(now)
     # SQLite numbers each new row one past the table's largest id, so one call's rows take
     # the ids after it, in order: no look-up of the ids by upstream id (bench/README.md,
-    # "Request ids without a look-up")
+    # "Rows as bound values")
     first_id = _largest_request_id(conn) + 1
     _insert_rows(
         conn,
