@@ -22,7 +22,7 @@ from storage.deliveries import StoredAnswer
 from storage.migrations import SchemaTooNew, apply_migrations, latest_version, load_migrations
 from storage.outbox import UNCERTAIN, OutboxItem, new_message_id
 from storage.repository import Repository
-from storage.requests import ingest_submissions, prepare
+from storage.requests import _values_statement, ingest_submissions, prepare
 from storage.rows import REQUEST_SELECT, request_from_row
 from storage.screening import (
     LocalScreening,
@@ -553,7 +553,8 @@ def test_rows_beyond_sqlites_limit_on_bound_values_go_in_several_statements(
     tmp_path: Path,
 ) -> None:
     """New rows are bound as values, as many rows a statement as SQLite allows: a build
-    allowing only 40 values (three request rows) still stores an array whole and in order."""
+    allowing only 40 values (two request rows a statement) still stores an array whole and
+    in order."""
     with contextlib.closing(sqlite3.connect(tmp_path / "j.db", isolation_level=None)) as conn:
         configure_connection(conn, writer=True)
         apply_migrations(conn)
@@ -570,3 +571,30 @@ def test_rows_beyond_sqlites_limit_on_bound_values_go_in_several_statements(
         assert [row[2] for row in stored] == [item.payload for item in items]
         contacts = conn.execute("SELECT upstream_id FROM contacts ORDER BY id").fetchall()
         assert [row[0] for row in contacts] == [f"c_filler_{n}" for n in range(10)]
+
+
+def test_inserts_of_any_size_use_a_few_statement_shapes(tmp_path: Path) -> None:
+    """sqlite3 caches a compiled program per statement text; one VALUES statement per row
+    count filled that cache with programs of up to 13,000 values (RSS 273 MiB instead of 102
+    after 150 arrays). Rows go in chunks of power-of-two sizes, so the shapes stay few."""
+    _values_statement.cache_clear()
+    with contextlib.closing(sqlite3.connect(tmp_path / "j.db", isolation_level=None)) as conn:
+        configure_connection(conn, writer=True)
+        apply_migrations(conn)
+        for size in range(1, 41):
+            bodies = [
+                job(
+                    f"job_{size}_{n}",
+                    employer_id=f"emp_{size}_{n}",
+                    contact={"id": f"c_{size}_{n}"},
+                )
+                for n in range(size)
+            ]
+            items = prepare([JobSubmission.model_validate(body) for body in bodies])
+            [(ok, results)] = _commit_group(
+                conn, [lambda c, items=items: ingest_submissions(c, Kind.JOB, items, NOW)]
+            )
+            assert ok, results
+        assert conn.execute("SELECT count(*) FROM requests").fetchone()[0] == sum(range(41))
+    # employers, contacts and requests, each in chunks of 1, 2, 4, 8, 16 or 32 rows
+    assert _values_statement.cache_info().currsize <= 3 * 6
