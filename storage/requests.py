@@ -161,40 +161,48 @@ def _among(values: Sequence[str]) -> tuple[str, list[Any]]:
     return "(SELECT value FROM json_each(?))", [_as_json(values)]
 
 
-# Rows a VALUES statement holds: at most this, and a power of two, so that every insert is
-# one of a few statements in sqlite3's statement cache (a statement for each row count made
-# the cache hold a hundred programs of up to 13,000 values: RSS 273 MiB instead of 102 after
-# 150 arrays; bench/README.md, "Rows as bound values").
-_ROWS_PER_STATEMENT = 256
+# Rows a VALUES statement holds: a power of two (the rows padded with NULL rows, which the
+# statement skips), so that every insert is one of a few statements in sqlite3's statement
+# cache. A statement for each row count made the cache hold a hundred programs of up to
+# 13,000 values (RSS 273 MiB instead of 102 after 150 arrays); several statements per call
+# each had to win the GIL back from a busy event loop (bench/README.md, "Rows as bound
+# values").
+_ROWS_PER_STATEMENT = 1024
 
 
 def _insert_rows(
     conn: sqlite3.Connection, insert: str, rows: Sequence[Sequence[Any]], upsert: str = ""
 ) -> None:
-    """`insert` ("INSERT INTO t (a, b)") of every row, in order, as multi-row VALUES
-    statements. A statement runs in one step, so the GIL is given up once per statement, not
-    once per row as with executemany; and the values are bound as they are, which takes half
-    the CPU of one JSON array through json_each (bench/README.md, "Rows as bound values")."""
+    """`insert` ("INSERT INTO t (a, b)") of every row, in order, as one multi-row VALUES
+    statement for up to 1,024 rows. A statement runs in one step, so the GIL is given up once,
+    not once per row as with executemany; and the values are bound as they are, which takes
+    half the CPU of one JSON array through json_each (bench/README.md, "Rows as bound
+    values")."""
     width = len(rows[0])
-    size = _ROWS_PER_STATEMENT
-    while size > 1 and size * width > conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER):
-        size //= 2
-    start = 0
-    while start < len(rows):
-        while size > len(rows) - start:
-            size //= 2
-        part = rows[start : start + size]
-        conn.execute(
-            _values_statement(insert, width, size, upsert),
-            [value for row in part for value in row],
-        )
-        start += size
+    most = _ROWS_PER_STATEMENT
+    while most > 1 and most * (width + 1) > conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER):
+        most //= 2
+    for start in range(0, len(rows), most):
+        part = rows[start : start + most]
+        size = 1 << (len(part) - 1).bit_length()  # the power of two that holds them
+        values: list[Any] = []
+        for n, row in enumerate(part):
+            values.append(n)
+            values.extend(row)
+        values.extend([None] * ((size - len(part)) * (width + 1)))
+        conn.execute(_values_statement(insert, width, size, upsert), values)
 
 
 @functools.cache
 def _values_statement(insert: str, width: int, rows: int, upsert: str) -> str:
-    row_marks = "(" + ", ".join("?" * width) + ")"
-    return f"{insert} VALUES {', '.join([row_marks] * rows)} {upsert}"
+    """The insert of `rows` rows of `width` values, each led by its place; NULL places are
+    padding."""
+    row_marks = "(" + ", ".join("?" * (width + 1)) + ")"
+    picks = ", ".join(f"column{n}" for n in range(2, width + 2))
+    return (
+        f"{insert} SELECT {picks} FROM (VALUES {', '.join([row_marks] * rows)})"
+        f" WHERE column1 IS NOT NULL ORDER BY column1 {upsert}"
+    )
 
 
 class _Stored(NamedTuple):

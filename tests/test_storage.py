@@ -553,7 +553,7 @@ def test_rows_beyond_sqlites_limit_on_bound_values_go_in_several_statements(
     tmp_path: Path,
 ) -> None:
     """New rows are bound as values, as many rows a statement as SQLite allows: a build
-    allowing only 40 values (two request rows a statement) still stores an array whole and
+    allowing only 40 values (two request rows a statement, with their places) still stores an array whole and
     in order."""
     with contextlib.closing(sqlite3.connect(tmp_path / "j.db", isolation_level=None)) as conn:
         configure_connection(conn, writer=True)
@@ -576,7 +576,7 @@ def test_rows_beyond_sqlites_limit_on_bound_values_go_in_several_statements(
 def test_inserts_of_any_size_use_a_few_statement_shapes(tmp_path: Path) -> None:
     """sqlite3 caches a compiled program per statement text; one VALUES statement per row
     count filled that cache with programs of up to 13,000 values (RSS 273 MiB instead of 102
-    after 150 arrays). Rows go in chunks of power-of-two sizes, so the shapes stay few."""
+    after 150 arrays). Statements hold a power of two of rows, so the shapes stay few."""
     _values_statement.cache_clear()
     with contextlib.closing(sqlite3.connect(tmp_path / "j.db", isolation_level=None)) as conn:
         configure_connection(conn, writer=True)
@@ -596,5 +596,5 @@ def test_inserts_of_any_size_use_a_few_statement_shapes(tmp_path: Path) -> None:
             )
             assert ok, results
         assert conn.execute("SELECT count(*) FROM requests").fetchone()[0] == sum(range(41))
-    # employers, contacts and requests, each in chunks of 1, 2, 4, 8, 16 or 32 rows
-    assert _values_statement.cache_info().currsize <= 3 * 6
+    # employers, contacts and requests, each in statements of 1, 2, 4, 8, 16, 32 or 64 rows
+    assert _values_statement.cache_info().currsize <= 3 * 7
