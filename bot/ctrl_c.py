@@ -21,9 +21,11 @@ EXIT_INTERRUPTED = 130  # as a shell reports a Ctrl-C
 def ctrl_c_held() -> Iterator[list[int]]:
     """Inside the block a SIGINT is recorded in the yielded list instead of raising
     KeyboardInterrupt; the handler before it is back when the block ends. Outside the main
-    thread (where Python allows no signal handlers) it records nothing and changes nothing."""
+    thread (where Python allows no signal handlers), or where SIGINT is ignored (a command
+    started in the background by a script), it records nothing and changes nothing."""
     pressed: list[int] = []
-    if threading.current_thread() is not threading.main_thread():
+    off_main_thread = threading.current_thread() is not threading.main_thread()
+    if off_main_thread or signal.getsignal(signal.SIGINT) in (signal.SIG_IGN, None):
         yield pressed
         return
     previous = signal.signal(signal.SIGINT, lambda signum, _frame: pressed.append(signum))

@@ -55,8 +55,8 @@ class IngestCall(Joinable[IngestAnswer]):
 
     @property
     def weight(self) -> int:
-        # items, or kilobytes of payload if more: a joined run's rows go to SQLite as one
-        # JSON document, kept to about a megabyte
+        # items, or kilobytes of payload if more: a joined run's rows go to SQLite in one
+        # statement, kept to about a megabyte of bound values
         return max(len(self.items), sum(len(item.payload) for item in self.items) // 1000)
 
     @classmethod

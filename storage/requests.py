@@ -410,7 +410,8 @@ def _insert_new(
         ],
     )
     last_id = first_id + len(fresh) - 1
-    if _largest_request_id(conn) != last_id:  # only past 2**63 - 1 rows does SQLite do otherwise
+    # SQLite numbers otherwise only once the largest id is 2**63 - 1
+    if _largest_request_id(conn) != last_id:
         raise RuntimeError("new requests did not take the ids after the largest one")
     conn.execute(
         "INSERT INTO audit (request_id, employer_id, action, to_state, actor, via, at)"

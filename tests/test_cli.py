@@ -252,3 +252,17 @@ def test_a_ctrl_c_while_loading_is_held_until_loading_is_done() -> None:
         time.sleep(0.05)  # Python runs the handler between two bytecodes: here, not later
     assert pressed == [signal.SIGINT]
     assert signal.getsignal(signal.SIGINT) is before
+
+
+def test_an_ignored_ctrl_c_stays_ignored_while_loading() -> None:
+    """A command started in the background by a script ignores SIGINT; the hold must not
+    make it count one."""
+    before = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        with ctrl_c_held() as pressed:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.05)
+        assert pressed == []
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, before)
