@@ -120,10 +120,11 @@ class Jobgate:
         if self.screening_process is not None:
             await self.screening_process.close()
         if self._deliver_task is not None:
-            await self.deliverer.stop()
+            # the loop first, so that no send starts after the deliverer counted those in flight
             self._deliver_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._deliver_task
+            await self.deliverer.stop()
         await self.http.close()
         await self.db.close()
 

@@ -85,6 +85,9 @@ class DeliveryPolicy:
     progress_every_cards: int = 25
     # after a lost answer, pages of 200 messages looked through for the earlier post
     search_pages: int = 10
+    # at a stop, how long sends in flight may take to finish before they are cancelled (and
+    # retried, looking before they post again, on the next start)
+    stop_wait_s: float = 10.0
 
     @property
     def attempt_budget_s(self) -> float:
@@ -184,11 +187,20 @@ class Deliverer:
                     await asyncio.sleep(self.policy.coalesce_s)
 
     async def stop(self) -> None:
+        """Once `run` has ended (nothing new is claimed): let the sends in flight finish, for
+        `stop_wait_s` at most, cancel the rest, and give back this process's leases, so the
+        next start takes their items at once. Nothing runs after this against a closed
+        database or HTTP session."""
         self._stopping = True
         self._wake.set()
         pending = self._slack_in_flight | self._webhook_in_flight
         if pending:
-            await asyncio.wait(pending, timeout=10)
+            _, late = await asyncio.wait(pending, timeout=self.policy.stop_wait_s)
+            for task in late:
+                task.cancel()
+            if late:
+                log.info("stopping: %d send(s) still in flight were cut short", len(late))
+                await asyncio.wait(late)
         await self._repo.release_outbox_leases(self.owner)
 
     async def fill_slots(self, lanes: tuple[str, ...] | None = None) -> int:

@@ -199,10 +199,12 @@ async def restart_harness(
     *,
     delivery: DeliveryPolicy = FAST_DELIVERY,
     settings_overrides: Mapping[str, Any] | None = None,
+    stopped: bool = False,
 ) -> Harness:
-    """Stop this jobgate and start another on the same database, clock and fakes: a deploy
-    or a crash as Slack and the platform see it."""
-    await h.jobgate.stop()
+    """Stop this jobgate (unless the test did) and start another on the same database, clock
+    and fakes: a deploy or a crash as Slack and the platform see it."""
+    if not stopped:
+        await h.jobgate.stop()
     settings = settings_for(tmp, h.slack, h.platform, h.secrets, **dict(settings_overrides or {}))
     jobgate = await create_jobgate(
         settings, clock=h.jobgate.services.clock, pacing=FAST_PACING, delivery_policy=delivery

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
+import logging
+import sqlite3
 from datetime import timedelta
 from pathlib import Path
+
+import pytest
 
 from bot.clock import from_db
 from bot.models import Kind
@@ -22,6 +27,7 @@ from tests.harness import (
     Harness,
     employer,
     job,
+    restart_harness,
     start_harness,
     stop_harness,
 )
@@ -324,5 +330,40 @@ async def test_a_post_looked_for_once_is_not_looked_for_again_while_it_waits_its
         await h.settle()
         assert [m.text for m in h.slack.bot_messages("D" + person[1:])] == ["hello"]
         assert len(h.slack.api.calls_to("conversations.history")) == 1
+    finally:
+        await stop_harness(h)
+
+
+async def test_a_stop_cuts_a_hung_send_short_and_the_next_start_sends_it_once(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A stop waits `stop_wait_s` for sends in flight, then cancels them and hands their
+    items back: nothing runs on against the closed database (a Ctrl-C during the sandbox's
+    first cards logged 'no active connection' tracebacks), and the next start sends the item
+    at once, looking first, since the cut-short post may have reached Slack."""
+    policy = dataclasses.replace(FAST_DELIVERY, stop_wait_s=0.3)
+    h = await start_harness(tmp_path, delivery=policy)
+    person = "UREV0009"
+    try:
+        h.slack.api.fail("chat.postMessage", Fault(delay_s=2.0, slow_only=True))
+        await h.repo.send_direct_message(person, "hello", h.jobgate.services.clock.now())
+        await h.slack.wait_for(
+            lambda: h.slack.api.calls_to("conversations.open"), timeout=5, what="the DM's channel"
+        )
+        await asyncio.sleep(0.3)  # the post is on its way, and hangs
+        with caplog.at_level(logging.INFO, logger="bot.delivery"):
+            await h.jobgate.stop()
+        assert "1 send(s) still in flight were cut short" in caplog.text
+        assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text
+        with contextlib.closing(sqlite3.connect(h.jobgate.settings.database)) as conn:
+            leases = conn.execute("SELECT state, lease_owner FROM outbox WHERE kind = 'dm'")
+            assert leases.fetchall() == [("pending", None)]
+        # the hung post reaches Slack after all (it is recorded when it answers)
+        await h.slack.wait_for(
+            lambda: h.slack.api.calls_to("chat.postMessage"), timeout=10, what="the hung post"
+        )
+        h = await restart_harness(h, tmp_path, stopped=True)
+        await h.settle()
+        assert [m.text for m in h.slack.bot_messages("D" + person[1:])] == ["hello"]
     finally:
         await stop_harness(h)
