@@ -397,6 +397,52 @@ async def test_a_restart_keeps_the_workspace_and_does_not_send_the_demo_again(
         await fresh.stop()
 
 
+async def test_a_demo_cut_short_by_a_stop_is_finished_on_the_next_start(tmp_path: Path) -> None:
+    """A Ctrl-C in the sandbox's first seconds stops the demo half way (some employers
+    approved, no jobs yet). The next start finishes it: the decided requests are skipped
+    (their cards have no Approve left to click), the rest is done as on a first start."""
+    from bot.sandbox import demo
+
+    database = tmp_path / "cut.db"
+    first = await start_sandbox(port=0, database=database)
+    try:
+
+        async def approved() -> bool:
+            found = await first.jobgate.repo.find_request(Kind.EMPLOYER, demo.APPROVED_EMPLOYERS[0])
+            return found is not None and found.state is State.APPROVED
+
+        for _ in range(300):
+            if await approved():
+                break
+            await asyncio.sleep(0.05)
+        assert await approved(), "the demo approved no employer in 15 s"
+        assert first.seeding is not None and not first.seeding.done()
+    finally:
+        await first.stop()
+
+    second = await start_sandbox(port=0, database=database)
+    try:
+        assert second.seeding is not None, "the cut-short demo was not taken up again"
+        await asyncio.wait_for(second.seeding, 30)
+        assert second.seeding.exception() is None
+        await second.jobgate.deliverer.drain(10)
+        cards = {m.ts for m in second.slack.bot_messages(REVIEW) if "request:" in m.text}
+        assert len(cards) == 12 + 30
+        from bot.sandbox.runner import find_card
+
+        scam = find_card(second.slack, demo.SCAM_WITH_THREAD)
+        assert scam is not None and "Declined" in json.dumps(scam.blocks)
+        replies = second.slack.workspace.replies(REVIEW, scam.ts)
+        assert {r.user for r in replies if not r.bot_id} == {SAM, MAYA}
+    finally:
+        await second.stop()
+    third = await start_sandbox(port=0, database=database)
+    try:
+        assert third.seeding is None  # finished: not sent a third time
+    finally:
+        await third.stop()
+
+
 def test_the_page_offers_the_shortcuts_the_manifest_declares() -> None:
     manifest = yaml.safe_load((ROOT / "manifest.yml").read_text())
     declared = {(s["callback_id"], s["name"], s["type"]) for s in manifest["features"]["shortcuts"]}

@@ -18,6 +18,7 @@ from typing import Any
 from bot.app import Jobgate, create_jobgate
 from bot.config import Settings
 from bot.jobs import DigestPlace, send_digest_if_due
+from bot.models import Kind, State
 from bot.pacing import SlackPacing
 from bot.sandbox import demo
 from bot.sandbox.fake_platform import FakePlatform
@@ -255,9 +256,24 @@ def _has(action_id: str) -> Callable[[Message], bool]:
     return lambda card: f'"{action_id}"' in json.dumps(card.blocks)
 
 
-async def _decline(sandbox: Sandbox, user: str, upstream_id: str, reasons: list[str]) -> None:
+async def _undecided_card(
+    sandbox: Sandbox, kind: Kind, upstream_id: str, action_id: str
+) -> Message | None:
+    """The card to act on once it shows `action_id`, or None if the request was decided
+    already (by the seeding of an earlier start)."""
+    request = await sandbox.jobgate.repo.find_request(kind, upstream_id)
+    if request is not None and request.state is not State.PENDING:
+        return None
+    return await _card(sandbox, upstream_id, _has(action_id))
+
+
+async def _decline(
+    sandbox: Sandbox, user: str, kind: Kind, upstream_id: str, reasons: list[str]
+) -> None:
     slack = sandbox.slack
-    card = await _card(sandbox, upstream_id, _has(ids.DECLINE))
+    card = await _undecided_card(sandbox, kind, upstream_id, ids.DECLINE)
+    if card is None:
+        return
     before = {v.id for v in slack.open_views_for(user)}
     await slack.click(user, card, ids.DECLINE)
     modal = (
@@ -275,26 +291,32 @@ async def seed(sandbox: Sandbox) -> None:
     """First start: a dozen employers and thirty jobs arrive; the admin approves most
     employers, declines a staffing agency and trusts one employer; a reviewer approves that
     employer's first job (so its next clean jobs are approved automatically); two reviewers
-    discuss a scam in its thread and decline it; a student's fraud report arrives."""
-    slack, platform, repo = sandbox.slack, sandbox.platform, sandbox.jobgate.repo
+    discuss a scam in its thread and decline it; a student's fraud report arrives.
+    A seeding cut short (a Ctrl-C in the first seconds) is finished on the next start: what
+    was sent is sent again (the API takes it as unchanged), and what was decided is skipped."""
+    slack, platform = sandbox.slack, sandbox.platform
     now = sandbox.jobgate.services.clock.now()
     admin, reviewer = demo.ADMIN.id, demo.REVIEWER.id
     await _sent(platform.send_employers(demo.employers(now)))
     for upstream_id in demo.APPROVED_EMPLOYERS:
-        await slack.click(admin, await _card(sandbox, upstream_id, _has(ids.APPROVE)), ids.APPROVE)
-    await _decline(sandbox, admin, demo.DECLINED_EMPLOYER, ["third_party_recruiter"])
+        card = await _undecided_card(sandbox, Kind.EMPLOYER, upstream_id, ids.APPROVE)
+        if card is not None:
+            await slack.click(admin, card, ids.APPROVE)
+    await _decline(sandbox, admin, Kind.EMPLOYER, demo.DECLINED_EMPLOYER, ["third_party_recruiter"])
     await slack.slash(admin, f"trust {demo.TRUSTED_EMPLOYER}", channel=demo.REVIEW_CHANNEL)
     await _sent(platform.send_jobs(demo.first_trusted_job(now)))
-    first = await _card(sandbox, demo.FIRST_TRUSTED_JOB, _has(ids.APPROVE))
-    await slack.click(reviewer, first, ids.APPROVE)
+    first = await _undecided_card(sandbox, Kind.JOB, demo.FIRST_TRUSTED_JOB, ids.APPROVE)
+    if first is not None:
+        await slack.click(reviewer, first, ids.APPROVE)
     await _sent(platform.send_jobs(demo.jobs(now)))
-    scam = await _card(sandbox, demo.SCAM_WITH_THREAD, _has(ids.DECLINE))
-    for person, text in demo.THREAD_SCRIPT:
-        await slack.say(person.id, scam.channel, text, thread_ts=scam.ts)
-    await _decline(sandbox, reviewer, demo.SCAM_WITH_THREAD, ["suspected_fraud"])
+    scam = await _undecided_card(sandbox, Kind.JOB, demo.SCAM_WITH_THREAD, ids.DECLINE)
+    if scam is not None:
+        for person, text in demo.THREAD_SCRIPT:
+            await slack.say(person.id, scam.channel, text, thread_ts=scam.ts)
+        await _decline(sandbox, reviewer, Kind.JOB, demo.SCAM_WITH_THREAD, ["suspected_fraud"])
     await _sent(platform.send("/api/v1/reports", demo.fraud_report(now)))
     await _sent(platform.send("/api/v1/reports", demo.platform_action(now)))
-    await repo.set_system_state(SEEDED, now.isoformat(), now)
+    await sandbox.jobgate.repo.set_system_state(SEEDED, now.isoformat(), now)
 
 
 async def _seed_logged(sandbox: Sandbox) -> None:
