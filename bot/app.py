@@ -120,10 +120,11 @@ class Jobgate:
         if self.screening_process is not None:
             await self.screening_process.close()
         if self._deliver_task is not None:
-            # the loop first, so that no send starts after the deliverer counted those in flight
-            self._deliver_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._deliver_task
+            # the loop ends first (after the claim it may be in), so that no send starts after
+            # the deliverer counted those in flight. It is asked, not cancelled: Python 3.11's
+            # wait_for can swallow a cancellation that lands as the wait ends.
+            self.deliverer.stop_claiming()
+            await asyncio.wait([self._deliver_task])
             await self.deliverer.stop()
         await self.http.close()
         await self.db.close()

@@ -186,13 +186,17 @@ class Deliverer:
                 if self.policy.coalesce_s > 0 and not self._stopping:
                     await asyncio.sleep(self.policy.coalesce_s)
 
+    def stop_claiming(self) -> None:
+        """`run` ends after the claim it may be in."""
+        self._stopping = True
+        self._wake.set()
+
     async def stop(self) -> None:
         """Once `run` has ended (nothing new is claimed): let the sends in flight finish, for
         `stop_wait_s` at most, cancel the rest, and give back this process's leases, so the
         next start takes their items at once. Nothing runs after this against a closed
         database or HTTP session."""
-        self._stopping = True
-        self._wake.set()
+        self.stop_claiming()
         pending = self._slack_in_flight | self._webhook_in_flight
         if pending:
             _, late = await asyncio.wait(pending, timeout=self.policy.stop_wait_s)
@@ -200,7 +204,8 @@ class Deliverer:
                 task.cancel()
             if late:
                 log.info("stopping: %d send(s) still in flight were cut short", len(late))
-                await asyncio.wait(late)
+                # bounded too: a cancellation can be swallowed (see Jobgate.stop)
+                await asyncio.wait(late, timeout=self.policy.stop_wait_s)
         await self._repo.release_outbox_leases(self.owner)
 
     async def fill_slots(self, lanes: tuple[str, ...] | None = None) -> int:
