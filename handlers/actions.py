@@ -52,8 +52,8 @@ def register(app: AsyncApp) -> None:
 def already_decided_text(request: ReviewRequest) -> str:
     moment = f" {when(request.decided_at)}" if request.decided_at else ""
     return (
-        f"*{untrusted(request.title, 150)}* was already {STATE_WORDS[request.state]}{decided_by(request)}"
-        f"{moment}. Nothing changed."
+        f"*{untrusted(request.title, 150)}* was already {STATE_WORDS[request.state]}"
+        f"{decided_by(request)}{moment}. Nothing changed."
     )
 
 

@@ -1,5 +1,5 @@
-"""The shape of the `jobgate` command line: its commands, options and help texts. Loads
-nothing but argparse, so `jobgate --help` and a mistyped option answer at once."""
+"""The shape of the `jobgate` command line: its commands, options and help texts. Imports
+only argparse: what a command needs is loaded once it is chosen (bot.cli.load_command)."""
 
 from __future__ import annotations
 
@@ -30,6 +30,14 @@ DESCRIPTIONS = {
         "accents right); standard output has none."
     ),
 }
+
+
+SANDBOX_DESCRIPTION = (
+    "Try jobgate in the browser with no Slack workspace: a local Slack-like workspace "
+    "(review and reports channels, threads, App Home, DMs; switch between a reviewer, an "
+    "admin and a staff member), the real bot, and a demo career platform that sends a dozen "
+    "employers and about 30 jobs on the first start."
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -80,14 +88,6 @@ def build_parser() -> argparse.ArgumentParser:
         "--output", type=Path, metavar="FILE", help="write here instead of standard output"
     )
     return parser
-
-
-SANDBOX_DESCRIPTION = (
-    "Try jobgate in the browser with no Slack workspace: a local Slack-like workspace "
-    "(review and reports channels, threads, App Home, DMs; switch between a reviewer, an "
-    "admin and a staff member), the real bot, and a demo career platform that sends a dozen "
-    "employers and about 30 jobs on the first start."
-)
 
 
 def add_sandbox_arguments(parser: argparse.ArgumentParser) -> None:

@@ -267,13 +267,8 @@ async def _undecided_card(
     return await _card(sandbox, upstream_id, _has(action_id))
 
 
-async def _decline(
-    sandbox: Sandbox, user: str, kind: Kind, upstream_id: str, reasons: list[str]
-) -> None:
+async def _decline(sandbox: Sandbox, user: str, card: Message, reasons: list[str]) -> None:
     slack = sandbox.slack
-    card = await _undecided_card(sandbox, kind, upstream_id, ids.DECLINE)
-    if card is None:
-        return
     before = {v.id for v in slack.open_views_for(user)}
     await slack.click(user, card, ids.DECLINE)
     modal = (
@@ -302,7 +297,9 @@ async def seed(sandbox: Sandbox) -> None:
         card = await _undecided_card(sandbox, Kind.EMPLOYER, upstream_id, ids.APPROVE)
         if card is not None:
             await slack.click(admin, card, ids.APPROVE)
-    await _decline(sandbox, admin, Kind.EMPLOYER, demo.DECLINED_EMPLOYER, ["third_party_recruiter"])
+    agency = await _undecided_card(sandbox, Kind.EMPLOYER, demo.DECLINED_EMPLOYER, ids.DECLINE)
+    if agency is not None:
+        await _decline(sandbox, admin, agency, ["third_party_recruiter"])
     await slack.slash(admin, f"trust {demo.TRUSTED_EMPLOYER}", channel=demo.REVIEW_CHANNEL)
     await _sent(platform.send_jobs(demo.first_trusted_job(now)))
     first = await _undecided_card(sandbox, Kind.JOB, demo.FIRST_TRUSTED_JOB, ids.APPROVE)
@@ -313,7 +310,7 @@ async def seed(sandbox: Sandbox) -> None:
     if scam is not None:
         for person, text in demo.THREAD_SCRIPT:
             await slack.say(person.id, scam.channel, text, thread_ts=scam.ts)
-        await _decline(sandbox, reviewer, Kind.JOB, demo.SCAM_WITH_THREAD, ["suspected_fraud"])
+        await _decline(sandbox, reviewer, scam, ["suspected_fraud"])
     await _sent(platform.send("/api/v1/reports", demo.fraud_report(now)))
     await _sent(platform.send("/api/v1/reports", demo.platform_action(now)))
     await sandbox.jobgate.repo.set_system_state(SEEDED, now.isoformat(), now)
