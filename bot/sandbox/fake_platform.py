@@ -23,6 +23,7 @@ class Delivery:
     event: dict[str, Any]
     status: int
     headers: dict[str, str]
+    received_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
 @dataclass
