@@ -41,6 +41,7 @@ from handlers.slack_http import bolt_body
 from storage import outbox, screening
 from storage import requests as stored_requests
 from storage.db import _commit_group, configure_connection
+from storage.prepared import prepare
 from storage.rows import REQUEST_SELECT, request_from_row
 
 FORM = "application/x-www-form-urlencoded"
@@ -172,7 +173,7 @@ def screening_saves(folder: Path, count: int) -> tuple[float, float]:
             body = [job_item(rng, f"{name}_{i}", 200) for i in range(start, start + 1000)]
             parsed = parse_requests_json(json.dumps(body).encode(), employers=False)
             assert parsed is not None
-            items = stored_requests.prepare(parsed[0])
+            items = prepare(parsed[0])
             [(ok, value)] = _commit_group(
                 conn,
                 [

@@ -6,7 +6,7 @@ import sqlite3
 from difflib import SequenceMatcher
 
 from bot.models import EmployerRecord
-from storage.requests import name_key
+from storage.prepared import name_key
 from storage.rows import employer_from_row
 
 MAX_MATCHES = 10

@@ -17,6 +17,7 @@ from bot.models import Kind
 from storage import deliveries, outbox, requests
 from storage.db import Joinable
 from storage.deliveries import StoredAnswer
+from storage.prepared import Prepared
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ class IngestCall(Joinable[IngestAnswer]):
     results and does nothing else: a joined run that fails is run again call by call."""
 
     kind: Kind
-    items: Sequence[requests.Prepared]
+    items: Sequence[Prepared]
     webhook_id: str | None
     endpoint: str
     respond: Callable[[list[requests.IngestResult]], StoredAnswer]
@@ -51,7 +52,7 @@ class IngestCall(Joinable[IngestAnswer]):
         # joined calls never share a request or a webhook-id: each is then stored or
         # answered just as it would be alone, one after the other
         webhook = {("webhook", self.webhook_id)} if self.webhook_id is not None else set()
-        return frozenset({("request", item.submission.id) for item in self.items} | webhook)
+        return frozenset({("request", item.upstream_id) for item in self.items} | webhook)
 
     @property
     def weight(self) -> int:

@@ -48,6 +48,7 @@ from storage.db import Database
 from storage.deliveries import StoredAnswer
 from storage.ingest import IngestAnswer, IngestCall
 from storage.outbox import OutboxItem
+from storage.prepared import Prepared, prepare
 from storage.screening_process import ScreeningProcess
 from storage.searches import SearchRepository
 from storage.vocabulary import VocabularyRepository
@@ -90,10 +91,29 @@ class Repository(VocabularyRepository, SearchRepository):
         respond: Callable[[list[requests.IngestResult]], StoredAnswer],
         now: datetime,
     ) -> IngestAnswer:
+        """`ingest_prepared` of the submissions' stored columns, worked out here."""
+        return await self.ingest_prepared(
+            kind,
+            prepare(submissions),
+            webhook_id=webhook_id,
+            endpoint=endpoint,
+            respond=respond,
+            now=now,
+        )
+
+    async def ingest_prepared(
+        self,
+        kind: Kind,
+        items: Sequence[Prepared],
+        *,
+        webhook_id: str | None,
+        endpoint: str,
+        respond: Callable[[list[requests.IngestResult]], StoredAnswer],
+        now: datetime,
+    ) -> IngestAnswer:
         """Upsert in one transaction; a `webhook_id` seen before returns its first answer.
         Calls that meet in one commit group are written together (storage/ingest.py)."""
-        # stored columns are worked out here, so the single writer's time goes to SQL
-        call = IngestCall(kind, requests.prepare(submissions), webhook_id, endpoint, respond, now)
+        call = IngestCall(kind, items, webhook_id, endpoint, respond, now)
         answer = await self.db.write(call)
         if not answer.replayed:
             if answer.queued_delivery:

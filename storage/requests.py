@@ -12,7 +12,6 @@ from typing import Any, Literal, NamedTuple
 
 from bot.changes import describe_changes
 from bot.clock import to_db
-from bot.matching import email_domain, phone_key, url_domain
 from bot.models import (
     PLATFORM_ACTOR,
     EmployerStatus,
@@ -22,11 +21,11 @@ from bot.models import (
     Via,
 )
 from bot.policy import auto_decline_for_employer
-from bot.submissions import ContactIn, EmployerSubmission, JobSubmission
 from storage import outbox
 from storage.audit import insert_audit
 from storage.decisions import auto_decline_for_blocked_employer
 from storage.outbox import card_lane
+from storage.prepared import EmployerRow, Prepared
 from storage.rows import REQUEST_SELECT, request_from_row
 
 IngestOutcome = Literal["created", "updated", "unchanged"]
@@ -47,10 +46,6 @@ class IngestResult:
             "state": self.state.value,
             "result": self.outcome,
         }
-
-
-def name_key(name: str) -> str:
-    return " ".join(name.casefold().split())[:200]
 
 
 def find_request(conn: sqlite3.Connection, kind: Kind, upstream_id: str) -> ReviewRequest | None:
@@ -77,59 +72,6 @@ def find_employer_request(conn: sqlite3.Connection, employer_id: int) -> ReviewR
 def set_card(conn: sqlite3.Connection, request_id: int, channel: str, ts: str) -> None:
     conn.execute(
         "UPDATE requests SET card_channel = ?, card_ts = ? WHERE id = ?", (channel, ts, request_id)
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class Prepared:
-    """A submission with its stored columns worked out before the write transaction, so the
-    single database writer spends its time on SQL (`prepare`, on the caller's thread)."""
-
-    submission: EmployerSubmission | JobSubmission
-    title: str
-    location: str | None
-    apply_domain: str | None
-    payload: str
-    requested_at: str | None
-    # (upstream key, name, email, phone, email domain, phone key), or None without a contact
-    contact: tuple[str, str | None, str | None, str | None, str | None, str | None] | None
-
-
-def prepare(submissions: Sequence[EmployerSubmission | JobSubmission]) -> list[Prepared]:
-    return [_prepared(submission) for submission in submissions]
-
-
-def _prepared(submission: EmployerSubmission | JobSubmission) -> Prepared:
-    if isinstance(submission, EmployerSubmission):
-        title, apply_domain = submission.name, None
-    else:
-        title, apply_domain = submission.title, url_domain(submission.apply_url)
-    return Prepared(
-        submission=submission,
-        title=title,
-        location=submission.location,
-        apply_domain=apply_domain,
-        payload=submission.model_dump_json(),
-        requested_at=to_db(submission.requested_at) if submission.requested_at else None,
-        contact=_contact_row(submission.contact),
-    )
-
-
-def _contact_row(
-    contact: ContactIn | None,
-) -> tuple[str, str | None, str | None, str | None, str | None, str | None] | None:
-    if contact is None:
-        return None
-    key = contact.id or (f"email:{contact.email.casefold()}" if contact.email else None)
-    if key is None:
-        return None
-    return (
-        key,
-        contact.name,
-        contact.email,
-        contact.phone,
-        email_domain(contact.email),
-        phone_key(contact.phone),
     )
 
 
@@ -221,17 +163,17 @@ class _Batch:
         self.stamp = to_db(now)
 
     def employers_for(
-        self, submissions: Sequence[EmployerSubmission | JobSubmission]
+        self, kind: Kind, items: Sequence[Prepared]
     ) -> list[tuple[int, EmployerStatus]]:
-        """Each submission's employer (id, status). A job names its employer; one not seen
-        before is created unreviewed, with the name the first item gives. An employer
-        request creates its employer pending, or updates the profile of a known one."""
-        firsts: dict[str, EmployerSubmission | JobSubmission] = {}
-        for submission in submissions:
-            firsts.setdefault(_employer_key(submission), submission)
+        """Each item's employer (id, status). A job names its employer; one not seen before
+        is created unreviewed, with the name the first item gives. An employer request
+        creates its employer pending, or updates the profile of a known one."""
+        firsts: dict[str, Prepared] = {}
+        for item in items:
+            firsts.setdefault(item.employer_key, item)
         found = self._employer_ids(list(firsts))
         known = set(found)
-        new = [_employer_row(s) for key, s in firsts.items() if key not in known]
+        new = [item.employer for key, item in firsts.items() if key not in known]
         if new:
             _insert_rows(
                 self.conn,
@@ -241,9 +183,9 @@ class _Batch:
             )
             found.update(self._employer_ids([row[0] for row in new]))
         profiles = [
-            (s.name, name_key(s.name), s.website, s.industry, s.size, s.location, self.stamp, key)
-            for key, s in firsts.items()
-            if isinstance(s, EmployerSubmission) and key in known
+            _profile_update(item.employer, self.stamp)
+            for key, item in firsts.items()
+            if kind is Kind.EMPLOYER and key in known
         ]
         if profiles:
             self.conn.executemany(
@@ -251,7 +193,7 @@ class _Batch:
                 " size = ?, location = ?, updated_at = ? WHERE upstream_id = ?",
                 profiles,
             )
-        return [found[_employer_key(submission)] for submission in submissions]
+        return [found[item.employer_key] for item in items]
 
     def _employer_ids(self, upstream_ids: list[str]) -> dict[str, tuple[int, EmployerStatus]]:
         among, params = _among(upstream_ids)
@@ -306,27 +248,10 @@ class _Batch:
         return [ids[item.contact[0]] if item.contact else None for item, _ in items]
 
 
-def _employer_key(submission: EmployerSubmission | JobSubmission) -> str:
-    return submission.id if isinstance(submission, EmployerSubmission) else submission.employer.id
-
-
-def _employer_row(submission: EmployerSubmission | JobSubmission) -> list[Any]:
-    """(upstream id, name, name key, status, website, industry, size, location) of a new
-    employer."""
-    if isinstance(submission, EmployerSubmission):
-        return [
-            submission.id,
-            submission.name,
-            name_key(submission.name),
-            EmployerStatus.PENDING.value,
-            submission.website,
-            submission.industry,
-            submission.size,
-            submission.location,
-        ]
-    name = submission.employer.name or submission.employer.id
-    upstream_id = submission.employer.id
-    return [upstream_id, name, name_key(name), EmployerStatus.UNREVIEWED.value, *[None] * 4]
+def _profile_update(employer: EmployerRow, stamp: str) -> tuple[Any, ...]:
+    """The UPDATE's values for a known employer whose own request came in again."""
+    upstream_id, name, key, _status, website, industry, size, location = employer
+    return (name, key, website, industry, size, location, stamp, upstream_id)
 
 
 def _existing(conn: sqlite3.Connection, kind: Kind, upstream_ids: list[str]) -> dict[str, _Stored]:
@@ -350,23 +275,23 @@ def ingest_submissions(
     replies). New requests and contacts are written with one statement each for the whole
     array."""
     batch = _Batch(conn, now)
-    existing = _existing(conn, kind, [item.submission.id for item in items])
-    employers = batch.employers_for([item.submission for item in items])
+    existing = _existing(conn, kind, [item.upstream_id for item in items])
+    employers = batch.employers_for(kind, items)
     contact_ids = batch.contacts_for(
         [(item, employer_id) for item, (employer_id, _) in zip(items, employers, strict=True)]
     )
     results: dict[str, IngestResult] = {}
     fresh: list[_Fresh] = []
     for item, (employer_id, status), contact_id in zip(items, employers, contact_ids, strict=True):
-        row = existing.get(item.submission.id)
+        row = existing.get(item.upstream_id)
         if row is None:
             fresh.append(_Fresh(item, employer_id, status, contact_id))
         else:
-            results[item.submission.id] = _update_one(
+            results[item.upstream_id] = _update_one(
                 conn, kind, item, row, employer_id, contact_id, now
             )
     results.update(_insert_new(conn, kind, fresh, now))
-    return [results[item.submission.id] for item in items]
+    return [results[item.upstream_id] for item in items]
 
 
 class _Fresh(NamedTuple):
@@ -393,7 +318,7 @@ def _insert_new(
         [
             (
                 kind.value,
-                new.item.submission.id,
+                new.item.upstream_id,
                 new.employer_id,
                 new.contact_id,
                 new.item.title,
@@ -419,16 +344,15 @@ def _insert_new(
         " WHERE id BETWEEN ? AND ? ORDER BY id",
         (PLATFORM_ACTOR, stamp, first_id, last_id),
     )
-    ids = {new.item.submission.id: first_id + n for n, new in enumerate(fresh)}
     results = {}
-    for new in fresh:
-        submission = new.item.submission
-        request_id = ids[submission.id]
+    for n, new in enumerate(fresh):
+        upstream_id = new.item.upstream_id
+        request_id = first_id + n
         # the screener posts the card once the request is screened (bot/screener.py)
         state = State.PENDING
         if kind is Kind.JOB and auto_decline_for_employer(new.employer_status):
             state = auto_decline_for_blocked_employer(conn, request_id, now)
-        results[submission.id] = IngestResult(request_id, kind, submission.id, state, "created")
+        results[upstream_id] = IngestResult(request_id, kind, upstream_id, state, "created")
     return results
 
 
@@ -446,14 +370,13 @@ def _update_one(
     now: datetime,
 ) -> IngestResult:
     stamp = to_db(now)
-    submission = item.submission
     payload = json.loads(item.payload)
     request_id = existing.id
     before = json.loads(existing.payload)
     changes = describe_changes(before, payload)
     current = State(existing.state)
     if not changes:
-        return IngestResult(request_id, kind, submission.id, current, "unchanged")
+        return IngestResult(request_id, kind, item.upstream_id, current, "unchanged")
 
     reopen = current in (State.ON_HOLD, State.EXPIRED, State.DECLINED)
     new_state = State.PENDING if reopen else current
@@ -505,7 +428,7 @@ def _update_one(
         },
     )
     if existing.card_ts is None:
-        return IngestResult(request_id, kind, submission.id, new_state, "updated")
+        return IngestResult(request_id, kind, item.upstream_id, new_state, "updated")
     # the thread says what changed; the screener refreshes the card after screening again
     outbox.enqueue(
         conn,
@@ -514,4 +437,4 @@ def _update_one(
         payload={"request_id": request_id, "audit_id": audit_id},
         now=now,
     )
-    return IngestResult(request_id, kind, submission.id, new_state, "updated")
+    return IngestResult(request_id, kind, item.upstream_id, new_state, "updated")

@@ -17,8 +17,9 @@ from storage.db import Database, _commit_group, configure_connection
 from storage.deliveries import StoredAnswer
 from storage.ingest import IngestAnswer, IngestCall
 from storage.migrations import apply_migrations
+from storage.prepared import prepare
 from storage.repository import Repository
-from storage.requests import IngestResult, prepare
+from storage.requests import IngestResult
 from tests.harness import job
 
 NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)

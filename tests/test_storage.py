@@ -21,8 +21,9 @@ from storage.decisions import Decided, DecisionCommand, NotDecided
 from storage.deliveries import StoredAnswer
 from storage.migrations import SchemaTooNew, apply_migrations, latest_version, load_migrations
 from storage.outbox import UNCERTAIN, OutboxItem, new_message_id
+from storage.prepared import prepare
 from storage.repository import Repository
-from storage.requests import _values_statement, ingest_submissions, prepare
+from storage.requests import _values_statement, ingest_submissions
 from storage.rows import REQUEST_SELECT, request_from_row
 from storage.screening import (
     LocalScreening,
