@@ -122,6 +122,11 @@ def main() -> int:
         help="A/B: screening on a thread of the bot instead of its worker process",
     )
     parser.add_argument(
+        "--parse-in-bot",
+        action="store_true",
+        help="A/B: large arrays parsed in the bot's process instead of its parse worker",
+    )
+    parser.add_argument(
         "--profile",
         type=Path,
         default=None,
@@ -157,6 +162,7 @@ def main() -> int:
                     WEBHOOK_SECRET,
                     *(["--no-deliver"] if args.no_deliver else []),
                     *(["--screen-in-thread"] if args.screen_in_thread else []),
+                    *(["--parse-in-bot"] if args.parse_in_bot else []),
                 ],
                 folder,
             )

@@ -49,6 +49,11 @@ async def main() -> None:
         action="store_true",
         help="screening on a thread of the bot (as before), not in its worker process",
     )
+    parser.add_argument(
+        "--parse-in-bot",
+        action="store_true",
+        help="large inbound arrays parsed in the bot's process (as before), not in a worker",
+    )
     parser.add_argument("--schedule", action="store_true", help="also start the scheduler")
     parser.add_argument(
         "--switch-interval",
@@ -85,6 +90,7 @@ async def main() -> None:
         pacing=pacing,
         delivery_policy=DeliveryPolicy(),
         screening_process=not args.screen_in_thread,
+        parse_process=not args.parse_in_bot,
     )
     await jobgate.start(serve_http=True, deliver=not args.no_deliver, schedule=args.schedule)
     freeze_startup_heap()  # as `jobgate run` does

@@ -24,6 +24,7 @@ from bot.health import health_routes
 from bot.jobs import DigestPlace
 from bot.metrics import Metrics
 from bot.pacing import SlackPacing
+from bot.parse_process import ParseProcess
 from bot.platform_client import WebhookSender
 from bot.scheduler import Scheduler
 from bot.screener import Screener
@@ -82,6 +83,8 @@ class Jobgate:
             await self.scheduler.start()
             self.scheduler_state = self.scheduler.state
         if serve_http:
+            if self.services.parse_process is not None:
+                self.services.parse_process.warm()
             self._runner = web.AppRunner(self.http_app, access_log=None)
             await self._runner.setup()
             site = web.TCPSite(self._runner, self.settings.host, self.settings.port)
@@ -119,6 +122,8 @@ class Jobgate:
                 await self._screen_task
         if self.screening_process is not None:
             await self.screening_process.close()
+        if self.services.parse_process is not None:
+            await self.services.parse_process.close()
         if self._deliver_task is not None:
             # the loop ends first (after the claim it may be in), so that no send starts after
             # the deliverer counted those in flight. It is asked, not cancelled: Python 3.11's
@@ -147,10 +152,12 @@ async def create_jobgate(
     delivery_policy: DeliveryPolicy | None = None,
     web_risk_timeout_s: float = 3.0,
     screening_process: bool = False,
+    parse_process: bool = False,
 ) -> Jobgate:
     """Build (but do not start) a jobgate from validated settings. `screening_process` runs
-    screening's CPU work in a worker process (what `jobgate run` does), off the GIL that
-    acknowledges clicks and requests."""
+    screening's CPU work in a worker process, and `parse_process` the parsing of large
+    inbound arrays in another (what `jobgate run` does), off the GIL that acknowledges
+    clicks and requests."""
     missing = settings.missing_for_run()
     if missing:
         raise ValueError(f"missing configuration: {', '.join(missing)}")
@@ -173,6 +180,7 @@ async def create_jobgate(
         clock=clock,
         tasks=BackgroundTasks(),
         metrics=metrics,
+        parse_process=ParseProcess() if parse_process else None,
     )
     webhook = None
     if settings.webhook_url and settings.webhook_secret:

@@ -15,6 +15,7 @@ from storage.repository import Repository
 
 if TYPE_CHECKING:
     from bot.delivery import Deliverer
+    from bot.parse_process import ParseProcess
 
 
 @dataclass
@@ -41,4 +42,6 @@ class Services:
     tasks: BackgroundTasks
     metrics: Metrics
     deliverer: Deliverer | None = None
+    # large inbound arrays are parsed here when set (`jobgate run`)
+    parse_process: ParseProcess | None = None
     slack_failures: SlackFailures = field(default_factory=SlackFailures)

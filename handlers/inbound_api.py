@@ -14,6 +14,7 @@ from standardwebhooks import Webhook
 from bot.clock import to_db
 from bot.history import timeline
 from bot.models import Kind
+from bot.parse_process import PARSE_IN_WORKER_FROM
 from bot.services import Services
 from bot.submissions import (
     EmployerSubmission,
@@ -25,6 +26,7 @@ from bot.submissions import (
     parse_requests_json,
 )
 from storage.deliveries import StoredAnswer
+from storage.prepared import Prepared, prepare
 from storage.reports import ReportOutcome
 from storage.requests import IngestResult
 
@@ -94,6 +96,20 @@ def _count(results: list[IngestResult], outcome: str) -> int:
     return sum(1 for r in results if r.outcome == outcome)
 
 
+async def _prepared_in(
+    services: Services, body: bytes, *, employers: bool
+) -> tuple[list[Prepared], bool]:
+    """(items ready to store, was_array); Rejected with the 400 that names every problem.
+    A large body goes to the parse process, if there is one (bot/parse_process.py)."""
+    worker = services.parse_process
+    if worker is not None and len(body) >= PARSE_IN_WORKER_FROM:
+        prepared = await worker.prepared_body(body, employers=employers)
+        if prepared is not None:
+            return prepared
+    items, was_array = _requests_in(body, employers=employers)
+    return prepare(items), was_array
+
+
 def _requests_in(
     body: bytes, *, employers: bool
 ) -> tuple[list[EmployerSubmission | JobSubmission], bool]:
@@ -136,7 +152,7 @@ async def _ingest(request: web.Request, kind: Kind) -> web.Response:
     services = request.app[SERVICES]
     try:
         body, webhook_id = await read_verified(request)
-        items, was_array = _requests_in(body, employers=kind is Kind.EMPLOYER)
+        items, was_array = await _prepared_in(services, body, employers=kind is Kind.EMPLOYER)
     except Rejected as rejected:
         services.metrics.inbound_rejected.labels(str(rejected.response.status)).inc()
         return rejected.response
@@ -155,7 +171,7 @@ async def _ingest(request: web.Request, kind: Kind) -> web.Response:
             },
         )
 
-    answer = await services.repo.ingest_submissions(
+    answer = await services.repo.ingest_prepared(
         kind,
         items,
         webhook_id=webhook_id,

@@ -170,6 +170,7 @@ async def start_harness(
     delivery: DeliveryPolicy = FAST_DELIVERY,
     web_risk_timeout_s: float = 3.0,
     screening_process: bool = False,
+    parse_process: bool = False,
     bot_token: str | None = None,
 ) -> Harness:
     secrets = secrets or Secrets.random()
@@ -189,6 +190,7 @@ async def start_harness(
         delivery_policy=delivery,
         web_risk_timeout_s=web_risk_timeout_s,
         screening_process=screening_process,
+        parse_process=parse_process,
     )
     return await _serve(Harness(slack, platform, jobgate, secrets))
 

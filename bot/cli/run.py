@@ -32,7 +32,7 @@ async def run(settings: Settings) -> int:
         return EXIT_CONFIG
     stop = stop_signal()
     try:
-        jobgate = await create_jobgate(settings, screening_process=True)
+        jobgate = await create_jobgate(settings, screening_process=True, parse_process=True)
     except (SchemaTooNew, DatabaseError) as exc:
         print(f"jobgate: cannot start: {exc}", file=sys.stderr)
         return EXIT_CONFIG
