@@ -268,6 +268,8 @@ def main() -> int:
             time.sleep(2.0)
             rss_settled = rss_mib(bot.pid)
             worker_settled = children_rss_mib(bot.pid)
+            wal_mib = (folder / "jobgate.db-wal").stat().st_size / 2**20
+            database_mib = (folder / "jobgate.db").stat().st_size / 2**20
             conn = sqlite3.connect(f"file:{folder / 'jobgate.db'}?mode=ro", uri=True)
             stored = conn.execute("SELECT COUNT(*) FROM requests WHERE kind = 'job'").fetchone()[0]
             unscreened = conn.execute(
@@ -312,8 +314,12 @@ def main() -> int:
         f"{rss_after:.0f} MiB, 2 s later {rss_settled:.0f} MiB, peak {peak:.0f} MiB"
     )
     print(
-        f"its screening worker's RSS (not in the figures above) before {worker_before:.0f} MiB,"
-        f" 2 s after {worker_settled:.0f} MiB"
+        f"its worker processes' RSS (screening and parse, not in the figures above) before"
+        f" {worker_before:.0f} MiB, 2 s after {worker_settled:.0f} MiB"
+    )
+    print(
+        f"WAL file at the end of the array phase: {wal_mib:.1f} MiB (the database file"
+        f" {database_mib:.0f} MiB)"
     )
     quarters = [samples[min(len(samples) - 1, len(samples) * q // 4)] for q in range(5)]
     print(
@@ -368,6 +374,7 @@ def main() -> int:
             "unscreened": unscreened,
             "rss": [rss_before, rss_after, rss_settled, peak],
             "worker_rss": [worker_before, worker_settled],
+            "wal_mib": wal_mib,
             "rss_quarters": quarters,
             "profiles": profiles,
         }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sqlite3
 from abc import ABC, abstractmethod
@@ -23,6 +24,14 @@ Unit = Callable[[sqlite3.Connection], T]
 
 BUSY_TIMEOUT_MS = 15_000
 MAX_UNITS_PER_COMMIT = 256
+# Checkpoints (copying committed pages from the WAL into the database file) run on a
+# connection of their own, at most this often while there are writes, not inside the
+# writer's commits, where they took about a third of its time under a flood of arrays
+# (bench/README.md, "Checkpoints off the writer").
+CHECKPOINT_EVERY_S = 0.2
+# the writer's own checkpoint, only if that one falls behind: about 80 MB of WAL
+WRITER_CHECKPOINT_PAGES = 20_000
+WAL_KEPT_BYTES = 16 * 1024 * 1024
 
 
 class DatabaseError(RuntimeError):
@@ -39,6 +48,9 @@ def configure_connection(conn: sqlite3.Connection, *, writer: bool) -> None:
         mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
         if str(mode).lower() != "wal":
             raise DatabaseError(f"could not switch the database to WAL mode (got {mode})")
+        conn.execute(f"PRAGMA wal_autocheckpoint = {WRITER_CHECKPOINT_PAGES}")
+        # a WAL file that grew in a flood is cut back when it starts over
+        conn.execute(f"PRAGMA journal_size_limit = {WAL_KEPT_BYTES}")
     else:
         conn.execute("PRAGMA query_only = ON")
     conn.row_factory = sqlite3.Row
@@ -68,15 +80,22 @@ class Database:
         writer: aiosqlite.Connection,
         reader: aiosqlite.Connection,
         slow_reader: aiosqlite.Connection,
+        checkpointer: aiosqlite.Connection,
     ):
         self.path = path
         self._writer = writer
         self._reader = reader
         self._slow_reader = slow_reader
+        self._checkpointer = checkpointer
         self._pending: list[_Pending] = []
         self._flusher: asyncio.Task[None] | None = None
+        self._committed = asyncio.Event()
+        self._checkpoints = asyncio.create_task(self._checkpoint(), name="jobgate-db-checkpoint")
         self.commits = 0
         self.units_committed = 0
+        self.checkpoints = 0
+        # (log frames, frames checkpointed) of the latest checkpoint
+        self.last_checkpoint: tuple[int, int] | None = None
 
     @classmethod
     async def open(cls, path: Path | str) -> Database:
@@ -91,7 +110,7 @@ class Database:
                 writer, lambda: configure_connection(writer._conn, writer=True)
             )
             await _run_on_connection_thread(writer, lambda: apply_migrations(writer._conn))
-            for _ in range(2):
+            for _ in range(3):
                 reader = await aiosqlite.connect(db_path, isolation_level=None)
                 readers.append(reader)
                 await _run_on_connection_thread(
@@ -102,14 +121,38 @@ class Database:
             for reader in readers:
                 await reader.close()
             raise
-        return cls(db_path, writer, readers[0], readers[1])
+        return cls(db_path, writer, *readers)
 
     async def close(self) -> None:
         if self._flusher is not None:
             await asyncio.shield(self._flusher)
-        await self._writer.close()
+        self._checkpoints.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._checkpoints
+        # the last connection to close checkpoints what is left and removes the WAL
+        await self._checkpointer.close()
         await self._reader.close()
         await self._slow_reader.close()
+        await self._writer.close()
+
+    async def _checkpoint(self) -> None:
+        """A passive checkpoint after commits, at most every CHECKPOINT_EVERY_S: it copies
+        what no reader still needs and never waits for the writer or the readers."""
+        conn = self._checkpointer
+        while True:
+            await self._committed.wait()
+            self._committed.clear()
+            try:
+                _, frames, copied = await _run_on_connection_thread(
+                    conn, lambda: conn._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                )
+            except sqlite3.Error as exc:
+                # the writer's own checkpoint stands in (WRITER_CHECKPOINT_PAGES)
+                log.warning("checkpoint failed: %s: %s", type(exc).__name__, exc)
+            else:
+                self.checkpoints += 1
+                self.last_checkpoint = (frames, copied)
+            await asyncio.sleep(CHECKPOINT_EVERY_S)
 
     async def write(self, unit: Unit[T]) -> T:
         """Run `unit` inside a write transaction; returns once it is committed."""
@@ -148,6 +191,7 @@ class Database:
                 continue
             self.commits += 1
             self.units_committed += len(batch)
+            self._committed.set()
             for pending, (ok, value) in zip(batch, outcomes, strict=True):
                 if pending.future.done():
                     continue

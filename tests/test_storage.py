@@ -10,15 +10,22 @@ import sqlite3
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 import pytest
 
 from bot.models import Kind, State, Via
 from bot.submissions import JobSubmission
-from storage.db import Database, _commit_group, configure_connection
+from storage.db import (
+    CHECKPOINT_EVERY_S,
+    WRITER_CHECKPOINT_PAGES,
+    Database,
+    _commit_group,
+    configure_connection,
+)
 from storage.decisions import Decided, DecisionCommand, NotDecided
-from storage.deliveries import StoredAnswer
+from storage.deliveries import StoredAnswer, remember_slack_event
 from storage.migrations import SchemaTooNew, apply_migrations, latest_version, load_migrations
 from storage.outbox import UNCERTAIN, OutboxItem, new_message_id
 from storage.prepared import prepare
@@ -599,3 +606,33 @@ def test_inserts_of_any_size_use_a_few_statement_shapes(tmp_path: Path) -> None:
         assert conn.execute("SELECT count(*) FROM requests").fetchone()[0] == sum(range(41))
     # employers, contacts and requests, each in statements of 1, 2, 4, 8, 16, 32 or 64 rows
     assert _values_statement.cache_info().currsize <= 3 * 7
+
+
+async def test_checkpoints_run_after_commits_on_a_connection_of_their_own(tmp_path: Path) -> None:
+    db = await Database.open(tmp_path / "jobgate.db")
+    try:
+        writer_pages = await db.write(
+            lambda conn: conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
+        )
+        assert writer_pages == WRITER_CHECKPOINT_PAGES  # the writer's own is only a backstop
+        for n in range(30):
+            await db.write(partial(remember_slack_event, event_id=f"Ev{n}", now=NOW))
+        deadline = time.monotonic() + 5
+        while db.last_checkpoint is None or db.last_checkpoint[0] == 0:
+            assert time.monotonic() < deadline, "no checkpoint after the commits"
+            await asyncio.sleep(0.02)
+        frames, copied = db.last_checkpoint
+        assert copied == frames  # nobody was reading: every committed page was copied
+        # nothing is written, so nothing is checkpointed
+        await asyncio.sleep(3 * CHECKPOINT_EVERY_S)
+        settled = db.checkpoints
+        await asyncio.sleep(3 * CHECKPOINT_EVERY_S)
+        assert db.checkpoints == settled
+    finally:
+        await db.close()
+    assert not (tmp_path / "jobgate.db-wal").exists()
+    with contextlib.closing(sqlite3.connect(tmp_path / "jobgate.db")) as conn:
+        stored = conn.execute(
+            "SELECT COUNT(*) FROM inbound_deliveries WHERE endpoint = 'slack:event'"
+        )
+        assert stored.fetchone()[0] == 30
