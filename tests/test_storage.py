@@ -37,6 +37,7 @@ from storage.screening import (
     ScreeningInput,
     UrlScreening,
     compute_local_screening,
+    duplicate_candidates,
     save_local_screening,
     save_url_screening,
 )
@@ -636,3 +637,21 @@ async def test_checkpoints_run_after_commits_on_a_connection_of_their_own(tmp_pa
             "SELECT COUNT(*) FROM inbound_deliveries WHERE endpoint = 'slack:event'"
         )
         assert stored.fetchone()[0] == 30
+
+
+def test_the_duplicate_look_up_uses_the_index_of_keyed_jobs() -> None:
+    """requests_duplicates holds only jobs with a title key (migration 0005); the look-up,
+    which always names one, must still be answered from it."""
+    conn = sqlite3.connect(":memory:")
+    apply_migrations(conn)
+    conn.execute("ANALYZE")  # as the planner would see a real queue
+    statements: list[str] = []
+    conn.set_trace_callback(statements.append)
+    duplicate_candidates(
+        conn, employer_id=7, title_key="data analyst intern", exclude_id=1, approved_since=NOW
+    )
+    conn.set_trace_callback(None)
+    [lookup] = [sql for sql in statements if "title_key" in sql]
+    plan = " ".join(row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {lookup}"))
+    assert "USING INDEX requests_duplicates" in plan, plan
+    conn.close()
