@@ -10,6 +10,7 @@ the work in hand raises `WorkerGone` and the next call starts a new worker.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import multiprocessing
 import os
@@ -26,6 +27,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 PARENT_CHECK_S = 0.5
+CLOSE_WAIT_S = 10.0
 
 
 class WorkerGone(Exception):
@@ -68,10 +70,14 @@ class WorkerProcess:
         name: str,
         setup: Callable[..., None] | None = None,
         setup_args: tuple[Any, ...] = (),
+        *,
+        timeout_s: float | None = None,
     ) -> None:
         self.name = name
         self._setup = setup
         self._setup_args = setup_args
+        # work that takes longer means a stuck worker: it is killed and replaced
+        self._timeout_s = timeout_s
         self._executor: ProcessPoolExecutor | None = None
         self.restarts = 0
 
@@ -86,21 +92,37 @@ class WorkerProcess:
         return self._executor
 
     def warm(self) -> None:
-        """Start the worker now, so the first call does not wait for it to import."""
+        """Start the worker now, so the first call does not wait for it to start (nor for
+        `setup`, which imports what the work needs)."""
         self._pool().submit(_nothing)
 
     async def run(self, work: Callable[..., T], *args: Any) -> T:
-        """`work(*args)` in the worker; WorkerGone if the worker died meanwhile."""
+        """`work(*args)` in the worker; WorkerGone if the worker died meanwhile, or was
+        stuck past the timeout."""
         executor = self._pool()
         try:
-            return await asyncio.get_running_loop().run_in_executor(executor, work, *args)
+            # a worker that died while idle breaks the pool before this call's submit
+            done = asyncio.get_running_loop().run_in_executor(executor, work, *args)
+            finished, _ = await asyncio.wait({done}, timeout=self._timeout_s)
+            if not finished:
+                done.cancel()
+                if self._executor is executor:
+                    log.warning("the %s process is stuck; killing it", self.name)
+                    _kill(_live_pids(executor))
+                    self._replaced(executor)
+                raise WorkerGone(self.name)
+            return done.result()
         except BrokenProcessPool:
-            # calls in flight together all see the same death: replace the worker once
             if self._executor is executor:
                 log.warning("the %s process died; starting a new one", self.name)
-                self._discard()
-                self.restarts += 1
+                self._replaced(executor)
             raise WorkerGone(self.name) from None
+
+    def _replaced(self, executor: ProcessPoolExecutor) -> None:
+        # calls in flight together all see the same death: the worker is replaced once
+        if self._executor is executor:
+            self._discard()
+            self.restarts += 1
 
     def _discard(self) -> None:
         if self._executor is not None:
@@ -109,13 +131,30 @@ class WorkerProcess:
 
     def worker_pids(self) -> list[int]:
         """The live worker's process id (tests kill it to show recovery)."""
-        executor = self._executor
-        processes = getattr(executor, "_processes", None) or {}
-        return [pid for pid, process in processes.items() if process.is_alive()]
+        return _live_pids(self._executor)
 
     async def close(self) -> None:
+        """Stop the worker after the work in hand, or kill it after CLOSE_WAIT_S."""
         executor, self._executor = self._executor, None
-        if executor is not None:
-            await asyncio.get_running_loop().run_in_executor(
-                None, lambda: executor.shutdown(wait=True, cancel_futures=True)
-            )
+        if executor is None:
+            return
+        pids = _live_pids(executor)
+        done = asyncio.get_running_loop().run_in_executor(
+            None, lambda: executor.shutdown(wait=True, cancel_futures=True)
+        )
+        finished, _ = await asyncio.wait({done}, timeout=CLOSE_WAIT_S)
+        if not finished:
+            log.warning("the %s process did not stop; killing it", self.name)
+            _kill(pids)
+            await asyncio.wait({done}, timeout=CLOSE_WAIT_S)
+
+
+def _live_pids(executor: ProcessPoolExecutor | None) -> list[int]:
+    processes = getattr(executor, "_processes", None) or {}
+    return [pid for pid, process in processes.items() if process.is_alive()]
+
+
+def _kill(pids: list[int]) -> None:
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)

@@ -25,6 +25,7 @@ from bot.submissions import (
     parse_requests,
     parse_requests_json,
 )
+from bot.worker_process import WorkerGone
 from storage.deliveries import StoredAnswer
 from storage.prepared import Prepared, prepare
 from storage.reports import ReportOutcome
@@ -102,22 +103,29 @@ async def _prepared_in(
     """(items ready to store, was_array); Rejected with the 400 that names every problem.
     A large body goes to the parse process, if there is one (bot/parse_process.py)."""
     worker = services.parse_process
+    fast = True
     if worker is not None and len(body) >= PARSE_IN_WORKER_FROM:
-        prepared = await worker.prepared_body(body, employers=employers)
-        if prepared is not None:
-            return prepared
-    items, was_array = _requests_in(body, employers=employers)
+        try:
+            prepared = await worker.prepared_body(body, employers=employers)
+        except WorkerGone:
+            pass  # parsed here
+        else:
+            if prepared is not None:
+                return prepared
+            fast = False  # the worker found a problem: the careful parse words it
+    items, was_array = _requests_in(body, employers=employers, fast=fast)
     return prepare(items), was_array
 
 
 def _requests_in(
-    body: bytes, *, employers: bool
+    body: bytes, *, employers: bool, fast: bool = True
 ) -> tuple[list[EmployerSubmission | JobSubmission], bool]:
     """(items, was_array); Rejected with the 400 that names every problem. A clean body
     takes the fast path; anything else gets the careful one, which words the answer."""
-    parsed = parse_requests_json(body, employers=employers)
-    if parsed is not None:
-        return parsed
+    if fast:
+        parsed = parse_requests_json(body, employers=employers)
+        if parsed is not None:
+            return parsed
     items, was_array, problems = parse_requests(_json_in(body), employers=employers, source=body)
     _refuse_any(problems)
     return items, was_array

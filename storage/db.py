@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import sqlite3
 from abc import ABC, abstractmethod
@@ -127,8 +126,7 @@ class Database:
         if self._flusher is not None:
             await asyncio.shield(self._flusher)
         self._checkpoints.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._checkpoints
+        await asyncio.wait([self._checkpoints])
         # the last connection to close checkpoints what is left and removes the WAL
         await self._checkpointer.close()
         await self._reader.close()
@@ -146,7 +144,7 @@ class Database:
                 _, frames, copied = await _run_on_connection_thread(
                     conn, lambda: conn._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
                 )
-            except sqlite3.Error as exc:
+            except Exception as exc:
                 # the writer's own checkpoint stands in (WRITER_CHECKPOINT_PAGES)
                 log.warning("checkpoint failed: %s: %s", type(exc).__name__, exc)
             else:

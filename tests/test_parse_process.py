@@ -10,7 +10,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from bot.parse_process import PARSE_IN_WORKER_FROM
+from bot.parse_process import PARSE_IN_WORKER_FROM, ParseProcess
 from tests.harness import Harness, employer, job, start_harness, stop_harness
 from tests.reliability.support import healthz
 from tests.test_screening_process import _gone
@@ -43,6 +43,9 @@ def _jobs(count: int, prefix: str = "job") -> list[dict[str, Any]]:
         item = job(f"{prefix}_{n}", f"emp_{n % 12}", **fields)
         if n == 3:
             item["employer"] = {"id": "emp_3"}
+        if n % 50 == 7:
+            # json.dumps writes it as an escaped pair, which the fast parse declines
+            item["title"] = f"Barista \N{HOT BEVERAGE} {n}"
         items.append(item)
     return items
 
@@ -51,6 +54,14 @@ def _employers(count: int) -> list[dict[str, Any]]:
     return [
         employer(f"emp_{n}", name=f"Firm {n}", industry="Finance", size="51-200")
         for n in range(count)
+    ]
+
+
+def _profiles_changed(employers: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The same employers with a new name and website: known now, so their profiles update."""
+    return [
+        dict(item, name=f"{item['name']} Holdings", website="https://holdings.example")
+        for item in employers
     ]
 
 
@@ -93,17 +104,20 @@ async def test_large_arrays_store_and_answer_the_same_as_in_the_bots_process(
                 await h.platform.send_employers(employers),
                 await h.platform.send_jobs(jobs),
                 await h.platform.send_jobs(again),  # 200 updated
+                await h.platform.send_employers(_profiles_changed(employers)),
             ]
-            assert [a.status for a in answers] == [200, 200, 200]
+            assert [a.status for a in answers] == [200, 200, 200, 200]
             outcomes[where] = ([a.body for a in answers], _stored(h))
             if parse_process:
-                assert _parsed_in_worker(h) == 3
+                assert _parsed_in_worker(h) == 4
         finally:
             await stop_harness(h)
     assert outcomes["worker"] == outcomes["bot"]
     answers, stored = outcomes["worker"]
-    assert (answers[1]["created"], answers[2]["updated"]) == (240, 200)
+    assert (answers[1]["created"], answers[2]["updated"], answers[3]["updated"]) == (240, 200, 300)
     assert len(stored["requests"]) == 540 and len(stored["contacts"]) == 30
+    assert {row[1] for row in stored["employers"]} >= {"Firm 0 Holdings", "Firm 299 Holdings"}
+    assert any("\N{HOT BEVERAGE}" in row[4] for row in stored["requests"])
 
 
 async def test_a_large_array_with_a_problem_gets_the_same_400_and_stores_nothing(
@@ -169,3 +183,29 @@ async def test_a_killed_worker_costs_no_call_and_is_replaced(tmp_path: Path) -> 
     finally:
         await stop_harness(h)
     assert await _gone(second), "stop() leaves no parse process behind"
+
+
+async def test_a_stuck_worker_is_killed_and_the_call_parsed_in_the_bots_process(
+    tmp_path: Path,
+) -> None:
+    h = await start_harness(tmp_path, parse_process=True)
+    stuck = ParseProcess(timeout_s=0.5)
+    started = h.jobgate.services.parse_process
+    h.jobgate.services.parse_process = stuck
+    try:
+        assert started is not None
+        await started.close()
+        assert (await h.platform.send_jobs(_jobs(200, "first"))).status == 200
+        [first] = stuck.worker_pids()
+        os.kill(first, signal.SIGSTOP)  # alive, and answering nothing
+
+        answer = await h.platform.send_jobs(_jobs(200, "second"))
+        assert answer.status == 200 and answer.body["created"] == 200
+        assert stuck.restarts == 1 and stuck.bodies_prepared == 1
+        assert await _gone(first), "the stuck worker is killed, not left behind"
+
+        assert (await h.platform.send_jobs(_jobs(200, "third"))).status == 200
+        assert stuck.bodies_prepared == 2
+        assert len(_stored(h)["requests"]) == 600
+    finally:
+        await stop_harness(h)
