@@ -16,9 +16,7 @@ worker.
 
 from __future__ import annotations
 
-import json
-
-from bot.submissions import parse_requests, parse_requests_json
+from bot.submissions import NotJson, parse_requests_body
 from bot.worker_process import WorkerProcess
 from storage.prepared import Prepared, prepare
 
@@ -31,18 +29,11 @@ PARSE_TIMEOUT_S = 10.0
 
 def prepared_body(source: bytes, employers: bool) -> tuple[list[Prepared], bool] | None:
     """(items ready to store, was_array), or None if the body has a problem."""
-    parsed = parse_requests_json(source, employers=employers)
-    if parsed is None:
-        try:
-            body = json.loads(source)
-        except (ValueError, RecursionError):
-            return None
-        items, was_array, problems = parse_requests(body, employers=employers, source=source)
-        if problems:
-            return None
-        parsed = items, was_array
-    items, was_array = parsed
-    return prepare(items), was_array
+    try:
+        items, was_array, problems = parse_requests_body(source, employers=employers)
+    except NotJson:
+        return None
+    return None if problems else (prepare(items), was_array)
 
 
 def _loaded() -> None:

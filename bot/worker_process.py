@@ -106,28 +106,22 @@ class WorkerProcess:
             finished, _ = await asyncio.wait({done}, timeout=self._timeout_s)
             if not finished:
                 done.cancel()
-                if self._executor is executor:
-                    log.warning("the %s process is stuck; killing it", self.name)
-                    _kill(_live_pids(executor))
-                    self._replaced(executor)
+                self._replace(executor, "is stuck; killing it")
                 raise WorkerGone(self.name)
             return done.result()
         except BrokenProcessPool:
-            if self._executor is executor:
-                log.warning("the %s process died; starting a new one", self.name)
-                self._replaced(executor)
+            self._replace(executor, "died")
             raise WorkerGone(self.name) from None
 
-    def _replaced(self, executor: ProcessPoolExecutor) -> None:
-        # calls in flight together all see the same death: the worker is replaced once
-        if self._executor is executor:
-            self._discard()
-            self.restarts += 1
-
-    def _discard(self) -> None:
-        if self._executor is not None:
-            self._executor.shutdown(wait=False, cancel_futures=True)
-            self._executor = None
+    def _replace(self, executor: ProcessPoolExecutor, what: str) -> None:
+        """Kill and drop the worker, once: calls in flight together all see the same end."""
+        if self._executor is not executor:
+            return
+        log.warning("the %s process %s; starting a new one", self.name, what)
+        _kill(_live_pids(executor))
+        executor.shutdown(wait=False, cancel_futures=True)
+        self._executor = None
+        self.restarts += 1
 
     def worker_pids(self) -> list[int]:
         """The live worker's process id (tests kill it to show recovery)."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -20,10 +19,11 @@ from bot.submissions import (
     EmployerSubmission,
     FieldProblem,
     JobSubmission,
+    NotJson,
     ReportSubmission,
+    load_json,
     parse_batch,
-    parse_requests,
-    parse_requests_json,
+    parse_requests_body,
 )
 from bot.worker_process import WorkerGone
 from storage.deliveries import StoredAnswer
@@ -120,13 +120,11 @@ async def _prepared_in(
 def _requests_in(
     body: bytes, *, employers: bool, fast: bool = True
 ) -> tuple[list[EmployerSubmission | JobSubmission], bool]:
-    """(items, was_array); Rejected with the 400 that names every problem. A clean body
-    takes the fast path; anything else gets the careful one, which words the answer."""
-    if fast:
-        parsed = parse_requests_json(body, employers=employers)
-        if parsed is not None:
-            return parsed
-    items, was_array, problems = parse_requests(_json_in(body), employers=employers, source=body)
+    """(items, was_array); Rejected with the 400 that names every problem."""
+    try:
+        items, was_array, problems = parse_requests_body(body, employers=employers, fast=fast)
+    except NotJson as exc:
+        raise _not_json(exc) from None
     _refuse_any(problems)
     return items, was_array
 
@@ -134,16 +132,20 @@ def _requests_in(
 def _json_in(body: bytes) -> Any:
     """The parsed body; Rejected with the 400 saying why it is not JSON."""
     try:
-        return json.loads(body)
-    except (ValueError, RecursionError) as exc:  # bad JSON, huge numbers, deep nesting
-        raise Rejected(
-            _error(
-                400,
-                "invalid_json",
-                "the body is not valid JSON",
-                [FieldProblem(field="(body)", problem=str(exc))],
-            )
-        ) from None
+        return load_json(body)
+    except NotJson as exc:
+        raise _not_json(exc) from None
+
+
+def _not_json(exc: NotJson) -> Rejected:
+    return Rejected(
+        _error(
+            400,
+            "invalid_json",
+            "the body is not valid JSON",
+            [FieldProblem(field="(body)", problem=str(exc))],
+        )
+    )
 
 
 def _refuse_any(problems: list[FieldProblem]) -> None:
