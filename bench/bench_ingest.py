@@ -7,8 +7,10 @@ sqlite3 executemany of the same rows in one transaction.
 The bot is jobgate's real server (bench/serve_bot.py) with its screener and outbox deliverer
 running, as in production, on an empty database; the load generator (bench/loadgen.py) signs
 every call with Standard Webhooks before the clock starts. Phases: single objects at
-concurrency 10 and 50, then `--batches` arrays of `--batch` jobs at concurrency 2. The bot's
-RSS is read before and after the array phase (and its peak), and the floor is timed
+concurrency 10 and 50, then `--batches` arrays of `--batch` jobs at concurrency 2 (the bar),
+then `--more-batches` arrays at concurrency 1 and 4 (how the rate depends on the arrays in
+flight). The bot's RSS is read before and after the main array phase (and its peak), and the
+floor is timed
 in-process: the same job rows inserted with `executemany` into a freshly migrated database in
 one transaction (rows prepared before the clock, payloads already JSON).
 """
@@ -104,6 +106,17 @@ def main() -> int:
     parser.add_argument("--batches", type=int, default=200)
     parser.add_argument("--batch", type=int, default=1000)
     parser.add_argument("--batch-concurrency", type=int, default=2)
+    parser.add_argument(
+        "--more-concurrency",
+        default="1,4",
+        help="arrays in flight for the shorter array phases after the main one ('' for none)",
+    )
+    parser.add_argument(
+        "--more-batches",
+        type=int,
+        default=60,
+        help="arrays in each of those phases (at most --batches)",
+    )
     parser.add_argument("--employers", type=int, default=500)
     parser.add_argument(
         "--array-limit-s",
@@ -135,6 +148,9 @@ def main() -> int:
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
     levels = [int(x) for x in args.levels.split(",")]
+    more_concurrency = [
+        int(x) for x in args.more_concurrency.split(",") if x and int(x) != args.batch_concurrency
+    ]
     results = Results("ingest")
     print(f"machine: {machine_line()}")
     rows: list[list[Any]] = []
@@ -270,6 +286,15 @@ def main() -> int:
             worker_settled = children_rss_mib(bot.pid)
             wal_mib = (folder / "jobgate.db-wal").stat().st_size / 2**20
             database_mib = (folder / "jobgate.db").stat().st_size / 2**20
+            for concurrency in more_concurrency:
+                load(
+                    f"array of {args.batch:,}, c={concurrency}",
+                    f"arr{concurrency}",
+                    min(args.more_batches, args.batches),
+                    args.batch,
+                    concurrency,
+                    array=True,
+                )
             conn = sqlite3.connect(f"file:{folder / 'jobgate.db'}?mode=ro", uri=True)
             stored = conn.execute("SELECT COUNT(*) FROM requests WHERE kind = 'job'").fetchone()[0]
             unscreened = conn.execute(
@@ -347,7 +372,7 @@ def main() -> int:
     o = outcomes[f"array of {args.batch:,}, c={args.batch_concurrency}"]
     results.bars.append(
         Bar(
-            f"ingest arrays of {args.batch:,}",
+            f"ingest arrays of {args.batch:,}, {args.batch_concurrency} in flight",
             ">= 10,000 items/s",
             f"{fmt(o['items_per_s'])} items/s",
             f"{fmt(floor['items_per_s'])} rows/s",
@@ -355,6 +380,18 @@ def main() -> int:
             o["items_per_s"] >= 10_000 and o["errors"] == 0,
         )
     )
+    for concurrency in more_concurrency:
+        o = outcomes[f"array of {args.batch:,}, c={concurrency}"]
+        results.bars.append(
+            Bar(
+                f"  the same, {concurrency} in flight",
+                "(context)",
+                f"{fmt(o['items_per_s'])} items/s, p99 {o['latency_ms']['p99']:.0f} ms",
+                f"{fmt(floor['items_per_s'])} rows/s",
+                f"{o['items_per_s'] / floor['items_per_s']:.3f}",
+                None if o["errors"] == 0 else False,
+            )
+        )
     results.bars.append(
         Bar(
             f"memory over {array_items:,} items",

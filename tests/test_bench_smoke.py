@@ -29,7 +29,7 @@ CASES = {
     ),
     "ingest": (
         ["-m", "bench.bench_ingest", "--singles", "20", "--batches", "2", "--batch", "20"],
-        "ingest arrays of 20",
+        "the same, 4 in flight",
     ),
     "queue": (
         [
