@@ -72,12 +72,14 @@ class WorkerProcess:
         setup_args: tuple[Any, ...] = (),
         *,
         timeout_s: float | None = None,
+        close_wait_s: float = CLOSE_WAIT_S,
     ) -> None:
         self.name = name
         self._setup = setup
         self._setup_args = setup_args
         # work that takes longer means a stuck worker: it is killed and replaced
         self._timeout_s = timeout_s
+        self._close_wait_s = close_wait_s
         self._executor: ProcessPoolExecutor | None = None
         self.restarts = 0
 
@@ -128,7 +130,7 @@ class WorkerProcess:
         return _live_pids(self._executor)
 
     async def close(self) -> None:
-        """Stop the worker after the work in hand, or kill it after CLOSE_WAIT_S."""
+        """Stop the worker after the work in hand, or kill it after `close_wait_s`."""
         executor, self._executor = self._executor, None
         if executor is None:
             return
@@ -136,11 +138,11 @@ class WorkerProcess:
         done = asyncio.get_running_loop().run_in_executor(
             None, lambda: executor.shutdown(wait=True, cancel_futures=True)
         )
-        finished, _ = await asyncio.wait({done}, timeout=CLOSE_WAIT_S)
+        finished, _ = await asyncio.wait({done}, timeout=self._close_wait_s)
         if not finished:
             log.warning("the %s process did not stop; killing it", self.name)
             _kill(pids)
-            await asyncio.wait({done}, timeout=CLOSE_WAIT_S)
+            await asyncio.wait({done}, timeout=self._close_wait_s)
 
 
 def _live_pids(executor: ProcessPoolExecutor | None) -> list[int]:
