@@ -142,7 +142,8 @@ class WorkerProcess:
         if not finished:
             log.warning("the %s process did not stop; killing it", self.name)
             _kill(pids)
-            await asyncio.wait({done}, timeout=self._close_wait_s)
+            # the pool notices the kill and finishes its shutdown: that does not take long
+            await asyncio.wait({done}, timeout=CLOSE_WAIT_S)
 
 
 def _live_pids(executor: ProcessPoolExecutor | None) -> list[int]:

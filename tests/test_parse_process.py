@@ -12,8 +12,8 @@ from typing import Any
 
 from bot.parse_process import PARSE_IN_WORKER_FROM, ParseProcess
 from tests.harness import Harness, employer, job, start_harness, stop_harness
+from tests.processes import gone
 from tests.reliability.support import healthz
-from tests.test_screening_process import _gone
 
 # what an inbound call stores, without the ids and times that differ from run to run
 STORED = {
@@ -159,7 +159,7 @@ async def test_a_killed_worker_costs_no_call_and_is_replaced(tmp_path: Path) -> 
         assert (await h.platform.send_jobs(_jobs(200, "first"))).status == 200
         [first] = _worker(h)
         os.kill(first, signal.SIGKILL)
-        assert await _gone(first)
+        assert await gone(first)
 
         # the worker's death is seen by this call, which is parsed in the bot's process
         answer = await h.platform.send_jobs(_jobs(200, "second"))
@@ -182,7 +182,7 @@ async def test_a_killed_worker_costs_no_call_and_is_replaced(tmp_path: Path) -> 
         }
     finally:
         await stop_harness(h)
-    assert await _gone(second), "stop() leaves no parse process behind"
+    assert await gone(second), "stop() leaves no parse process behind"
 
 
 async def test_a_stuck_worker_is_killed_and_the_call_parsed_in_the_bots_process(
@@ -202,7 +202,7 @@ async def test_a_stuck_worker_is_killed_and_the_call_parsed_in_the_bots_process(
         answer = await h.platform.send_jobs(_jobs(200, "second"))
         assert answer.status == 200 and answer.body["created"] == 200
         assert stuck.restarts == 1 and stuck.bodies_prepared == 1
-        assert await _gone(first), "the stuck worker is killed, not left behind"
+        assert await gone(first), "the stuck worker is killed, not left behind"
 
         assert (await h.platform.send_jobs(_jobs(200, "third"))).status == 200
         assert stuck.bodies_prepared == 2

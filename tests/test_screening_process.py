@@ -25,6 +25,7 @@ from storage.repository import Repository
 from storage.screening import LocalScreening, compute_local_screening, screen_pending
 from storage.screening_process import ScreeningProcess
 from tests.harness import Harness, job, start_harness, stop_harness
+from tests.processes import alive, gone
 from tests.reliability.support import healthz
 from tests.search_data import ingest
 from tests.test_moderation_flow import SCAM, card_text
@@ -33,24 +34,6 @@ LONG = (
     "Join our analytics team for the summer: build dashboards in SQL and Python, clean the "
     "data behind our weekly reports, and present what you find to the product managers."
 )
-
-
-def _alive(pid: int) -> bool:
-    """Running: neither gone nor a zombie (an orphan's zombie lasts until PID 1 reaps it)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except (FileNotFoundError, ProcessLookupError):
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
-
-
-async def _gone(pid: int, timeout: float = 10.0) -> bool:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while _alive(pid):
-        if asyncio.get_running_loop().time() > deadline:
-            return False
-        await asyncio.sleep(0.05)
-    return True
 
 
 def _worker(h: Harness) -> list[int]:
@@ -102,7 +85,7 @@ async def test_the_worker_flags_risk_and_finds_duplicates(tmp_path: Path) -> Non
         assert await h.repo.count_unscreened() == 0
     finally:
         await stop_harness(h)
-    assert await _gone(pids[0]), "stop() leaves no screening process behind"
+    assert await gone(pids[0]), "stop() leaves no screening process behind"
 
 
 async def test_a_killed_worker_is_replaced_and_its_batch_still_screened(tmp_path: Path) -> None:
@@ -112,7 +95,7 @@ async def test_a_killed_worker_is_replaced_and_its_batch_still_screened(tmp_path
         await h.settle()
         [first] = _worker(h)
         os.kill(first, signal.SIGKILL)
-        assert await _gone(first)
+        assert await gone(first)
 
         await h.platform.send_jobs(job("job_scam", title="Remote Assistant", description=SCAM))
         await h.settle()
@@ -162,11 +145,11 @@ async def test_the_worker_exits_when_the_bot_is_killed(tmp_path: Path) -> None:
         assert bot.stdout is not None
         line = await asyncio.wait_for(bot.stdout.readline(), 30)
         worker = int(line)
-        assert _alive(worker)
+        assert alive(worker)
     finally:
         bot.kill()
         await bot.wait()
-    assert await _gone(worker), "an orphaned screening worker stays behind"
+    assert await gone(worker), "an orphaned screening worker stays behind"
 
 
 def _screen_and_say_where(conn: sqlite3.Connection, *, now: datetime) -> tuple[int, list[int]]:
@@ -221,10 +204,10 @@ async def test_ctrl_c_and_sigterm_leave_the_worker_to_the_bot(tmp_path: Path) ->
         os.kill(worker, signal.SIGINT)
         os.kill(worker, signal.SIGTERM)
         await asyncio.sleep(0.3)
-        assert _alive(worker)
+        assert alive(worker)
         assert await process.run(nothing_to_screen(now)) == []
         assert process.worker_pids() == [worker] and process.restarts == 0
-    assert await _gone(worker)
+    assert await gone(worker)
 
 
 async def test_stop_does_not_wait_out_a_flood_pause(

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.worker_process import WorkerGone, WorkerProcess
-from tests.test_screening_process import _gone
+from tests.processes import gone
 
 
 def _work(started: str, seconds: float) -> str:
@@ -37,8 +37,8 @@ async def test_close_waits_for_the_work_in_hand(tmp_path: Path) -> None:
 
     await worker.close()
 
-    assert in_hand.done() and in_hand.result() == "done"
-    assert await _gone(pid, timeout=5)
+    assert await asyncio.wait_for(in_hand, 5) == "done", "the work in hand was not finished"
+    assert await gone(pid, timeout=5)
 
 
 async def test_close_kills_a_worker_that_does_not_stop_in_time(tmp_path: Path) -> None:
@@ -51,7 +51,7 @@ async def test_close_kills_a_worker_that_does_not_stop_in_time(tmp_path: Path) -
     began = loop.time()
     await worker.close()
 
-    assert loop.time() - began < 5, "close() waited for the work instead of killing it"
-    assert await _gone(pid, timeout=2)
+    assert loop.time() - began < 5, "close() waited for the 60 s of work"
+    assert await gone(pid, timeout=2), "the worker was left running"
     with pytest.raises(WorkerGone):
         await asyncio.wait_for(in_hand, 5)
