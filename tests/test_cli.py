@@ -266,3 +266,119 @@ def test_an_ignored_ctrl_c_stays_ignored_while_loading() -> None:
         assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
     finally:
         signal.signal(signal.SIGINT, before)
+
+
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is `pid` (from /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+async def test_jobgate_run_parses_and_screens_in_its_workers_and_stops_cleanly(
+    tmp_path: Path,
+) -> None:
+    """The console script as an operator starts it: its parse and screening workers are
+    spawned from the `jobgate` script itself, a large array is parsed in one and screened in
+    the other, and SIGTERM stops the bot and both workers with nothing lost."""
+    import asyncio
+    import socket
+    from functools import partial
+
+    import aiohttp
+
+    from bot.sandbox.fake_platform import FakePlatform
+    from bot.sandbox.fake_slack import FakeSlack
+    from tests.harness import Secrets
+    from tests.processes import gone
+
+    script = Path(sys.executable).with_name("jobgate")
+    assert script.exists(), f"the console script is not installed next to {sys.executable}"
+    secrets = Secrets.random()
+    slack = await FakeSlack(signing_secret=secrets.signing).start()
+    slack.workspace.add_channel("C0REVIEW", "job-review")
+    platform = await FakePlatform(
+        webhook_secret=secrets.webhook, ingest_secret=secrets.ingest
+    ).start()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": str(tmp_path),
+        "SLACK_BOT_TOKEN": slack.bot_token,
+        "SLACK_SIGNING_SECRET": secrets.signing,
+        "SLACK_API_URL": slack.api_url,
+        "JOBGATE_DATABASE": str(tmp_path / "j.db"),
+        "JOBGATE_REVIEW_CHANNEL": "C0REVIEW",
+        "JOBGATE_INGEST_SECRET": secrets.ingest,
+        "JOBGATE_WEBHOOK_URL": platform.url,
+        "JOBGATE_WEBHOOK_SECRET": secrets.webhook,
+        "JOBGATE_PORT": str(port),
+    }
+    bot = await asyncio.to_thread(
+        partial(
+            subprocess.Popen,
+            [str(script), "run"],
+            cwd=tmp_path,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+    )
+    base = f"http://127.0.0.1:{port}"
+    platform.bot_base_url = base
+    try:
+        async with aiohttp.ClientSession() as session:
+
+            async def health() -> dict[str, Any] | None:
+                try:
+                    async with session.get(base + "/healthz") as answer:
+                        return dict(await answer.json()) if answer.status == 200 else None
+                except aiohttp.ClientError:
+                    return None
+
+            deadline = asyncio.get_running_loop().time() + 60
+            while (await health()) is None:
+                assert bot.poll() is None, "jobgate run exited early"
+                assert asyncio.get_running_loop().time() < deadline, "jobgate run never answered"
+                await asyncio.sleep(0.2)
+
+            jobs = [job(f"job_{n}", employer_id=f"emp_{n % 7}") for n in range(200)]
+            assert len(json.dumps(jobs)) >= 64 * 1024, "large enough for the parse worker"
+            answer = await platform.send_jobs(jobs)
+            assert answer.status == 200 and answer.body["created"] == 200, answer.body
+
+            status = await health()
+            assert status is not None
+            assert status["inbound"]["large_arrays_parsed_in"] == "worker process"
+            assert status["inbound"]["bodies_parsed_in_worker"] == 1
+            assert status["screening"]["runs_in"] == "worker process"
+
+            # cards are posted once screened: the screening worker did its work
+            while not slack.bot_messages("C0REVIEW"):
+                assert asyncio.get_running_loop().time() < deadline + 60, "no card was posted"
+                await asyncio.sleep(0.2)
+
+        workers = _children(bot.pid)
+        assert len(workers) >= 2, f"expected the parse and screening workers, found {workers}"
+        bot.send_signal(signal.SIGTERM)
+        output, _ = await asyncio.to_thread(bot.communicate, timeout=60)
+        assert bot.returncode == 0, output[-3000:]
+        assert "Traceback" not in output, output[-3000:]
+        for worker in workers:
+            assert await gone(worker, timeout=10), f"process {worker} outlived jobgate run"
+        assert count_requests(tmp_path / "j.db") == 200
+    finally:
+        if bot.poll() is None:
+            bot.kill()
+            bot.wait(10)
+        await platform.stop()
+        await slack.stop()
