@@ -268,19 +268,6 @@ def test_an_ignored_ctrl_c_stays_ignored_while_loading() -> None:
         signal.signal(signal.SIGINT, before)
 
 
-def _children(pid: int) -> list[int]:
-    """The processes whose parent is `pid` (from /proc)."""
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except (FileNotFoundError, ProcessLookupError):
-            continue
-        if int(fields[1]) == pid:
-            found.append(int(stat.parent.name))
-    return found
-
-
 async def test_jobgate_run_parses_and_screens_in_its_workers_and_stops_cleanly(
     tmp_path: Path,
 ) -> None:
@@ -296,7 +283,7 @@ async def test_jobgate_run_parses_and_screens_in_its_workers_and_stops_cleanly(
     from bot.sandbox.fake_platform import FakePlatform
     from bot.sandbox.fake_slack import FakeSlack
     from tests.harness import Secrets
-    from tests.processes import gone
+    from tests.processes import children, gone
 
     script = Path(sys.executable).with_name("jobgate")
     assert script.exists(), f"the console script is not installed next to {sys.executable}"
@@ -367,7 +354,7 @@ async def test_jobgate_run_parses_and_screens_in_its_workers_and_stops_cleanly(
                 assert asyncio.get_running_loop().time() < deadline + 60, "no card was posted"
                 await asyncio.sleep(0.2)
 
-        workers = _children(bot.pid)
+        workers = children(bot.pid)
         assert len(workers) >= 2, f"expected the parse and screening workers, found {workers}"
         bot.send_signal(signal.SIGTERM)
         output, _ = await asyncio.to_thread(bot.communicate, timeout=60)
