@@ -156,6 +156,10 @@ def main() -> int:
         )
     )
     jobs_before: dict[int, int] = {}
+
+    def array_phase(concurrency: int) -> str:
+        return f"array of {args.batch:,}, c={concurrency}"
+
     results = Results("ingest")
     print(f"machine: {machine_line()}")
     rows: list[list[Any]] = []
@@ -275,7 +279,7 @@ def main() -> int:
             reset_peak_rss(bot.pid)
             sampler = RssSampler(bot.pid)
             load(
-                f"array of {args.batch:,}, c={args.batch_concurrency}",
+                array_phase(args.batch_concurrency),
                 "arr",
                 args.batches,
                 args.batch,
@@ -295,7 +299,7 @@ def main() -> int:
                 # these run on the table the phases before them filled
                 jobs_before[concurrency] = sum(o["items_ok"] for o in outcomes.values())
                 load(
-                    f"array of {args.batch:,}, c={concurrency}",
+                    array_phase(concurrency),
                     f"arr{concurrency}",
                     min(args.more_batches, args.batches),
                     args.batch,
@@ -311,7 +315,7 @@ def main() -> int:
         finally:
             for proc in reversed(procs):
                 stop(proc)
-        array_items = outcomes[f"array of {args.batch:,}, c={args.batch_concurrency}"]["items_ok"]
+        array_items = outcomes[array_phase(args.batch_concurrency)]["items_ok"]
         floor = floor_items_per_s(folder / "floor.db", array_items, args.employers, 5)
 
     print()
@@ -381,7 +385,7 @@ def main() -> int:
                 o["items_per_s"] >= 1000 and o["errors"] == 0,
             )
         )
-    o = outcomes[f"array of {args.batch:,}, c={args.batch_concurrency}"]
+    o = outcomes[array_phase(args.batch_concurrency)]
     results.bars.append(
         against_floor(
             f"ingest arrays of {args.batch:,}, {args.batch_concurrency} in flight",
@@ -392,7 +396,7 @@ def main() -> int:
         )
     )
     for concurrency in more_concurrency:
-        o = outcomes[f"array of {args.batch:,}, c={concurrency}"]
+        o = outcomes[array_phase(concurrency)]
         errors = f", {o['errors']} errors" if o["errors"] else ""
         results.bars.append(
             against_floor(
