@@ -41,16 +41,17 @@ async def health_report(
             "runs_in": "worker process" if screening_process is not None else "bot process",
             "worker_restarts": screening_process.restarts if screening_process else 0,
         }
-        parser = services.parse_process
-        report["inbound"] = {
-            "large_arrays_parsed_in": "worker process" if parser is not None else "bot process",
-            "bodies_parsed_in_worker": parser.bodies_prepared if parser is not None else 0,
-            "parse_worker_restarts": parser.restarts if parser is not None else 0,
-        }
     except Exception as exc:
         log.exception("health check could not read the database")
         report["database"] = {"ok": False, "error": type(exc).__name__}
         healthy = False
+    # the parse worker's state reads no database: reported even when the database fails
+    parser = services.parse_process
+    report["inbound"] = {
+        "large_arrays_parsed_in": "worker process" if parser is not None else "bot process",
+        "bodies_parsed_in_worker": parser.bodies_prepared if parser is not None else 0,
+        "parse_worker_restarts": parser.restarts if parser is not None else 0,
+    }
     webhook: dict[str, Any] = {"configured": services.settings.webhook_url is not None}
     slack: dict[str, Any] = {}
     if deliverer is not None:

@@ -7,10 +7,14 @@ import json
 import os
 import signal
 import sqlite3
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from bot.health import health_report
 from bot.parse_process import PARSE_IN_WORKER_FROM, ParseProcess
+from storage.db import Database
+from storage.repository import Repository
 from tests.harness import Harness, employer, job, start_harness, stop_harness
 from tests.processes import gone
 from tests.reliability.support import healthz
@@ -207,5 +211,22 @@ async def test_a_stuck_worker_is_killed_and_the_call_parsed_in_the_bots_process(
         assert (await h.platform.send_jobs(_jobs(200, "third"))).status == 200
         assert stuck.bodies_prepared == 2
         assert len(_stored(h)["requests"]) == 600
+    finally:
+        await stop_harness(h)
+
+
+async def test_healthz_still_reports_the_parse_worker_when_the_database_fails(
+    tmp_path: Path,
+) -> None:
+    h = await start_harness(_folder(tmp_path, "bot"), parse_process=True)
+    try:
+        # the same services over a database whose every read fails (closed)
+        broken = await Database.open(tmp_path / "broken.db")
+        await broken.close()
+        services = replace(h.jobgate.services, repo=Repository(broken))
+        healthy, report = await health_report(services, None, None, None)
+        assert not healthy and report["database"]["ok"] is False
+        assert report["inbound"]["large_arrays_parsed_in"] == "worker process"
+        assert report["inbound"]["parse_worker_restarts"] == 0
     finally:
         await stop_harness(h)
