@@ -28,6 +28,14 @@ async def health_report(
     now = services.clock.now()
     report: dict[str, Any] = {"time": to_db(now)}
     healthy = True
+    # the screening worker's state reads no database; the backlog is filled in below if the
+    # database answers (a backlog after a flood is normal; one that never shrinks is worth
+    # a look)
+    screening: dict[str, Any] = {
+        "waiting": None,
+        "runs_in": "worker process" if screening_process is not None else "bot process",
+        "worker_restarts": screening_process.restarts if screening_process else 0,
+    }
     try:
         version = await services.repo.db.read(current_version)
         report["database"] = {"ok": True, "schema_version": version}
@@ -35,17 +43,14 @@ async def health_report(
         report["outbox"] = outbox
         services.metrics.outbox_pending.set(outbox["pending"])
         services.metrics.outbox_dead.set(outbox["dead"])
-        # a backlog after a flood is normal; one that never shrinks is worth a look
-        report["screening"] = {
-            "waiting": await services.repo.count_unscreened(),
-            "runs_in": "worker process" if screening_process is not None else "bot process",
-            "worker_restarts": screening_process.restarts if screening_process else 0,
-        }
+        screening["waiting"] = await services.repo.count_unscreened()
     except Exception as exc:
         log.exception("health check could not read the database")
         report["database"] = {"ok": False, "error": type(exc).__name__}
         healthy = False
-    # the parse worker's state reads no database: reported even when the database fails
+    report["screening"] = screening
+    # the parse worker's state reads no database either: both workers are reported even
+    # when the database fails
     parser = services.parse_process
     report["inbound"] = {
         "large_arrays_parsed_in": "worker process" if parser is not None else "bot process",

@@ -215,18 +215,25 @@ async def test_a_stuck_worker_is_killed_and_the_call_parsed_in_the_bots_process(
         await stop_harness(h)
 
 
-async def test_healthz_still_reports_the_parse_worker_when_the_database_fails(
+async def test_healthz_still_reports_both_workers_when_the_database_fails(
     tmp_path: Path,
 ) -> None:
-    h = await start_harness(_folder(tmp_path, "bot"), parse_process=True)
+    h = await start_harness(_folder(tmp_path, "bot"), parse_process=True, screening_process=True)
     try:
         # the same services over a database whose every read fails (closed)
         broken = await Database.open(tmp_path / "broken.db")
         await broken.close()
         services = replace(h.jobgate.services, repo=Repository(broken))
-        healthy, report = await health_report(services, None, None, None)
+        healthy, report = await health_report(services, None, None, h.jobgate.screening_process)
         assert not healthy and report["database"]["ok"] is False
+        assert report["status"] == "failing"
         assert report["inbound"]["large_arrays_parsed_in"] == "worker process"
         assert report["inbound"]["parse_worker_restarts"] == 0
+        # the backlog needs the database; where screening runs does not
+        assert report["screening"] == {
+            "waiting": None,
+            "runs_in": "worker process",
+            "worker_restarts": 0,
+        }
     finally:
         await stop_harness(h)
