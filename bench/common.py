@@ -194,7 +194,7 @@ def _children_stats(pid: int) -> list[tuple[int, list[str]]]:
 
 
 def cpu_seconds(pid: int) -> float:
-    """CPU time of a process and of its live children (jobgate's screening worker)."""
+    """CPU time of a process and of its live children (jobgate's screening and parse workers)."""
     fields = _stat_fields(pid)
     total = int(fields[11]) + int(fields[12])
     for _, child in _children_stats(pid):
