@@ -46,6 +46,7 @@ from bench.common import (
     wait_idle,
 )
 from bench.loadgen import job_item
+from bench.neighbour import share_of_a_core
 from bench.seed import migrate
 
 INGEST_SECRET = "whsec_" + "YmVuY2gtaW5nZXN0LXNlY3JldC0xMjM0NTY3OA=="
@@ -145,6 +146,14 @@ def main() -> int:
         default=None,
         help="folder for py-spy profiles of each single-POST level and the array phase",
     )
+    parser.add_argument(
+        "--neighbour",
+        type=share_of_a_core,
+        default=None,
+        metavar="SHARE",
+        help="diagnosis: another process keeps this share of one core busy throughout"
+        " (bench/neighbour.py)",
+    )
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
     levels = [int(x) for x in args.levels.split(",")]
@@ -169,6 +178,11 @@ def main() -> int:
         folder = Path(scratch)
         procs = []
         try:
+            if args.neighbour is not None:
+                procs.append(
+                    start("neighbour", "bench.neighbour", ["--share", str(args.neighbour)], folder)
+                )
+                print(f"a neighbour process keeps {args.neighbour:.0%} of one core busy throughout")
             slack = start("fake-slack", "bench.fake_slack_server", [], folder)
             procs.append(slack)
             bot = start(

@@ -28,7 +28,18 @@ CASES = {
         "p99 jobgate/bare",
     ),
     "ingest": (
-        ["-m", "bench.bench_ingest", "--singles", "20", "--batches", "2", "--batch", "20"],
+        [
+            "-m",
+            "bench.bench_ingest",
+            "--singles",
+            "20",
+            "--batches",
+            "2",
+            "--batch",
+            "20",
+            "--neighbour",
+            "0.1",
+        ],
         "the same, 4 in flight",
     ),
     "queue": (
