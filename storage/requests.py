@@ -288,7 +288,7 @@ def ingest_submissions(
             fresh.append(_Fresh(item, employer_id, status, contact_id))
         else:
             results[item.upstream_id] = _update_one(
-                conn, kind, item, row, employer_id, contact_id, now
+                conn, kind, item, row, (employer_id, status), contact_id, now
             )
     results.update(_insert_new(conn, kind, fresh, now))
     return [results[item.upstream_id] for item in items]
@@ -365,10 +365,11 @@ def _update_one(
     kind: Kind,
     item: Prepared,
     existing: _Stored,
-    employer_id: int,
+    employer: tuple[int, EmployerStatus],
     contact_id: int | None,
     now: datetime,
 ) -> IngestResult:
+    employer_id, employer_status = employer
     stamp = to_db(now)
     payload = json.loads(item.payload)
     request_id = existing.id
@@ -427,14 +428,22 @@ def _update_one(
             "changed_fields": len(changes),
         },
     )
-    if existing.card_ts is None:
-        return IngestResult(request_id, kind, item.upstream_id, new_state, "updated")
-    # the thread says what changed; the screener refreshes the card after screening again
-    outbox.enqueue(
-        conn,
-        lane=card_lane(request_id),
-        kind="thread",
-        payload={"request_id": request_id, "audit_id": audit_id},
-        now=now,
-    )
+    if existing.card_ts is not None:
+        # the thread says what changed; the screener refreshes the card after screening again
+        outbox.enqueue(
+            conn,
+            lane=card_lane(request_id),
+            kind="thread",
+            payload={"request_id": request_id, "audit_id": audit_id},
+            now=now,
+        )
+    if (
+        kind is Kind.JOB
+        and new_state is State.PENDING
+        and auto_decline_for_employer(employer_status)
+    ):
+        # an edited job is back in the queue only if its employer may post: one from a
+        # declined or suspended employer is declined again at once (SPEC section 2), with
+        # its card, thread and webhook as for a new one
+        new_state = auto_decline_for_blocked_employer(conn, request_id, now)
     return IngestResult(request_id, kind, item.upstream_id, new_state, "updated")

@@ -107,6 +107,36 @@ async def test_jobs_of_a_declined_employer_are_declined_automatically(harness: H
             assert delivery.event["data"]["decided_by"] == "auto"
 
 
+async def test_an_edited_job_of_a_declined_employer_is_declined_again(harness: Harness) -> None:
+    # an edit sends a declined job back to pending, unless its employer may not post
+    h = harness
+    await h.platform.send_employers(employer())
+    await h.platform.send_jobs(job("job_1"))
+    card = await h.card("job_1")
+    employer_card = await h.card("emp_123")
+    await h.slack.click(REVIEWERS[0], employer_card, ids.DECLINE)
+    await h.slack.submit(
+        REVIEWERS[0], await h.modal(REVIEWERS[0]), decline_form("unverified_employer")
+    )
+    await h.platform.wait_for_accepted(2)  # employer.declined, and its job in the cascade
+
+    answer = await h.platform.send_jobs(job("job_1", title="Senior Data Analyst Intern"))
+    assert answer.status == 200
+    assert answer.body["result"] == "updated" and answer.body["state"] == "declined"
+    deliveries = await h.platform.wait_for_accepted(3)
+    again = deliveries[-1].event
+    assert again["type"] == "job.declined" and again["data"]["decided_by"] == "auto"
+    assert [r["code"] for r in again["data"]["reasons"]] == ["employer_not_approved"]
+    stored = await h.repo.find_request(Kind.JOB, "job_1")
+    assert stored is not None and stored.state is State.DECLINED
+    actions = [entry.action for entry in await h.repo.list_audit(stored.id)]
+    assert actions == ["received", "declined", "resubmitted", "declined"]
+    await h.settle()
+    blocks = str(h.card_now(card).blocks)
+    assert "Senior Data Analyst Intern" in blocks and "Declined" in blocks
+    assert ids.APPROVE not in blocks, "no review buttons on a job its employer cannot post"
+
+
 async def test_a_changed_pending_request_updates_its_card_and_says_what_changed(
     harness: Harness,
 ) -> None:
