@@ -46,6 +46,8 @@ class Via(StrEnum):
     COMMAND = "command"
     AUTO = "auto"
     API = "api"
+    # what the scheduler did (hold reminders and expiries) is recorded as AUTO, SPEC 2's word
+    # for a change nobody clicked; rows written before that still read
     SCHEDULER = "scheduler"
     SHORTCUT = "shortcut"
     EVENT = "event"

@@ -43,7 +43,7 @@ def follow_up_holds(conn: sqlite3.Connection, now: datetime, limit: int = 500) -
             employer_id=request.employer.id,
             action="hold_reminder",
             actor=AUTO_ACTOR,
-            via=Via.SCHEDULER,
+            via=Via.AUTO,
             at=now,
             message=request.hold_question,
         )
@@ -91,7 +91,7 @@ def follow_up_holds(conn: sqlite3.Connection, now: datetime, limit: int = 500) -
                 request,
                 State.DECLINED,
                 AUTO_ACTOR,
-                Via.SCHEDULER,
+                Via.AUTO,
                 now,
                 settings=settings,
                 reasons=resolve_reasons(conn, [NO_RESPONSE]),
@@ -123,10 +123,10 @@ def _end_hold(conn: sqlite3.Connection, request: ReviewRequest, to: State, now: 
         from_state=State.ON_HOLD.value,
         to_state=to.value,
         actor=AUTO_ACTOR,
-        via=Via.SCHEDULER,
+        via=Via.AUTO,
         at=now,
     )
-    decided = (stamp, AUTO_ACTOR, Via.SCHEDULER.value) if to is State.EXPIRED else (None,) * 3
+    decided = (stamp, AUTO_ACTOR, Via.AUTO.value) if to is State.EXPIRED else (None,) * 3
     conn.execute(
         "UPDATE requests SET state = ?, decided_at = ?, decided_by = ?, decided_via = ?,"
         " last_audit_id = ?, updated_at = ?, hold_follow_up_at = NULL,"

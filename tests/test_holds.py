@@ -90,6 +90,8 @@ async def test_expiry_can_decline_with_no_response(tmp_path: Path) -> None:
         await h.settle()
         declined = h.platform.events_of_type("job.declined")
         assert [r["code"] for r in declined[0]["data"]["reasons"]] == ["no_response"]
+        # nobody clicked: SPEC 2's `auto`, one of the five `via` values the platform knows
+        assert (declined[0]["data"]["decided_by"], declined[0]["data"]["via"]) == ("auto", "auto")
     finally:
         await stop_harness(h)
 
@@ -148,6 +150,7 @@ async def test_expiry_can_close_the_request_as_expired(tmp_path: Path) -> None:
         request = await h.repo.find_request(Kind.JOB, "job_456")
         assert request is not None and request.state is State.EXPIRED
         assert (request.decided_by, request.hold_expires_at) == ("auto", None)
+        assert request.decided_via is Via.AUTO
         await h.settle()
         assert len(h.platform.accepted) == webhooks_before
         assert "closed as expired" in h.slack.thread(card)[-1].text

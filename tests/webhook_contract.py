@@ -21,11 +21,13 @@ CORE = {
     "decided_at": str,
     "via": str,
 }
+# SPEC 2: "via what (button, bulk, command, auto, api)"
+VIA = frozenset({"button", "bulk", "command", "auto", "api"})
 
 
 def contract_problems(events: Iterable[dict[str, Any]]) -> list[str]:
     """What is wrong with these events: an unlisted type, a core field missing or of the
-    wrong type, reasons without code and label, an employer approval without roles, or a
+    wrong type, a `via` SPEC 2 does not list, reasons without code and label, an employer approval without roles, or a
     field named like the internal note (the note's text itself is checked where a test
     writes one: test_decline_sends_reasons_and_message_but_never_the_internal_note)."""
     found = []
@@ -36,6 +38,8 @@ def contract_problems(events: Iterable[dict[str, Any]]) -> list[str]:
         for field, wanted in CORE.items():
             if not isinstance(data.get(field), wanted):
                 found.append(f"{kind}: data.{field} is {data.get(field)!r}")
+        if isinstance(data.get("via"), str) and data["via"] not in VIA:
+            found.append(f"{kind}: data.via is {data['via']!r}, not one of SPEC 2's")
         for reason in data.get("reasons") or []:
             if not (isinstance(reason, dict) and {"code", "label"} <= set(reason)):
                 found.append(f"{kind}: a reason without code and label: {reason!r}")
