@@ -377,7 +377,8 @@ def revert_decision(
     is_admin: bool,
     now: datetime,
 ) -> Reverted | NotReverted:
-    """Undo the last decision within the window: back to pending, `*.decision_reverted` sent."""
+    """Undo the last decision within the window: back to pending, `*.decision_reverted` sent.
+    A refused Undo is recorded (`refused`, with why) and changes nothing else."""
     request = get_request(conn, request_id)
     if request is None:
         raise RequestNotFound(f"no request with id {request_id}")
@@ -393,11 +394,23 @@ def revert_decision(
         window=window,
     ):
         if request.state not in (State.APPROVED, State.DECLINED, State.ON_HOLD):
-            why = "there is no decision to undo"
+            code, why = "no_decision", "there is no decision to undo"
         elif request.decided_at and not undo_window_open(request.decided_at, now, window):
-            why = f"the undo window ({count_of(settings.undo_window_minutes, 'minute')}) has ended"
+            minutes = count_of(settings.undo_window_minutes, "minute")
+            code, why = "undo_window_ended", f"the undo window ({minutes}) has ended"
         else:
-            why = "only the person who decided, or an admin, can undo this"
+            code, why = "not_the_decider", "only the person who decided, or an admin, can undo this"
+        # recorded like every attempt that was not allowed or came too late; nothing else
+        # changes
+        insert_audit(
+            conn,
+            request_id=request.id,
+            action="refused",
+            actor=actor,
+            via=via,
+            at=now,
+            details={"attempted": "undo", "why": code},
+        )
         return NotReverted(request, why)
     audit_id = write_revert(
         conn,

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.clock import ShiftedClock
-from bot.models import Kind, State
+from bot.models import AuditEntry, Kind, State
 from handlers import ids
 from tests.harness import (
     ADMIN,
@@ -27,6 +27,15 @@ def buttons(message) -> list[str]:  # type: ignore[no-untyped-def]
         if b["type"] == "actions"
         for e in b["elements"]
         if e["type"] == "button"
+    ]
+
+
+def _refusals(audit: list[AuditEntry]) -> list[tuple[str, str]]:
+    """(who, why) of each refused Undo: SPEC 3 records a refused attempt."""
+    return [
+        (e.actor, e.details["why"])
+        for e in audit
+        if e.action == "refused" and e.details.get("attempted") == "undo"
     ]
 
 
@@ -51,6 +60,9 @@ async def test_undo_within_the_window_and_not_after(tmp_path: Path) -> None:
         await h.slack.click(REVIEWERS[1], h.card_now(card_a), ids.UNDO)
         refused = await h.slack.wait_for(lambda: h.slack.ephemerals_for(REVIEWERS[1]))
         assert "only the person who decided, or an admin" in refused[0].text
+        a = await h.repo.find_request(Kind.JOB, "job_a")
+        assert a is not None and a.state is State.APPROVED
+        assert _refusals(await h.repo.list_audit(a.id)) == [(REVIEWERS[1], "not_the_decider")]
         await h.slack.click(REVIEWERS[0], h.card_now(card_a), ids.UNDO)
         await h.settle()
         a = await h.repo.find_request(Kind.JOB, "job_a")
@@ -71,6 +83,7 @@ async def test_undo_within_the_window_and_not_after(tmp_path: Path) -> None:
         assert "undo window (10 minutes) has ended" in late[0].text
         b = await h.repo.find_request(Kind.JOB, "job_b")
         assert b is not None and b.state is State.APPROVED
+        assert _refusals(await h.repo.list_audit(b.id)) == [(REVIEWERS[0], "undo_window_ended")]
     finally:
         await stop_harness(h)
 
