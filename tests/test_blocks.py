@@ -117,6 +117,17 @@ def test_cards_are_valid_in_every_state(kind: Kind, state: State) -> None:
         assert actions == [ids.APPROVE, ids.DECLINE, ids.UNDO]
     elif state in (State.APPROVED, State.DECLINED):
         assert actions == [ids.UNDO]
+    menu = [
+        o["value"].partition(":")[0]
+        for b in message["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["type"] == "overflow"
+        for o in e["options"]
+    ]
+    # a decided request needs nobody on it
+    assert (ids.VERB_ASSIGN in menu) is (state in (State.PENDING, State.ON_HOLD))
+    assert ids.VERB_HISTORY in menu
 
 
 def test_a_bulk_decision_names_its_run_and_its_undo_while_the_window_is_open() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.models import CardFacts, EmployerStatus
+from bot.models import CardFacts, EmployerStatus, State
 from handlers import ids
 from handlers.blocks.common import Block, option
 
@@ -21,6 +21,9 @@ def request_menu(facts: CardFacts) -> dict[str, Any] | None:
     options = []
     for verb, label in ids.REQUEST_MENU:
         if verb == ids.VERB_FLAG and facts.flag is not None:
+            continue
+        # a decided request needs nobody on it; Flag, Report and History still apply
+        if verb == ids.VERB_ASSIGN and facts.request.state not in (State.PENDING, State.ON_HOLD):
             continue
         options.append(option(label, f"{verb}:{request_id}"))
     return _overflow(ids.CARD_MENU, options)
