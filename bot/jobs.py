@@ -215,11 +215,20 @@ async def post_digest_now(
     repo: Repository, place: DigestPlace, now: datetime, *, force: bool
 ) -> DigestOutcome:
     """`jobgate digest`: today's digest now, whatever the hour, unless today's was already
-    handled; `force` posts another and says so."""
+    handled or there is nothing to say and the quiet setting is on (then nothing is claimed:
+    the scheduled digest still goes out if something comes in); `force` posts one anyway and
+    says so."""
     facts = await build_digest(repo, place, now)
     today = now.astimezone(place.zone).date()
     message = render_digest(facts)
     summary = "\n".join(digest_lines(facts))
+    if not force and not has_news(facts) and (await repo.get_workspace_settings()).quiet_digest:
+        return DigestOutcome(
+            DigestResult.QUIET,
+            "nothing to say today and the quiet-digest setting is on, so nothing was posted;"
+            " the scheduled digest still runs. --force posts one anyway",
+            facts,
+        )
     if force:
         await repo.claim_digest(
             digest_date=today,

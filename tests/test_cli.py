@@ -185,6 +185,36 @@ async def test_digest_command_posts_once_prints_and_forces(tmp_path: Path) -> No
         await slack.stop()
 
 
+async def test_digest_command_posts_nothing_when_there_is_nothing_to_say(tmp_path: Path) -> None:
+    # SPEC 5: nothing is posted when there is nothing to say (the quiet setting, on by default)
+    import asyncio
+
+    from bot.sandbox.fake_slack import FakeSlack
+
+    slack = await FakeSlack(signing_secret="s").start()
+    slack.workspace.add_channel("C0REVIEW", "job-review")
+    try:
+        env = {
+            "SLACK_BOT_TOKEN": slack.bot_token,
+            "SLACK_SIGNING_SECRET": "s",
+            "SLACK_API_URL": slack.api_url,
+            "JOBGATE_REVIEW_CHANNEL": "C0REVIEW",
+        }
+        quiet = await asyncio.to_thread(jobgate, "digest", cwd=tmp_path, env=env)
+        assert quiet.returncode == 0, quiet.stderr
+        assert "nothing to say today" in quiet.stdout and "--force" in quiet.stdout
+        assert slack.bot_messages("C0REVIEW") == []
+        with sqlite3.connect(tmp_path / "j.db") as conn:
+            # today is not claimed: the scheduled digest still goes out if work comes in
+            assert conn.execute("SELECT COUNT(*) FROM digest_runs").fetchone() == (0,)
+        forced = await asyncio.to_thread(jobgate, "digest", "--force", cwd=tmp_path, env=env)
+        assert forced.returncode == 0 and "posted it to C0REVIEW" in forced.stdout
+        digests = [m for m in slack.bot_messages("C0REVIEW") if m.text.startswith("Daily digest")]
+        assert len(digests) == 1
+    finally:
+        await slack.stop()
+
+
 def test_commands_run_on_uvloop_unless_told_otherwise() -> None:
     import asyncio
 

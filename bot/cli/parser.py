@@ -18,7 +18,8 @@ DESCRIPTIONS = {
     "export": "Export data for use outside Slack (contacts for outreach).",
     "digest": (
         "Post today's digest now (once a day: a second run says it was already sent), or print "
-        "it. --force posts another one and says so."
+        "it. With nothing to say and quiet digests on, nothing is posted. --force posts one "
+        "anyway and says so."
     ),
     "export contacts": (
         "Write, as CSV, the contacts (recruiters) to reach for outreach: every contact carrying "
