@@ -67,11 +67,16 @@ class Refusal(StrEnum):
     NOT_ALLOWED = "not_allowed"
     OTHER_TEAM = "other_team"
     NOBODY_CONFIGURED = "nobody_configured"
+    # the bot's own workspace is not known yet (auth.test did not answer): a click from
+    # another workspace (Slack Connect) could not be told apart
+    TEAM_UNKNOWN = "team_unknown"
 
 
 def authorize(actor: Actor, staff: Staff, needs: Role) -> Refusal | None:
     """Deny by default: only configured people of this workspace may act."""
-    if staff.team_id and actor.team_id and actor.team_id != staff.team_id:
+    if staff.team_id is None:
+        return Refusal.TEAM_UNKNOWN
+    if actor.team_id and actor.team_id != staff.team_id:
         return Refusal.OTHER_TEAM
     allowed = staff.admins if needs is Role.ADMIN else staff.reviewers | staff.admins
     if not allowed:

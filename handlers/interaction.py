@@ -203,6 +203,11 @@ REFUSAL_TEXT = {
     Refusal.OTHER_TEAM: (
         ":no_entry: Only members of this workspace can take decisions here, so nothing changed."
     ),
+    Refusal.TEAM_UNKNOWN: (
+        ":no_entry: jobgate could not confirm its own Slack workspace just now, so it cannot"
+        " tell who may act, and nothing changed. Try again in a minute; if this keeps"
+        " happening, `jobgate check` tests the bot token."
+    ),
     Refusal.NOBODY_CONFIGURED: (
         ":no_entry: No {role}s are configured yet, so nobody can do this and nothing changed. "
         "Whoever runs jobgate should set JOBGATE_{env} (`jobgate check` shows what is missing)."

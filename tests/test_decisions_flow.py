@@ -185,6 +185,42 @@ async def test_a_click_from_another_team_changes_nothing(harness: Harness) -> No
     assert [r.details["why"] for r in refusals] == ["other_team", "other_team"]
 
 
+async def test_a_click_is_refused_while_the_bot_cannot_confirm_its_workspace(
+    harness: Harness,
+) -> None:
+    # deny by default: until auth.test answers, a click from another workspace could not be
+    # told apart, so no click is taken; once Slack answers, the next click is
+    h = harness
+    await h.platform.send_employers(employer())
+    await h.platform.send_jobs(job())
+    card = await h.card("job_456")
+    # Bolt checks the token with auth.test once, before its first request, and keeps the
+    # answer: `/jobgate help` has it done, and jobgate's own check has not run yet
+    await h.slack.slash(REVIEWERS[0], "help", channel=REVIEW_CHANNEL)
+    assert len(h.slack.api.calls_to("auth.test")) == 1
+    h.slack.api.fail("auth.test", *[Fault(status=500, error="internal_error")] * 5)
+    await h.slack.click(REVIEWERS[0], card, ids.APPROVE)
+    await h.slack.wait_for(
+        lambda: [
+            e
+            for e in h.slack.ephemerals_for(REVIEWERS[0])
+            if "could not confirm its own Slack workspace" in e.text
+        ],
+        what="a private reply",
+    )
+    assert h.slack.open_views_for(REVIEWERS[0]) == []
+    stored = await h.repo.find_request(Kind.JOB, "job_456")
+    assert stored is not None and stored.state is State.PENDING
+    refusals = [a for a in await h.repo.list_audit(stored.id) if a.action == "refused"]
+    assert [r.details["why"] for r in refusals] == ["team_unknown"]
+
+    h.slack.api.faults["auth.test"].clear()
+    # taken: its employer is still pending, so the modal asks to approve both
+    view = await h.modal_from(REVIEWERS[0], h.slack.click(REVIEWERS[0], card, ids.APPROVE))
+    assert view.view["callback_id"] == ids.APPROVE_BOTH_MODAL
+    assert h.slack.api.calls_to("auth.test")[-1].status == 200
+
+
 async def test_ten_reviewers_clicking_approve_at_once_make_one_decision(harness: Harness) -> None:
     h = harness
     card = await h.pending_job_card()

@@ -35,6 +35,10 @@ def test_deny_by_default() -> None:
     assert authorize(Actor("UR", "T1"), empty, Role.REVIEWER) is Refusal.NOBODY_CONFIGURED
     assert authorize(Actor("UX", "T1"), STAFF, Role.REVIEWER) is Refusal.NOT_ALLOWED
     assert authorize(Actor("UR", "T2"), STAFF, Role.REVIEWER) is Refusal.OTHER_TEAM
+    # deny by default: with the bot's own workspace unknown, another's cannot be told apart
+    unknown = Staff(team_id=None, reviewers=STAFF.reviewers, admins=STAFF.admins)
+    assert authorize(Actor("UR", "T2"), unknown, Role.REVIEWER) is Refusal.TEAM_UNKNOWN
+    assert authorize(Actor("UA", "T1"), unknown, Role.ADMIN) is Refusal.TEAM_UNKNOWN
     assert authorize(Actor("UR", "T1"), STAFF, Role.REVIEWER) is None
     assert authorize(Actor("UR", "T1"), STAFF, Role.ADMIN) is Refusal.NOT_ALLOWED
     assert authorize(Actor("UA", "T1"), STAFF, Role.REVIEWER) is None  # admins may review
