@@ -170,8 +170,16 @@ async def create_jobgate(
     interactive = create_slack_client(token, settings.slack_api_url, http)
     outbox_client = create_slack_client(token, settings.slack_api_url, http, for_outbox=True)
     metrics = Metrics()
+
+    async def stored_reviewers() -> tuple[str, ...] | None:
+        return (await repo.get_workspace_settings()).reviewers
+
     staff = StaffDirectory(
-        interactive, reviewers=settings.reviewers, admins=settings.admins, clock=clock
+        interactive,
+        reviewers=settings.reviewers,
+        admins=settings.admins,
+        clock=clock,
+        stored_reviewers=stored_reviewers,
     )
     services = Services(
         settings=settings,

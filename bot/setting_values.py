@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import types
 from typing import Annotated, Any, Union, get_args, get_origin
 
@@ -37,6 +38,11 @@ HELP: dict[str, tuple[str, str]] = {
     "quiet_digest": ("post no digest when there is nothing to say", "on or off"),
     "digest_grace_hours": ("a missed digest is still sent within", "hours, 0 to 24"),
     "duplicate_window_days": ("approved jobs this recent count for duplicates", "days, 1 to 365"),
+    "reviewers": (
+        "who may review, besides the admins",
+        "Slack user ids (U…) or user-group ids (S…) separated by commas, `none` for the admins"
+        " only, or `default` for JOBGATE_REVIEWERS",
+    ),
 }
 
 
@@ -64,12 +70,21 @@ def parse_setting(key: str, text: str) -> Any:
         raise SettingInputError(f"Give a value for `{key}`: {expected(key)}.")
     if key == "digest_days":
         value = ",".join(_day_number(part) for part in value.split(","))
+    if key == "reviewers":
+        value = ",".join(_slack_id(part) for part in re.split(r"[,\s]+", value) if part)
     try:
         return _parse(field.annotation, value)
     except ValueError:
         raise SettingInputError(
             f"`{key}` can't be `{text.strip()[:60]}`: use {expected(key)}."
         ) from None
+
+
+def _slack_id(part: str) -> str:
+    """An id as typed, or taken out of a mention Slack wrote (`<@U123|pat>`,
+    `<!subteam^S456|@team>`)."""
+    mention = re.fullmatch(r"<(?:@|!subteam\^)([A-Z0-9]+)(?:\|[^>]*)?>", part)
+    return mention.group(1) if mention else part
 
 
 def _day_number(part: str) -> str:
@@ -82,9 +97,11 @@ def _parse(annotation: Any, text: str) -> Any:
     if origin is Annotated:
         return _parse(get_args(annotation)[0], text)
     if origin in (Union, types.UnionType):
-        if text.lower() in _NOTHING:
-            return None
         inner = [arg for arg in get_args(annotation) if arg is not type(None)]
+        # for an optional list, `none` is the empty list and only `default` is no value
+        listed = get_origin(inner[0]) is tuple
+        if text.lower() == "default" or (text.lower() in _NOTHING and not listed):
+            return None
         return _parse(inner[0], text)
     if origin is tuple:
         if text.lower() in _NOTHING:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 
 import aiohttp
@@ -17,12 +17,22 @@ from bot.policy import Actor, Refusal, Role, Staff, authorize, expand_ids
 log = logging.getLogger(__name__)
 
 GROUP_CACHE_TTL = timedelta(minutes=5)
+# another jobgate process's change of the reviewers applies within this; this process's own,
+# at once (settings_changed)
+STORED_TTL = timedelta(seconds=30)
+
+# the `reviewers` workspace setting: None when no admin has set it
+StoredReviewers = Callable[[], Awaitable[tuple[str, ...] | None]]
 
 
 class StaffDirectory:
     """Reviewers and admins as Slack user ids; groups (S…) resolved with
     `usergroups.users.list` and trusted for at most five minutes. When Slack cannot be asked,
-    a group's members are not trusted (deny by default)."""
+    a group's members are not trusted (deny by default).
+
+    The reviewers are the workspace's `reviewers` setting when an admin has set one in Slack
+    (`stored_reviewers`, read again at most every STORED_TTL, and at once after
+    `settings_changed`), else the environment's; the admins are always the environment's."""
 
     def __init__(
         self,
@@ -32,18 +42,31 @@ class StaffDirectory:
         admins: Sequence[str],
         clock: Clock,
         team_id: str | None = None,
+        stored_reviewers: StoredReviewers | None = None,
     ) -> None:
         self._client = client
         self._reviewers = tuple(reviewers)
         self._admins = tuple(admins)
         self._clock = clock
         self._team_id = team_id
+        self._load_stored = stored_reviewers
+        self._stored: tuple[datetime, tuple[str, ...] | None] | None = None
         self._groups: dict[str, tuple[datetime, tuple[str, ...]]] = {}
         self._lock = asyncio.Lock()
 
-    @property
-    def configured(self) -> bool:
-        return bool(self._reviewers or self._admins)
+    def settings_changed(self) -> None:
+        """An admin saved a setting: the next check reads the reviewers again."""
+        self._stored = None
+
+    async def reviewers(self) -> tuple[str, ...]:
+        """The reviewer entries in force (user and group ids, groups not expanded)."""
+        if self._load_stored is None:
+            return self._reviewers
+        now = self._clock.now()
+        if self._stored is None or now - self._stored[0] >= STORED_TTL:
+            self._stored = (now, await self._load_stored())
+        stored = self._stored[1]
+        return self._reviewers if stored is None else stored
 
     async def team_id(self) -> str | None:
         if self._team_id is None:
@@ -55,11 +78,12 @@ class StaffDirectory:
         return self._team_id
 
     async def current(self) -> Staff:
-        groups = {g for g in (*self._reviewers, *self._admins) if g.startswith("S")}
+        reviewers = await self.reviewers()
+        groups = {g for g in (*reviewers, *self._admins) if g.startswith("S")}
         members = {group: await self._members(group) for group in sorted(groups)}
         return Staff(
             team_id=await self.team_id(),
-            reviewers=expand_ids(self._reviewers, members),
+            reviewers=expand_ids(reviewers, members),
             admins=expand_ids(self._admins, members),
         )
 

@@ -9,6 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from bot.policy import DEFAULT_ROLES
 
 RoleName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{1,63}$")]
+# a Slack user id (U…, or W… on Enterprise Grid) or user-group id (S…), as in JOBGATE_REVIEWERS
+SlackPersonId = Annotated[str, StringConstraints(pattern=r"^[UWS][A-Z0-9]{2,40}$")]
 
 
 # the longest follow-up a hold may ask for, in the settings and in the Hold modal alike
@@ -36,6 +38,9 @@ class WorkspaceSettings(BaseModel):
     quiet_digest: bool = True
     digest_grace_hours: Annotated[int, Field(ge=0, le=24)] = 3
     duplicate_window_days: Annotated[int, Field(ge=1, le=365)] = 60
+    # who may review (SPEC 1 and 3); None: JOBGATE_REVIEWERS. Admins stay in the environment,
+    # so nobody can lock the admins out from Slack
+    reviewers: tuple[SlackPersonId, ...] | None = None
 
 
 HOLD_TEMPLATES = (

@@ -247,6 +247,7 @@ async def _set(invocation: Invocation, key: str, text: str) -> None:
     except ValidationError as exc:
         await reply(invocation, escape(describe_invalid(key, exc)))
         return
+    services.staff.settings_changed()
     old = escape(format_setting(key, getattr(before, key)))
     new = escape(format_setting(key, getattr(after, key)))
     await reply(invocation, f":gear: `{key}` is now `{new}` (was `{old}`). It applies from now on.")

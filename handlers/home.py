@@ -296,6 +296,7 @@ async def save_setting(services: Services, user: str, view: dict[str, Any]) -> d
             await services.repo.save_workspace_setting(
                 key, value, actor=user, via=Via.HOME, now=services.clock.now()
             )
+            services.staff.settings_changed()
     except SettingInputError as exc:
         return {block: _plain(str(exc))}
     except ValidationError as exc:

@@ -467,4 +467,7 @@ async def card_click_allowed(
 
 def refusal_text(refusal: Refusal, needs: Role) -> str:
     env = "ADMINS" if needs is Role.ADMIN else "REVIEWERS"
-    return REFUSAL_TEXT[refusal].format(role=needs.value, env=env)
+    text = REFUSAL_TEXT[refusal].format(role=needs.value, env=env)
+    if refusal is Refusal.NOT_ALLOWED and needs is Role.REVIEWER:
+        text += " An admin can also add you under *Who may review* in jobgate's App Home."
+    return text

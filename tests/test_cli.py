@@ -113,6 +113,20 @@ def test_check_says_what_is_missing(tmp_path: Path) -> None:
     assert "nobody can decide" in done.stdout
 
 
+def test_check_counts_the_reviewers_an_admin_set_in_slack() -> None:
+    from bot.cli.check import people_finding
+    from bot.config import Settings
+
+    admins_only = Settings(_env_file=None, JOBGATE_ADMINS="U0ADMIN")  # type: ignore[call-arg]
+    from_env = people_finding(admins_only, None)
+    assert from_env.ok and "0 reviewer entries (from JOBGATE_REVIEWERS)" in from_env.text
+    stored = people_finding(admins_only, ("U0PAT", "S0TEAM"))
+    assert stored.ok and "2 reviewer entries (from the reviewers setting" in stored.text
+    nobody = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert not people_finding(nobody, None).ok
+    assert people_finding(nobody, ("U0PAT",)).ok  # set in Slack before the admins were removed
+
+
 def test_help_lists_the_commands(tmp_path: Path) -> None:
     done = jobgate("--help", cwd=tmp_path)
     assert done.returncode == 0

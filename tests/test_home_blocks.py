@@ -235,6 +235,20 @@ def test_each_setting_gets_the_input_that_suits_it() -> None:
     assert roles["initial_value"] == "post_jobs,post_events,post_interview_schedules"
     expiry = input_element(modal("hold_expiry_action", settings, "09:00", "America/New_York"))
     assert [o["value"] for o in expiry["options"]] == ["pending", "expired", "decline"]
+    reviewers = input_element(modal("reviewers", settings, "09:00", "America/New_York"))
+    assert reviewers["type"] == "plain_text_input" and reviewers["initial_value"] == "default"
+
+
+def test_who_may_review_reads_as_people() -> None:
+    assert blocks.shown_setting("reviewers", None, "09:00") == (
+        "JOBGATE_REVIEWERS (the environment), and the admins"
+    )
+    assert blocks.shown_setting("reviewers", ("U0PAT", "S0TEAM"), "09:00") == (
+        "<@U0PAT>, <!subteam^S0TEAM>, and the admins"
+    )
+    assert blocks.shown_setting("reviewers", (), "09:00") == "the admins only"
+    view = blocks.home_view(content(admin()))
+    assert "*Who may review:* JOBGATE_REVIEWERS (the environment), and the admins" in as_text(view)
 
 
 def test_the_reason_and_label_modals_are_valid() -> None:

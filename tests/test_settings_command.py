@@ -105,9 +105,46 @@ async def test_a_trusted_employers_first_job_follows_the_setting(h: Harness) -> 
     assert [e["data"]["id"] for e in h.platform.events_of_type("job.approved")] == ["job_first"]
 
 
+async def test_admins_choose_who_may_review_in_slack(h: Harness) -> None:
+    # SPEC 1: admins choose who may review; the environment's list is the default
+    await h.platform.send_employers(employer())
+    card = await h.card("emp_123")
+    answer = await say(h, ADMIN, f"settings set reviewers <@{REVIEWERS[1]}|pat>, S0NOBODY")
+    assert f"`reviewers` is now `{REVIEWERS[1]},S0NOBODY` (was `default`)" in answer
+    # applies at once: a reviewer from JOBGATE_REVIEWERS alone is refused and recorded
+    await h.slack.click(REVIEWER, card, ids.APPROVE)
+    refused = await h.slack.wait_for(lambda: h.slack.ephemerals_for(REVIEWER), what="a reply")
+    assert "not on jobgate's reviewer list" in refused[-1].text
+    assert "Who may review" in refused[-1].text
+    assert await refusals(h) == ["approve"]
+    await h.slack.click(REVIEWERS[1], card, ids.APPROVE)
+    await h.platform.wait_for_accepted(1)
+    approved = h.platform.events_of_type("employer.approved")
+    assert approved[-1]["data"]["decided_by"] == REVIEWERS[1]
+    # `default` goes back to the environment's list; admins stay admins throughout
+    assert "`reviewers` is now `default`" in await say(h, ADMIN, "settings set reviewers default")
+    assert "reviewer list" not in await say(h, REVIEWER, "settings")
+    [(details,)] = await audit_rows(
+        h,
+        "SELECT details FROM audit WHERE action = 'setting_changed' AND actor = ?"
+        " ORDER BY id LIMIT 1",
+        ADMIN,
+    )
+    assert json.loads(details)["after"] == [REVIEWERS[1], "S0NOBODY"]
+
+
+async def test_a_reviewers_value_that_is_not_slack_ids_changes_nothing(h: Harness) -> None:
+    answer = await say(h, ADMIN, "settings set reviewers @pat")
+    assert "`reviewers` was not changed" in answer and "`@pat` is not allowed" in answer
+    assert (await h.repo.get_workspace_settings()).reviewers is None
+
+
 def test_typed_values_round_trip() -> None:
     settings = WorkspaceSettings(
-        default_roles=("post_jobs",), digest_days=(0, 2, 4), digest_time="07:30"
+        default_roles=("post_jobs",),
+        digest_days=(0, 2, 4),
+        digest_time="07:30",
+        reviewers=("U0PAT", "S0TEAM"),
     )
     for key in WorkspaceSettings.model_fields:
         shown = format_setting(key, getattr(settings, key))
@@ -117,5 +154,11 @@ def test_typed_values_round_trip() -> None:
     assert parse_setting("digest_days", "Mon, wednesday,4") == (0, 2, 4)
     assert parse_setting("digest_time", "default") is None
     assert parse_setting("default_roles", "none") == ()
+    assert parse_setting("reviewers", "<@U0PAT|pat> <!subteam^S0TEAM|@team>") == (
+        "U0PAT",
+        "S0TEAM",
+    )
+    assert parse_setting("reviewers", "none") == ()  # the admins only
+    assert parse_setting("reviewers", "default") is None  # JOBGATE_REVIEWERS
     with pytest.raises(SettingInputError):
         parse_setting("quiet_digest", "sometimes")

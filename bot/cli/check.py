@@ -11,6 +11,7 @@ from bot.config import Settings
 from bot.slack_client import create_http_session, create_slack_client
 from storage.db import Database, DatabaseError
 from storage.migrations import SchemaTooNew, latest_version
+from storage.repository import Repository
 
 
 @dataclass(frozen=True)
@@ -26,22 +27,6 @@ def configuration_findings(settings: Settings) -> list[Finding]:
         Finding(False, f"{name} is not set: {MEANINGS.get(name, 'required')}")
         for name in settings.missing_for_run()
     ]
-    if not settings.reviewers and not settings.admins:
-        findings.append(
-            Finding(
-                False,
-                "JOBGATE_REVIEWERS and JOBGATE_ADMINS are empty: nobody can decide "
-                "(deny by default). Set user ids (U…) or user-group ids (S…).",
-            )
-        )
-    else:
-        findings.append(
-            Finding(
-                True,
-                f"{len(settings.reviewers)} reviewer and "
-                f"{len(settings.admins)} admin entries configured",
-            )
-        )
     if settings.ingest_secret is None:
         findings.append(
             Finding(
@@ -72,17 +57,40 @@ def configuration_findings(settings: Settings) -> list[Finding]:
     return findings
 
 
-async def database_finding(settings: Settings) -> Finding:
+def people_finding(settings: Settings, stored_reviewers: tuple[str, ...] | None) -> Finding:
+    """Who may decide: the reviewers an admin set in Slack, or else JOBGATE_REVIEWERS, and
+    JOBGATE_ADMINS."""
+    if stored_reviewers is None:
+        reviewers, where = settings.reviewers, "JOBGATE_REVIEWERS"
+    else:
+        reviewers, where = stored_reviewers, "the reviewers setting an admin made in Slack"
+    if not reviewers and not settings.admins:
+        return Finding(
+            False,
+            f"{where} and JOBGATE_ADMINS are empty: nobody can decide "
+            "(deny by default). Set user ids (U…) or user-group ids (S…).",
+        )
+    return Finding(
+        True,
+        f"{len(reviewers)} reviewer entries (from {where}) and "
+        f"{len(settings.admins)} admin entries configured",
+    )
+
+
+async def database_finding(settings: Settings) -> tuple[Finding, tuple[str, ...] | None]:
+    """The database's state, and the reviewers setting stored in it (None: not set)."""
     try:
         db = await Database.open(settings.database)
     except (SchemaTooNew, DatabaseError) as exc:
-        return Finding(False, f"database {settings.database}: {exc}")
+        return Finding(False, f"database {settings.database}: {exc}"), None
     except OSError as exc:
-        return Finding(False, f"database {settings.database} cannot be opened: {exc}")
-    await db.close()
-    return Finding(
-        True, f"database {settings.database} is ready (schema version {latest_version()})"
-    )
+        return Finding(False, f"database {settings.database} cannot be opened: {exc}"), None
+    try:
+        stored_reviewers = (await Repository(db).get_workspace_settings()).reviewers
+    finally:
+        await db.close()
+    ready = f"database {settings.database} is ready (schema version {latest_version()})"
+    return Finding(True, ready), stored_reviewers
 
 
 async def slack_findings(settings: Settings) -> list[Finding]:
@@ -135,7 +143,8 @@ async def slack_findings(settings: Settings) -> list[Finding]:
 
 async def check(settings: Settings) -> int:
     findings = configuration_findings(settings)
-    findings.append(await database_finding(settings))
+    database, stored_reviewers = await database_finding(settings)
+    findings += [people_finding(settings, stored_reviewers), database]
     findings.extend(await slack_findings(settings))
     for finding in findings:
         mark = "ok  " if finding.ok else ("FAIL" if finding.blocking else "note")

@@ -52,6 +52,7 @@ LABEL_NAME = ("home_label_name", "home_label_name_input")
 
 # Settings in the order of SPEC section 3, with the names people know them by.
 SETTING_TITLES = {
+    "reviewers": "Who may review",
     "default_roles": "Default employer roles",
     "first_job_needs_review": "Trusted employer's first job waits for review",
     "sla_business_days": "SLA (business days)",
@@ -216,6 +217,12 @@ def shown_setting(key: str, value: Any, default_time: str) -> str:
         return ", ".join(f"`{escape(role)}`" for role in value) or "none"
     if key == "hold_expiry_action":
         return dict(EXPIRY_CHOICES).get(value, escape(str(value)))
+    if key == "reviewers":
+        if value is None:
+            return "JOBGATE_REVIEWERS (the environment), and the admins"
+        # ids only (the setting's pattern): mentions name them, and a view notifies nobody
+        people = [f"<!subteam^{i}>" if i.startswith("S") else f"<@{i}>" for i in value]
+        return ", ".join([*people, "and the admins"]) if people else "the admins only"
     return escape(format_setting(key, value))
 
 
