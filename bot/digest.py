@@ -131,7 +131,8 @@ def digest_lines(facts: DigestFacts) -> list[str]:
         lines.append(f"Yesterday: {done}")
     lines.append(
         f"Automatic yesterday: {facts.auto_approved_yesterday:,} approved, "
-        f"{facts.auto_declined_yesterday:,} declined (employer not approved)"
+        f"{facts.auto_declined_yesterday:,} declined (employer not approved, or a hold"
+        " left unanswered)"
     )
     for approval in facts.auto_approvals:
         lines.append(f"  - auto-approved: {approval.title} ({approval.employer})")

@@ -91,6 +91,13 @@ def listed_items(conn: sqlite3.Connection, window: DigestWindow, limit: int) -> 
     return candidates[:limit]
 
 
+def oldest_waiting(conn: sqlite3.Connection, window: DigestWindow) -> DigestItem | None:
+    """The oldest pending request, flagged or not (the listing puts flagged ones first, so its
+    top items need not hold the oldest)."""
+    candidates = _oldest(conn, window, True, 1) + _oldest(conn, window, False, 1)
+    return min(candidates, key=lambda i: i.received_at) if candidates else None
+
+
 def auto_approvals(
     conn: sqlite3.Connection, window: DigestWindow, limit: int
 ) -> list[AutoApproval]:
@@ -166,7 +173,7 @@ def gather_digest_facts(
         pending_by_kind=pending,
         new_since_last={r["kind"]: r["new"] or 0 for r in counts},
         last_digest_at=last,
-        oldest_waiting=min(items, key=lambda i: i.received_at) if items else None,
+        oldest_waiting=oldest_waiting(conn, window),
         over_sla=sum(r["over_sla"] or 0 for r in counts),
         flagged=sum(r["flagged"] or 0 for r in counts),
         unassigned=int(unassigned),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import sqlite3
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -217,5 +218,30 @@ async def test_yesterdays_auto_approvals_are_listed_by_name(tmp_path: Path) -> N
             h.repo, place, datetime(2026, 11, 18, 9, 0, tzinfo=NEW_YORK).astimezone(UTC)
         )
         assert wednesday.auto_approvals == () and wednesday.auto_approved_yesterday == 0
+    finally:
+        await stop_harness(h)
+
+
+async def test_the_oldest_waiting_is_the_oldest_even_behind_ten_flagged(tmp_path: Path) -> None:
+    # the listing puts flagged requests first and shows ten: the oldest request is named
+    # all the same, though an unflagged one younger than the SLA is not among those ten
+    clock = ShiftedClock(MONDAY_NOON)
+    h = await start_harness(tmp_path, clock=clock)
+    place = DigestPlace(REVIEW_CHANNEL, NEW_YORK, time(9, 0))
+    try:
+        await h.platform.send_jobs(job("first", title="The first role"))
+        clock.advance(timedelta(hours=1))
+        await h.platform.send_jobs(
+            [job(f"later_{i}", title=f"Later {i}", description=f"Later {i}.") for i in range(11)]
+        )
+        await h.settle()
+        with sqlite3.connect(tmp_path / "jobgate.db") as conn:
+            conn.execute(
+                "UPDATE requests SET flagged_by = ? WHERE upstream_id LIKE 'later_%'", (STAFF,)
+            )
+        facts = await build_digest(h.repo, place, clock.now() + timedelta(hours=1))
+        assert facts.flagged == 11 and facts.over_sla == 0
+        assert [i.title for i in facts.items] == [f"Later {i}" for i in range(10)]
+        assert facts.oldest_waiting is not None and facts.oldest_waiting.title == "The first role"
     finally:
         await stop_harness(h)
