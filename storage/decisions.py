@@ -6,7 +6,7 @@ import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from bot.clock import from_db, to_db
 from bot.models import AUTO_ACTOR, Kind, ReasonRef, ReviewRequest, State, Via
@@ -443,11 +443,27 @@ class Undoable(NamedTuple):
 
 
 def write_revert(
-    conn: sqlite3.Connection, decided: Undoable, *, actor: str, via: Via, now: datetime
+    conn: sqlite3.Connection,
+    decided: Undoable,
+    *,
+    actor: str,
+    via: Via,
+    now: datetime,
+    cascade_of: int | None = None,
 ) -> int:
     """The writes of an Undo, checks done by the caller: the audit row, the request (and an
     employer request's employer) back to pending, the card refresh, the thread reply and the
-    `*.decision_reverted` webhook. Returns the audit row's id."""
+    `*.decision_reverted` webhook. An employer's decline is undone with the declines of its
+    jobs that it caused and that still stand (each with its own webhook). Returns the audit
+    row's id."""
+    cause = conn.execute(
+        "SELECT last_audit_id FROM requests WHERE id = ?", (decided.id,)
+    ).fetchone()[0]
+    details: dict[str, Any] = {
+        "reverted_decision_at": to_db(decided.decided_at) if decided.decided_at else None
+    }
+    if cascade_of is not None:
+        details["cascade_of"] = cascade_of
     audit_id = insert_audit(
         conn,
         request_id=decided.id,
@@ -458,7 +474,7 @@ def write_revert(
         actor=actor,
         via=via,
         at=now,
-        details={"reverted_decision_at": to_db(decided.decided_at) if decided.decided_at else None},
+        details=details,
     )
     conn.execute(
         "UPDATE requests SET state = 'pending', decided_at = NULL, decided_by = NULL,"
@@ -489,7 +505,34 @@ def write_revert(
         now=now,
     )
     outbox.enqueue(conn, lane=webhook_lane(decided.id), kind="webhook", payload=event, now=now)
+    if decided.kind is Kind.EMPLOYER and decided.state is State.DECLINED and cause is not None:
+        for job in _declined_by_cascade(conn, decided.employer_id, cause):
+            write_revert(conn, job, actor=actor, via=via, now=now, cascade_of=audit_id)
     return audit_id
+
+
+def _declined_by_cascade(
+    conn: sqlite3.Connection, employer_id: int, cause_audit_id: int
+) -> list[Undoable]:
+    """Jobs declined because of that employer decline (decline_jobs_of_employer), whose
+    decline is still their latest change."""
+    return [
+        Undoable(
+            row["id"],
+            Kind(row["kind"]),
+            row["upstream_id"],
+            State(row["state"]),
+            row["employer_id"],
+            from_db(row["decided_at"]) if row["decided_at"] else None,
+        )
+        for row in conn.execute(
+            "SELECT r.id, r.kind, r.upstream_id, r.state, r.employer_id, r.decided_at"
+            " FROM requests r JOIN audit a ON a.id = r.last_audit_id"
+            " WHERE r.employer_id = ? AND r.kind = 'job' AND r.state = 'declined'"
+            " AND json_extract(a.details, '$.cascade_of') = ? ORDER BY r.id",
+            (employer_id, cause_audit_id),
+        )
+    ]
 
 
 def last_decision_time(conn: sqlite3.Connection, request_id: int) -> datetime | None:

@@ -13,6 +13,7 @@ from tests.harness import (
     ADMIN,
     REVIEW_CHANNEL,
     REVIEWERS,
+    decline_form,
     employer,
     job,
     start_harness,
@@ -107,5 +108,45 @@ async def test_a_card_deleted_before_its_undo_window_ends_comes_back_without_und
         cards = [m for m in h.slack.bot_messages(REVIEW_CHANNEL) if "Employer" in m.text]
         assert len(cards) == 1 and cards[0].ts != card.ts
         assert cards[0].text.endswith("(Approved)") and buttons(cards[0]) == []
+    finally:
+        await stop_harness(h)
+
+
+async def test_undoing_an_employers_decline_undoes_the_declines_it_caused(tmp_path: Path) -> None:
+    # a decline by mistake, undone within the window, leaves no job declined because of it;
+    # a job a reviewer declined on its own stays declined
+    h = await start_harness(tmp_path)
+    try:
+        await h.platform.send_employers(employer())
+        await h.platform.send_jobs(
+            [job(f"job_{n}", title=f"Role {n}", description=f"Duties {n}.") for n in "abc"]
+        )
+        await h.settle()
+        await h.slack.click(REVIEWERS[1], await h.card("job_c"), ids.DECLINE)
+        await h.slack.submit(
+            REVIEWERS[1], await h.modal(REVIEWERS[1]), decline_form("insufficient_detail")
+        )
+        card = await h.card("emp_123")
+        await h.slack.click(REVIEWERS[0], card, ids.DECLINE)
+        await h.slack.submit(
+            REVIEWERS[0], await h.modal(REVIEWERS[0]), decline_form("unverified_employer")
+        )
+        await h.platform.wait_for_accepted(4)  # job_c, the employer, job_a and job_b
+        await h.settle()
+
+        await h.slack.click(REVIEWERS[0], h.card_now(card), ids.UNDO)
+        await h.platform.wait_for_accepted(7)
+        reverted = h.platform.events_of_type("employer.decision_reverted") + (
+            h.platform.events_of_type("job.decision_reverted")
+        )
+        assert sorted(e["data"]["id"] for e in reverted) == ["emp_123", "job_a", "job_b"]
+        states = {}
+        for upstream in ("job_a", "job_b", "job_c"):
+            found = await h.repo.find_request(Kind.JOB, upstream)
+            assert found is not None
+            states[upstream] = found.state
+        assert states == {"job_a": State.PENDING, "job_b": State.PENDING, "job_c": State.DECLINED}
+        await h.settle()
+        assert buttons(h.card_now(await h.card("job_a"))) == ["Approve", "Decline", "Hold"]
     finally:
         await stop_harness(h)
