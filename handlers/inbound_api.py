@@ -248,9 +248,12 @@ async def get_request(request: web.Request) -> web.Response:
     except Rejected as rejected:
         return rejected.response
     try:
-        kind = Kind(request.match_info["kind"])
+        # singular as SPEC 6's example, or plural as the POST paths (/api/v1/jobs)
+        kind = Kind(request.match_info["kind"].removesuffix("s"))
     except ValueError:
-        return _error(400, "invalid_kind", "kind must be 'employer' or 'job'")
+        return _error(
+            400, "invalid_kind", "kind must be 'employer' or 'job' (or 'employers', 'jobs')"
+        )
     found = await services.repo.find_request(kind, request.match_info["upstream_id"])
     if found is None:
         return _error(404, "not_found", f"no {kind.value} request with that id")

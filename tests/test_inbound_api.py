@@ -146,6 +146,10 @@ async def test_get_request_returns_state_and_history_without_internal_notes(
     assert missing.status == 404
     wrong_kind = await h.platform.get_request("intern", "emp_123")
     assert wrong_kind.status == 400
+    assert wrong_kind.body["error"] == "invalid_kind"
+    # the plural, as in the POST paths, names the same request
+    plural = await h.platform.get_request("employers", "emp_123")
+    assert plural.status == 200 and plural.body == answer.body
 
 
 async def test_the_inbound_api_is_off_without_a_secret(tmp_path) -> None:  # type: ignore[no-untyped-def]
