@@ -16,6 +16,9 @@ from bot.models import (
     State,
 )
 
+# SPEC 2's moves by decision. Two more send a closed request back to `pending` by rules of
+# their own: an Undo within its window (can_undo), and an edit from the platform, which
+# reopens a held, declined or expired request (storage/requests.py, `_update_one`).
 TRANSITIONS: dict[State, frozenset[State]] = {
     State.PENDING: frozenset({State.APPROVED, State.DECLINED, State.ON_HOLD, State.REMOVED}),
     State.ON_HOLD: frozenset(
