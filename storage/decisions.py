@@ -338,9 +338,19 @@ def _employer_not_approved_message(conn: sqlite3.Connection) -> str:
 def auto_decline_for_blocked_employer(
     conn: sqlite3.Connection, request_id: int, now: datetime
 ) -> State:
-    """A new job from a declined or suspended employer: declined at once, no review."""
+    """A job from a declined or suspended employer, new or edited: declined at once, no
+    review. When the employer's own request was declined, the job's decline names that
+    decision (`cascade_of`), so undoing it brings the job back too."""
     request = get_request(conn, request_id)
     assert request is not None
+    details: dict[str, Any] = {"employer_status": request.employer.status.value}
+    cause = conn.execute(
+        "SELECT last_audit_id FROM requests WHERE kind = 'employer' AND employer_id = ?"
+        " AND state = 'declined' ORDER BY id DESC LIMIT 1",
+        (request.employer.id,),
+    ).fetchone()
+    if cause is not None and cause[0] is not None:
+        details["cascade_of"] = cause[0]
     record_outcome(
         conn,
         request,
@@ -351,7 +361,7 @@ def auto_decline_for_blocked_employer(
         settings=load_workspace_settings(conn),
         reasons=resolve_reasons(conn, [EMPLOYER_NOT_APPROVED]),
         message=_employer_not_approved_message(conn),
-        details={"employer_status": request.employer.status.value},
+        details=details,
     )
     return State.DECLINED
 

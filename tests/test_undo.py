@@ -132,20 +132,30 @@ async def test_undoing_an_employers_decline_undoes_the_declines_it_caused(tmp_pa
             REVIEWERS[0], await h.modal(REVIEWERS[0]), decline_form("unverified_employer")
         )
         await h.platform.wait_for_accepted(4)  # job_c, the employer, job_a and job_b
+        # while the employer stands declined, a new job and an edited one are declined too
+        assert (await h.platform.send_jobs(job("job_d"))).body["state"] == "declined"
+        edited = await h.platform.send_jobs(job("job_a", title="Role a, edited"))
+        assert edited.body["state"] == "declined"
+        await h.platform.wait_for_accepted(6)
         await h.settle()
 
         await h.slack.click(REVIEWERS[0], h.card_now(card), ids.UNDO)
-        await h.platform.wait_for_accepted(7)
+        await h.platform.wait_for_accepted(10)
         reverted = h.platform.events_of_type("employer.decision_reverted") + (
             h.platform.events_of_type("job.decision_reverted")
         )
-        assert sorted(e["data"]["id"] for e in reverted) == ["emp_123", "job_a", "job_b"]
+        assert sorted(e["data"]["id"] for e in reverted) == ["emp_123", "job_a", "job_b", "job_d"]
         states = {}
-        for upstream in ("job_a", "job_b", "job_c"):
+        for upstream in ("job_a", "job_b", "job_c", "job_d"):
             found = await h.repo.find_request(Kind.JOB, upstream)
             assert found is not None
             states[upstream] = found.state
-        assert states == {"job_a": State.PENDING, "job_b": State.PENDING, "job_c": State.DECLINED}
+        assert states == {
+            "job_a": State.PENDING,
+            "job_b": State.PENDING,
+            "job_c": State.DECLINED,
+            "job_d": State.PENDING,
+        }
         await h.settle()
         assert buttons(h.card_now(await h.card("job_a"))) == ["Approve", "Decline", "Hold"]
     finally:
