@@ -49,8 +49,12 @@ log = logging.getLogger(__name__)
 
 OUTSIDER = (
     "jobgate shows its review queue to the career-services team only, and you are not on its "
-    "reviewer list. Ask whoever runs jobgate to add you to JOBGATE_REVIEWERS (your Slack user "
-    "id, or a user group you are in)."
+    "reviewer list. Ask a jobgate admin to add you (your Slack user id, or a user group you "
+    "are in)."
+)
+UNCONFIRMED = (
+    "jobgate could not confirm its Slack workspace just now, so it cannot tell who may see "
+    "the review queue. Open this tab again in a minute."
 )
 ADMIN_ONLY = "Only jobgate admins can change this, so nothing changed."
 _PREFIX = re.compile("^" + re.escape(blocks.HOME_PREFIX))
@@ -78,8 +82,9 @@ def register(app: AsyncApp) -> None:
 
 async def build_home(services: Services, actor: Actor) -> dict[str, Any]:
     """The Home `actor` should see now: nothing for outsiders, the admin section for admins."""
-    if await services.staff.check(actor, Role.REVIEWER) is not None:
-        return blocks.outsider_view(OUTSIDER)
+    refusal = await services.staff.check(actor, Role.REVIEWER)
+    if refusal is not None:
+        return blocks.outsider_view(UNCONFIRMED if refusal is Refusal.TEAM_UNKNOWN else OUTSIDER)
     repo, now = services.repo, services.clock.now()
     settings = await repo.get_workspace_settings()
     cutoff = business_days_before(now, settings.sla_business_days)

@@ -466,8 +466,22 @@ async def card_click_allowed(
 
 
 def refusal_text(refusal: Refusal, needs: Role) -> str:
-    env = "ADMINS" if needs is Role.ADMIN else "REVIEWERS"
-    text = REFUSAL_TEXT[refusal].format(role=needs.value, env=env)
     if refusal is Refusal.NOT_ALLOWED and needs is Role.REVIEWER:
-        text += " An admin can also add you under *Who may review* in jobgate's App Home."
-    return text
+        # JOBGATE_REVIEWERS or the reviewers setting, whichever is in force: an admin knows
+        return (
+            ":no_entry: You are not on jobgate's reviewer list, so nothing changed. Ask a"
+            " jobgate admin to add you (your Slack user id, or a user group you are in)."
+        )
+    env = "ADMINS" if needs is Role.ADMIN else "REVIEWERS"
+    return REFUSAL_TEXT[refusal].format(role=needs.value, env=env)
+
+
+def in_modal(refusal: Refusal, not_allowed: str) -> str:
+    """What a modal says when its submission is refused: `not_allowed`, unless the refusal
+    is only that jobgate could not confirm its workspace, which passes with a retry."""
+    if refusal is Refusal.TEAM_UNKNOWN:
+        return (
+            "jobgate could not confirm its Slack workspace just now, so nothing changed."
+            " Submit again in a minute."
+        )
+    return not_allowed

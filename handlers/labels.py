@@ -24,6 +24,7 @@ from handlers.commands import Invocation, subcommand
 from handlers.employer_commands import pick_employer
 from handlers.interaction import (
     Click,
+    in_modal,
     open_form_for,
     optional_id,
     parse_submission,
@@ -107,7 +108,9 @@ async def label_modal_submitted(
     if refusal is not None:
         await ack(
             response_action="errors",
-            errors={ids.EMPLOYER_LABELS[0]: "You are not allowed to change labels."},
+            errors={
+                ids.EMPLOYER_LABELS[0]: in_modal(refusal, "You are not allowed to change labels.")
+            },
         )
         return
     contact_id = metadata.get("contact_id")

@@ -24,6 +24,7 @@ from handlers.interaction import (
     Click,
     ack_request_gone,
     card_click_allowed,
+    in_modal,
     open_form_for,
     parse_click,
     parse_submission,
@@ -151,7 +152,7 @@ async def flag_submitted(
     if refusal is not None:
         await ack(
             response_action="errors",
-            errors={ids.FLAG_REASON[0]: "You are not allowed to flag requests."},
+            errors={ids.FLAG_REASON[0]: in_modal(refusal, "You are not allowed to flag requests.")},
         )
         return
     flagged = await services.repo.flag_request(

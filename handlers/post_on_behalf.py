@@ -24,6 +24,7 @@ from handlers.employer_commands import pick_employer
 from handlers.interaction import (
     actor_of,
     check_allowed,
+    in_modal,
     optional_id,
     refusal_text,
     services_of,
@@ -130,7 +131,7 @@ async def post_submitted(
     if refusal is not None:
         await ack(
             response_action="errors",
-            errors={ids.POST_TITLE[0]: "You are not allowed to post jobs."},
+            errors={ids.POST_TITLE[0]: in_modal(refusal, "You are not allowed to post jobs.")},
         )
         return
     selected = ((values.get(ids.POST_EMPLOYER[0]) or {}).get(ids.POST_EMPLOYER[1]) or {}).get(

@@ -22,6 +22,7 @@ from handlers.interaction import (
     ack_request_gone,
     actor_of,
     check_allowed,
+    in_modal,
     open_form,
     parse_submission,
     reply_privately,
@@ -144,7 +145,11 @@ async def report_submitted(
     if refusal is not None:
         await ack(
             response_action="errors",
-            errors={ids.REPORT_DETAILS[0]: "You are not allowed to file reports here."},
+            errors={
+                ids.REPORT_DETAILS[0]: in_modal(
+                    refusal, "You are not allowed to file reports here."
+                )
+            },
         )
         return
     category_state = submission.value(*ids.REPORT_CATEGORY) or {}

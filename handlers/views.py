@@ -12,7 +12,7 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.models import State, Via
-from bot.policy import compose_employer_message, hold_dates
+from bot.policy import Refusal, compose_employer_message, hold_dates
 from bot.services import Services
 from bot.words import count_of
 from bot.workspace import MAX_FOLLOW_UP_DAYS
@@ -24,6 +24,7 @@ from handlers.interaction import (
     SlackCall,
     Submission,
     ack_request_gone,
+    in_modal,
     parse_id,
     parse_submission,
     services_of,
@@ -60,7 +61,11 @@ async def _decide(
     if refusal is not None:
         await ack(
             response_action="errors",
-            errors={error_block: "You are not allowed to decide here; nothing changed."},
+            errors={
+                error_block: in_modal(
+                    refusal, "You are not allowed to decide here; nothing changed."
+                )
+            },
         )
         return
     try:
@@ -198,7 +203,8 @@ async def approve_both_submitted(
         await ack(
             response_action="update",
             view=notice_modal(
-                "Not allowed", "You are not allowed to decide here; nothing changed."
+                "Not allowed" if refusal is not Refusal.TEAM_UNKNOWN else "Try again",
+                in_modal(refusal, "You are not allowed to decide here; nothing changed."),
             ),
         )
         return

@@ -134,6 +134,20 @@ async def test_the_messages_tab_publishes_nothing_and_outsiders_see_no_queue(h: 
     assert "not on its reviewer list" in outsider and "Secret internship" not in outsider
 
 
+async def test_a_reviewer_is_asked_to_come_back_while_the_workspace_is_unconfirmed(
+    h: Harness,
+) -> None:
+    # not told they are off the list: Slack only failed to confirm the bot's workspace
+    await h.platform.send_jobs(job(title="Secret internship"))
+    await say(h, REVIEWER, "help")  # Bolt's own auth.test, done once and kept
+    h.slack.api.fail("auth.test", *[Fault(status=500, error="internal_error")] * 5)
+    unconfirmed = as_text(await open_home(h, REVIEWER))
+    assert "could not confirm its Slack workspace" in unconfirmed
+    assert "not on its reviewer list" not in unconfirmed and "Secret internship" not in unconfirmed
+    h.slack.api.faults["auth.test"].clear()
+    assert "*Queue:* 1 pending" in as_text(await open_home(h, REVIEWER))
+
+
 async def test_counts_assigned_recent_and_flagged_come_from_the_database(h: Harness) -> None:
     await h.approve_employer()
     await h.platform.send_jobs(

@@ -136,3 +136,10 @@ def test_database_times_round_trip_to_the_millisecond(moment: datetime) -> None:
     back = from_db(to_db(moment))
     assert abs((back - moment).total_seconds()) < 0.001
     assert len(to_db(moment)) == 24
+
+
+def test_a_modal_says_try_again_when_only_the_workspace_was_unconfirmed() -> None:
+    from handlers.interaction import in_modal
+
+    assert in_modal(Refusal.NOT_ALLOWED, "You are not allowed.") == "You are not allowed."
+    assert "Submit again in a minute" in in_modal(Refusal.TEAM_UNKNOWN, "You are not allowed.")
