@@ -222,7 +222,8 @@ async def post_digest_now(
     today = now.astimezone(place.zone).date()
     message = render_digest(facts)
     summary = "\n".join(digest_lines(facts))
-    if not force and not has_news(facts) and (await repo.get_workspace_settings()).quiet_digest:
+    quiet = not has_news(facts) and (await repo.get_workspace_settings()).quiet_digest
+    if not force and quiet and not await repo.digest_sent_on(today, place.channel):
         return DigestOutcome(
             DigestResult.QUIET,
             "nothing to say today and the quiet-digest setting is on, so nothing was posted;"

@@ -10,7 +10,13 @@ from zoneinfo import ZoneInfo
 
 from bot.clock import ShiftedClock
 from bot.digest import digest_lines
-from bot.jobs import DigestPlace, DigestResult, build_digest, send_digest_if_due
+from bot.jobs import (
+    DigestPlace,
+    DigestResult,
+    build_digest,
+    post_digest_now,
+    send_digest_if_due,
+)
 from bot.models import Kind, State, Via
 from handlers import ids
 from handlers.blocks.digest import render_digest
@@ -243,5 +249,24 @@ async def test_the_oldest_waiting_is_the_oldest_even_behind_ten_flagged(tmp_path
         assert facts.flagged == 11 and facts.over_sla == 0
         assert [i.title for i in facts.items] == [f"Later {i}" for i in range(10)]
         assert facts.oldest_waiting is not None and facts.oldest_waiting.title == "The first role"
+    finally:
+        await stop_harness(h)
+
+
+async def test_the_digest_command_with_nothing_to_say(tmp_path: Path) -> None:
+    # `jobgate digest` with quiet digests on: nothing posted and the day left to the
+    # scheduler; once the scheduler has handled the day, it says so, as with a queue
+    clock = ShiftedClock(MONDAY_NOON - timedelta(hours=2))  # 10:00 in New York
+    h = await start_harness(tmp_path, clock=clock)
+    place = DigestPlace(REVIEW_CHANNEL, NEW_YORK, time(9, 0))
+    try:
+        early = await post_digest_now(h.repo, place, clock.now(), force=False)
+        assert early.result is DigestResult.QUIET and "scheduled digest still runs" in early.detail
+        scheduled = await send_digest_if_due(h.repo, place, clock.now())
+        assert scheduled.result is DigestResult.QUIET  # the scheduler's claim of the day
+        again = await post_digest_now(h.repo, place, clock.now(), force=False)
+        assert again.result is DigestResult.ALREADY_SENT and "already handled" in again.detail
+        forced = await post_digest_now(h.repo, place, clock.now(), force=True)
+        assert forced.result is DigestResult.FORCED
     finally:
         await stop_harness(h)
