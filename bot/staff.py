@@ -51,21 +51,28 @@ class StaffDirectory:
         self._team_id = team_id
         self._load_stored = stored_reviewers
         self._stored: tuple[datetime, tuple[str, ...] | None] | None = None
+        # bumped by settings_changed: a read begun before a save does not put back its value
+        self._generation = 0
         self._groups: dict[str, tuple[datetime, tuple[str, ...]]] = {}
         self._lock = asyncio.Lock()
 
     def settings_changed(self) -> None:
         """An admin saved a setting: the next check reads the reviewers again."""
         self._stored = None
+        self._generation += 1
 
     async def reviewers(self) -> tuple[str, ...]:
         """The reviewer entries in force (user and group ids, groups not expanded)."""
         if self._load_stored is None:
             return self._reviewers
         now = self._clock.now()
-        if self._stored is None or now - self._stored[0] >= STORED_TTL:
-            self._stored = (now, await self._load_stored())
-        stored = self._stored[1]
+        if self._stored is not None and now - self._stored[0] < STORED_TTL:
+            stored = self._stored[1]
+        else:
+            generation = self._generation
+            stored = await self._load_stored()
+            if generation == self._generation:
+                self._stored = (now, stored)
         return self._reviewers if stored is None else stored
 
     async def team_id(self) -> str | None:

@@ -162,3 +162,38 @@ def test_typed_values_round_trip() -> None:
     assert parse_setting("reviewers", "default") is None  # JOBGATE_REVIEWERS
     with pytest.raises(SettingInputError):
         parse_setting("quiet_digest", "sometimes")
+
+
+async def test_a_reviewers_read_begun_before_a_save_is_not_kept() -> None:
+    # a check reading the setting while an admin saves a new list must not put the old list
+    # back in the cache for its 30 s
+    import asyncio
+
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    from bot.clock import SystemClock
+    from bot.staff import StaffDirectory
+
+    stored: list[tuple[str, ...]] = [("U0OLD",)]
+    gate = asyncio.Event()
+
+    async def load() -> tuple[str, ...]:
+        value = stored[0]
+        await gate.wait()
+        return value
+
+    staff = StaffDirectory(
+        AsyncWebClient(token="xoxb-unused"),
+        reviewers=("U0ENV",),
+        admins=(),
+        clock=SystemClock(),
+        team_id="T0",
+        stored_reviewers=load,
+    )
+    racing = asyncio.create_task(staff.reviewers())
+    await asyncio.sleep(0)
+    stored[0] = ("U0NEW",)
+    staff.settings_changed()
+    gate.set()
+    assert await racing == ("U0OLD",)  # it began before the save
+    assert await staff.reviewers() == ("U0NEW",)
