@@ -237,6 +237,18 @@ def test_each_setting_gets_the_input_that_suits_it() -> None:
     assert [o["value"] for o in expiry["options"]] == ["pending", "expired", "decline"]
     reviewers = input_element(modal("reviewers", settings, "09:00", "America/New_York"))
     assert reviewers["type"] == "plain_text_input" and reviewers["initial_value"] == "default"
+    # a long list is shown whole, and one too long for the box is not cut (a cut id could
+    # still look like one and be saved)
+    many = tuple(f"U{n:011d}" for n in range(100))  # 1,299 characters
+    long_list = input_element(
+        modal("reviewers", WorkspaceSettings(reviewers=many), "09:00", "America/New_York")
+    )
+    assert long_list["initial_value"] == ",".join(many)
+    too_many = tuple(f"U{n:011d}" for n in range(300))
+    too_long = input_element(
+        modal("reviewers", WorkspaceSettings(reviewers=too_many), "09:00", "America/New_York")
+    )
+    assert "initial_value" not in too_long
 
 
 def test_who_may_review_reads_as_people() -> None:

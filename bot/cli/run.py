@@ -52,8 +52,11 @@ async def run(settings: Settings) -> int:
             settings.host,
             jobgate.port,
         )
-        if not (settings.reviewers or settings.admins):
-            log.warning("JOBGATE_REVIEWERS and JOBGATE_ADMINS are empty: nobody can decide")
+        if not (await jobgate.services.staff.reviewers() or settings.admins):
+            log.warning(
+                "nobody can decide: no reviewers (JOBGATE_REVIEWERS, or the reviewers setting"
+                " admins make in Slack) and JOBGATE_ADMINS is empty"
+            )
         freeze_startup_heap()
         await stop.wait()  # at once if a Ctrl-C came during the start
         log.info("stopping: finishing deliveries in flight")

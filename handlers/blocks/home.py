@@ -440,7 +440,9 @@ def _setting_element(key: str, value: Any, default_time: str) -> tuple[dict[str,
         }
         number = {"type": "number_input", "is_decimal_allowed": False, "initial_value": str(value)}
         return {**number, **bounds}, False
-    return _text(format_setting(key, value), limit=500), False
+    # a list of ids can be long: never cut it (a cut id could still look like one)
+    shown, limit = format_setting(key, value), 3000 if key == "reviewers" else 500
+    return _text(shown if len(shown) <= limit else "", limit=limit), False
 
 
 def setting_modal(
@@ -451,9 +453,11 @@ def setting_modal(
     element, optional = _setting_element(key, value, default_time)
     meaning, expected = HELP.get(key, ("", "a value"))
     hints = {"digest_days": "Choose no day to stop the digest.", "digest_time": f"{timezone} time."}
+    if key == "reviewers":
+        hints[key] = "A list here replaces JOBGATE_REVIEWERS: name everyone who should review."
     hint = hints.get(key, "")
     if element["type"] == "plain_text_input":
-        hint = f"Use {expected.replace('`', '')}."
+        hint = f"Use {expected.replace('`', '')}. {hint}".strip()
     title = SETTING_TITLES.get(key, key)
     blocks = [
         section(f"*{escape(title)}*: {meaning}.\nNow: {shown_setting(key, value, default_time)}"),
