@@ -151,8 +151,8 @@ def main() -> int:
         type=share_of_a_core,
         default=None,
         metavar="SHARE",
-        help="diagnosis: another process keeps this share of one core busy throughout"
-        " (bench/neighbour.py)",
+        help="diagnosis: another process keeps this share of one core busy through the load"
+        " phases, stopped before the floor is timed (bench/neighbour.py)",
     )
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
@@ -182,7 +182,10 @@ def main() -> int:
                 procs.append(
                     start("neighbour", "bench.neighbour", ["--share", str(args.neighbour)], folder)
                 )
-                print(f"a neighbour process keeps {args.neighbour:.0%} of one core busy throughout")
+                print(
+                    f"a neighbour process keeps {args.neighbour:.0%} of one core busy through the"
+                    " load (not the floor)"
+                )
             slack = start("fake-slack", "bench.fake_slack_server", [], folder)
             procs.append(slack)
             bot = start(

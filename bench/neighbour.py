@@ -2,8 +2,8 @@
 
     python -m bench.neighbour --share 0.5     # spin 10 ms, sleep 10 ms, until SIGTERM
 
-`bench_ingest --neighbour SHARE` runs one beside the bot for the whole benchmark, to show what
-the rates need of the machine: the 2-core VM these benchmarks run on is shared, and a busier
+`bench_ingest --neighbour SHARE` runs one beside the bot through the load phases (it is stopped
+before the floor is timed), to show what the rates need of the machine: the 2-core VM these benchmarks run on is shared, and a busier
 host shows in every number (bench/README.md, "Latest run").
 """
 
