@@ -214,6 +214,11 @@ async def undo_bulk(invocation: Invocation, run_text: str) -> None:
         f"{count_of(result.reverted, 'request')} back to pending, each with its own audit "
         "record and platform webhook; the cards update in the background."
     )
+    if result.jobs_with_employers:
+        text += (
+            f" {count_of(result.jobs_with_employers, 'job')} declined with the run's employers"
+            " came back with them."
+        )
     if result.changed_since:
         one = result.changed_since == 1
         text += (

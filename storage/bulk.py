@@ -23,7 +23,7 @@ from bot.models import EmployerRecord, EmployerStatus, Kind, ReviewRequest, Stat
 from bot.policy import undo_window_open
 from bot.words import count_of
 from storage import outbox
-from storage.audit import load_workspace_settings
+from storage.audit import insert_audit, load_workspace_settings
 from storage.decisions import (
     Undoable,
     decline_jobs_of_employer,
@@ -264,6 +264,8 @@ def save_progress(
 class BulkUndone:
     run: BulkRun
     reverted: int
+    # jobs declined with an employer the run declined, back with it (not the run's own)
+    jobs_with_employers: int = 0
 
     @property
     def changed_since(self) -> int:
@@ -285,11 +287,24 @@ def revert_bulk(
     pending, each with its own audit row and `*.decision_reverted` webhook, as a single Undo
     does."""
     run = get_bulk_run(conn, bulk_id)
-    if run is None:
-        return BulkNotUndone(f"there is no bulk run {bulk_id}")
     minutes = load_workspace_settings(conn).undo_window_minutes
-    if not undo_window_open(run.created_at, now, timedelta(minutes=minutes)):
-        return BulkNotUndone(f"the undo window ({count_of(minutes, 'minute')}) has ended")
+    if run is None or not undo_window_open(run.created_at, now, timedelta(minutes=minutes)):
+        code, why = (
+            ("no_run", f"there is no bulk run {bulk_id}")
+            if run is None
+            else ("undo_window_ended", f"the undo window ({count_of(minutes, 'minute')}) has ended")
+        )
+        # recorded like every attempt that was not allowed or came too late
+        insert_audit(
+            conn,
+            request_id=None,
+            action="refused",
+            actor=actor,
+            via=Via.COMMAND,
+            at=now,
+            details={"attempted": "bulk undo", "why": code, "bulk_id": bulk_id},
+        )
+        return BulkNotUndone(why)
     # the run's requests whose latest decision is still the run's, read without payloads
     still_ours = [
         Undoable(
@@ -308,6 +323,8 @@ def revert_bulk(
             (bulk_id,),
         )
     ]
-    for decided in still_ours:
-        write_revert(conn, decided, actor=actor, via=Via.COMMAND, now=now)
-    return BulkUndone(run, len(still_ours))
+    jobs = sum(
+        write_revert(conn, decided, actor=actor, via=Via.COMMAND, now=now).jobs_with_it
+        for decided in still_ours
+    )
+    return BulkUndone(run, len(still_ours), jobs)

@@ -422,7 +422,7 @@ def revert_decision(
             details={"attempted": "undo", "why": code},
         )
         return NotReverted(request, why)
-    audit_id = write_revert(
+    audit_id, _ = write_revert(
         conn,
         Undoable(
             request.id,
@@ -452,6 +452,12 @@ class Undoable(NamedTuple):
     decided_at: datetime | None
 
 
+class Revert(NamedTuple):
+    audit_id: int
+    # jobs declined because of the employer decline undone, brought back with it
+    jobs_with_it: int
+
+
 def write_revert(
     conn: sqlite3.Connection,
     decided: Undoable,
@@ -460,12 +466,11 @@ def write_revert(
     via: Via,
     now: datetime,
     cascade_of: int | None = None,
-) -> int:
+) -> Revert:
     """The writes of an Undo, checks done by the caller: the audit row, the request (and an
     employer request's employer) back to pending, the card refresh, the thread reply and the
     `*.decision_reverted` webhook. An employer's decline is undone with the declines of its
-    jobs that it caused and that still stand (each with its own webhook). Returns the audit
-    row's id."""
+    jobs that it caused and that still stand (each with its own webhook)."""
     cause = conn.execute(
         "SELECT last_audit_id FROM requests WHERE id = ?", (decided.id,)
     ).fetchone()[0]
@@ -515,10 +520,12 @@ def write_revert(
         now=now,
     )
     outbox.enqueue(conn, lane=webhook_lane(decided.id), kind="webhook", payload=event, now=now)
+    jobs = []
     if decided.kind is Kind.EMPLOYER and decided.state is State.DECLINED and cause is not None:
-        for job in _declined_by_cascade(conn, decided.employer_id, cause):
+        jobs = _declined_by_cascade(conn, decided.employer_id, cause)
+        for job in jobs:
             write_revert(conn, job, actor=actor, via=via, now=now, cascade_of=audit_id)
-    return audit_id
+    return Revert(audit_id, len(jobs))
 
 
 def _declined_by_cascade(

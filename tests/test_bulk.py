@@ -244,6 +244,21 @@ async def test_bulk_decline_with_reasons_cascades_like_a_single_decline(harness:
     assert {e["data"]["reasons"][0]["code"] for e in cascaded} == {"employer_not_approved"}
     assert "1 / 1 cards updated" in (await last_message_once(h, "1 / 1", timeout=5)).text
 
+    # undoing the run brings the jobs its employer decline took with it back too
+    run = await h.repo.db.read(
+        lambda conn: conn.execute("SELECT max(id) FROM bulk_runs").fetchone()[0]
+    )
+    undone = await ask(h, ADMIN, f"bulk undo {run}")
+    assert "1 request back to pending" in undone.text
+    assert "2 jobs declined with the run's employers came back with them" in undone.text
+    await h.settle()
+    assert await states_of(h, "job_bad1", "job_bad2") == {
+        "job_bad1": State.PENDING,
+        "job_bad2": State.PENDING,
+    }
+    reverted = h.platform.events_of_type("job.decision_reverted")
+    assert sorted(e["data"]["id"] for e in reverted) == ["job_bad1", "job_bad2"]
+
 
 async def test_only_admins_run_bulk_actions(harness: Harness) -> None:
     h = harness
@@ -346,6 +361,17 @@ async def test_a_bulk_run_is_undone_as_a_whole_within_the_window(tmp_path: Path)
         assert "undo window (10 minutes) has ended" in late.text
         missing = await ask(h, ADMIN, "bulk undo 999")
         assert "there is no bulk run 999" in missing.text
+        refused_undos = await h.repo.db.read(
+            lambda conn: conn.execute(
+                "SELECT json_extract(details, '$.why'), json_extract(details, '$.bulk_id')"
+                " FROM audit WHERE action = 'refused' AND actor = ? ORDER BY id",
+                (ADMIN,),
+            ).fetchall()
+        )
+        assert [tuple(r) for r in refused_undos] == [
+            ("undo_window_ended", int(run)),
+            ("no_run", 999),
+        ]
     finally:
         await stop_harness(h)
 
