@@ -25,10 +25,10 @@ from bot.words import count_of
 from storage import outbox
 from storage.audit import insert_audit, load_workspace_settings
 from storage.decisions import (
-    Undoable,
     decline_jobs_of_employer,
     record_outcomes,
     resolve_reasons,
+    undoables_where,
     write_revert,
 )
 from storage.filtering import FROM, Where, filter_where, list_where
@@ -306,23 +306,12 @@ def revert_bulk(
         )
         return BulkNotUndone(why)
     # the run's requests whose latest decision is still the run's, read without payloads
-    still_ours = [
-        Undoable(
-            row["id"],
-            Kind(row["kind"]),
-            row["upstream_id"],
-            State(row["state"]),
-            row["employer_id"],
-            from_db(row["decided_at"]) if row["decided_at"] else None,
-        )
-        for row in conn.execute(
-            "SELECT r.id, r.kind, r.upstream_id, r.state, r.employer_id, r.decided_at"
-            " FROM requests r JOIN audit a ON a.id = r.last_audit_id"
-            " WHERE a.via = 'bulk' AND json_extract(a.details, '$.bulk_id') = ?"
-            " AND r.state IN ('approved', 'declined') ORDER BY r.id",
-            (bulk_id,),
-        )
-    ]
+    still_ours = undoables_where(
+        conn,
+        "a.via = 'bulk' AND json_extract(a.details, '$.bulk_id') = ?"
+        " AND r.state IN ('approved', 'declined')",
+        (bulk_id,),
+    )
     jobs = sum(
         write_revert(conn, decided, actor=actor, via=Via.COMMAND, now=now).jobs_with_it
         for decided in still_ours

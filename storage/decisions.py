@@ -533,6 +533,19 @@ def _declined_by_cascade(
 ) -> list[Undoable]:
     """Jobs declined because of that employer decline (decline_jobs_of_employer), whose
     decline is still their latest change."""
+    return undoables_where(
+        conn,
+        "r.employer_id = ? AND r.kind = 'job' AND r.state = 'declined'"
+        " AND json_extract(a.details, '$.cascade_of') = ?",
+        (employer_id, cause_audit_id),
+    )
+
+
+def undoables_where(
+    conn: sqlite3.Connection, where: str, params: tuple[Any, ...]
+) -> list[Undoable]:
+    """The requests matching `where` (over `r`, the request, and `a`, its latest audit row),
+    read without their payloads, in id order."""
     return [
         Undoable(
             row["id"],
@@ -544,10 +557,9 @@ def _declined_by_cascade(
         )
         for row in conn.execute(
             "SELECT r.id, r.kind, r.upstream_id, r.state, r.employer_id, r.decided_at"
-            " FROM requests r JOIN audit a ON a.id = r.last_audit_id"
-            " WHERE r.employer_id = ? AND r.kind = 'job' AND r.state = 'declined'"
-            " AND json_extract(a.details, '$.cascade_of') = ? ORDER BY r.id",
-            (employer_id, cause_audit_id),
+            f" FROM requests r JOIN audit a ON a.id = r.last_audit_id WHERE {where}"
+            " ORDER BY r.id",
+            params,
         )
     ]
 

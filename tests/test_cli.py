@@ -40,17 +40,26 @@ def jobgate(
     )
 
 
-async def imported_against(slack: Any, folder: Path) -> dict[str, str]:
-    """The environment of a jobgate talking to `slack` (a FakeSlack), once `jobs.json` in
-    `folder` is imported."""
-    import asyncio
-
-    env = {
+def slack_env(slack: Any) -> dict[str, str]:
+    """The environment of a jobgate talking to `slack` (a FakeSlack), reviewing in C0REVIEW."""
+    return {
         "SLACK_BOT_TOKEN": slack.bot_token,
         "SLACK_SIGNING_SECRET": "s",
         "SLACK_API_URL": slack.api_url,
         "JOBGATE_REVIEW_CHANNEL": "C0REVIEW",
     }
+
+
+def daily_digests(slack: Any) -> list[Any]:
+    return [m for m in slack.bot_messages("C0REVIEW") if m.text.startswith("Daily digest")]
+
+
+async def imported_against(slack: Any, folder: Path) -> dict[str, str]:
+    """The environment of a jobgate talking to `slack` (a FakeSlack), once `jobs.json` in
+    `folder` is imported."""
+    import asyncio
+
+    env = slack_env(slack)
     await asyncio.to_thread(jobgate, "import", "jobs.json", "--no-progress", cwd=folder, env=env)
     return env
 
@@ -142,13 +151,7 @@ async def test_check_reaches_slack_and_the_review_channel(tmp_path: Path) -> Non
     slack = await FakeSlack(signing_secret="s").start()
     slack.workspace.add_channel("C0REVIEW", "job-review")
     try:
-        env = {
-            "SLACK_BOT_TOKEN": slack.bot_token,
-            "SLACK_SIGNING_SECRET": "s",
-            "SLACK_API_URL": slack.api_url,
-            "JOBGATE_REVIEW_CHANNEL": "C0REVIEW",
-            "JOBGATE_REVIEWERS": "U0001",
-        }
+        env = {**slack_env(slack), "JOBGATE_REVIEWERS": "U0001"}
         done = await asyncio.to_thread(jobgate, "check", cwd=tmp_path, env=env)
         assert (
             "Slack token works" in done.stdout
@@ -193,8 +196,7 @@ async def test_digest_command_posts_once_prints_and_forces(tmp_path: Path) -> No
         )
         forced = await asyncio.to_thread(jobgate, "digest", "--force", cwd=tmp_path, env=env)
         assert forced.returncode == 0 and "--force" in forced.stdout
-        digests = [m for m in slack.bot_messages("C0REVIEW") if m.text.startswith("Daily digest")]
-        assert len(digests) == 2
+        assert len(daily_digests(slack)) == 2
     finally:
         await slack.stop()
 
@@ -208,12 +210,7 @@ async def test_digest_command_posts_nothing_when_there_is_nothing_to_say(tmp_pat
     slack = await FakeSlack(signing_secret="s").start()
     slack.workspace.add_channel("C0REVIEW", "job-review")
     try:
-        env = {
-            "SLACK_BOT_TOKEN": slack.bot_token,
-            "SLACK_SIGNING_SECRET": "s",
-            "SLACK_API_URL": slack.api_url,
-            "JOBGATE_REVIEW_CHANNEL": "C0REVIEW",
-        }
+        env = slack_env(slack)
         quiet = await asyncio.to_thread(jobgate, "digest", cwd=tmp_path, env=env)
         assert quiet.returncode == 0, quiet.stderr
         assert "nothing to say today" in quiet.stdout and "--force" in quiet.stdout
@@ -223,8 +220,7 @@ async def test_digest_command_posts_nothing_when_there_is_nothing_to_say(tmp_pat
             assert conn.execute("SELECT COUNT(*) FROM digest_runs").fetchone() == (0,)
         forced = await asyncio.to_thread(jobgate, "digest", "--force", cwd=tmp_path, env=env)
         assert forced.returncode == 0 and "posted it to C0REVIEW" in forced.stdout
-        digests = [m for m in slack.bot_messages("C0REVIEW") if m.text.startswith("Daily digest")]
-        assert len(digests) == 1
+        assert len(daily_digests(slack)) == 1
     finally:
         await slack.stop()
 
