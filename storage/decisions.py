@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 from bot.clock import from_db, to_db
-from bot.models import AUTO_ACTOR, Kind, ReasonRef, ReviewRequest, State, Via
+from bot.models import AUTO_ACTOR, EmployerStatus, Kind, ReasonRef, ReviewRequest, State, Via
 from bot.platform_events import decision_event, reverted_event
 from bot.policy import (
     EMPLOYER_NOT_APPROVED,
@@ -344,11 +344,16 @@ def auto_decline_for_blocked_employer(
     request = get_request(conn, request_id)
     assert request is not None
     details: dict[str, Any] = {"employer_status": request.employer.status.value}
-    cause = conn.execute(
-        "SELECT last_audit_id FROM requests WHERE kind = 'employer' AND employer_id = ?"
-        " AND state = 'declined' ORDER BY id DESC LIMIT 1",
-        (request.employer.id,),
-    ).fetchone()
+    # a suspension (a platform report) is no decision an Undo takes back
+    cause = (
+        conn.execute(
+            "SELECT last_audit_id FROM requests WHERE kind = 'employer' AND employer_id = ?"
+            " AND state = 'declined' ORDER BY id DESC LIMIT 1",
+            (request.employer.id,),
+        ).fetchone()
+        if request.employer.status is EmployerStatus.DECLINED
+        else None
+    )
     if cause is not None and cause[0] is not None:
         details["cascade_of"] = cause[0]
     record_outcome(
@@ -498,8 +503,11 @@ def write_revert(
         (audit_id, to_db(now), decided.id),
     )
     if decided.kind is Kind.EMPLOYER:
+        # an employer suspended or removed by the platform since stays so: the Undo takes
+        # back the decision, not the platform's action
         conn.execute(
-            "UPDATE employers SET status = 'pending', updated_at = ? WHERE id = ?",
+            "UPDATE employers SET status = 'pending', updated_at = ? WHERE id = ?"
+            " AND status NOT IN ('suspended', 'removed')",
             (to_db(now), decided.employer_id),
         )
     event = reverted_event(
@@ -521,11 +529,21 @@ def write_revert(
     )
     outbox.enqueue(conn, lane=webhook_lane(decided.id), kind="webhook", payload=event, now=now)
     jobs = []
-    if decided.kind is Kind.EMPLOYER and decided.state is State.DECLINED and cause is not None:
+    if (
+        decided.kind is Kind.EMPLOYER
+        and decided.state is State.DECLINED
+        and cause is not None
+        and not _suspended_or_removed(conn, decided.employer_id)
+    ):
         jobs = _declined_by_cascade(conn, decided.employer_id, cause)
         for job in jobs:
             write_revert(conn, job, actor=actor, via=via, now=now, cascade_of=audit_id)
     return Revert(audit_id, len(jobs))
+
+
+def _suspended_or_removed(conn: sqlite3.Connection, employer_id: int) -> bool:
+    row = conn.execute("SELECT status FROM employers WHERE id = ?", (employer_id,)).fetchone()
+    return row is not None and row[0] in (EmployerStatus.SUSPENDED, EmployerStatus.REMOVED)
 
 
 def _declined_by_cascade(

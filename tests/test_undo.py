@@ -160,3 +160,44 @@ async def test_undoing_an_employers_decline_undoes_the_declines_it_caused(tmp_pa
         assert buttons(h.card_now(await h.card("job_a"))) == ["Approve", "Decline", "Hold"]
     finally:
         await stop_harness(h)
+
+
+async def test_undoing_a_decline_does_not_lift_a_later_suspension(tmp_path: Path) -> None:
+    # the platform suspended the employer after the decline: the Undo takes back the
+    # decision only, so the employer stays suspended and its jobs stay declined
+    from tests.test_reports import report
+
+    h = await start_harness(tmp_path)
+    try:
+        await h.platform.send_employers(employer())
+        await h.platform.send_jobs(job("job_a"))
+        await h.settle()
+        card = await h.card("emp_123")
+        await h.slack.click(REVIEWERS[0], card, ids.DECLINE)
+        await h.slack.submit(
+            REVIEWERS[0], await h.modal(REVIEWERS[0]), decline_form("unverified_employer")
+        )
+        await h.platform.wait_for_accepted(2)  # the employer and job_a
+        acted = await h.platform.send(
+            "/api/v1/reports",
+            report("rep_1", "job_a", status="action_taken", actions=["employer_suspended"]),
+        )
+        assert acted.status == 200
+        assert (await h.platform.send_jobs(job("job_b"))).body["state"] == "declined"
+        await h.platform.wait_for_accepted(3)
+        await h.settle()
+
+        await h.slack.click(REVIEWERS[0], h.card_now(card), ids.UNDO)
+        await h.platform.wait_for_accepted(4)
+        await h.settle()
+        reverted = h.platform.events_of_type("employer.decision_reverted") + (
+            h.platform.events_of_type("job.decision_reverted")
+        )
+        assert [e["data"]["id"] for e in reverted] == ["emp_123"]
+        found = await h.repo.find_request(Kind.EMPLOYER, "emp_123")
+        assert found is not None and found.employer.status.value == "suspended"
+        for upstream in ("job_a", "job_b"):
+            declined = await h.repo.find_request(Kind.JOB, upstream)
+            assert declined is not None and declined.state is State.DECLINED
+    finally:
+        await stop_harness(h)
