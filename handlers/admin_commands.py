@@ -24,6 +24,7 @@ from handlers.commands import Invocation, subcommand
 from handlers.interaction import (
     actor_of,
     check_allowed,
+    in_modal,
     reply_privately,
     services_of,
 )
@@ -182,7 +183,11 @@ async def reason_edit_submitted(
     if refusal is not None:
         await ack(
             response_action="errors",
-            errors={ids.REASON_LABEL[0]: "Only admins can edit decline reasons; nothing changed."},
+            errors={
+                ids.REASON_LABEL[0]: in_modal(
+                    refusal, "Only admins can edit decline reasons; nothing changed."
+                )
+            },
         )
         return
     label, message = _typed(values, ids.REASON_LABEL), _typed(values, ids.REASON_MESSAGE)

@@ -38,6 +38,7 @@ from handlers.interaction import (
     SlackCall,
     actor_of,
     check_allowed,
+    in_modal,
     open_or_explain,
     optional_id,
     refusal_text,
@@ -49,8 +50,13 @@ log = logging.getLogger(__name__)
 
 OUTSIDER = (
     "jobgate shows its review queue to the career-services team only, and you are not on its "
-    "reviewer list. Ask a jobgate admin to add you (your Slack user id, or a user group you "
-    "are in)."
+    "reviewer list. Ask a jobgate admin, or whoever runs jobgate, to add you (your Slack user "
+    "id, or a user group you are in)."
+)
+NOBODY = (
+    "No reviewers or admins are configured yet, so jobgate shows its review queue to nobody. "
+    "Whoever runs jobgate should set JOBGATE_REVIEWERS or JOBGATE_ADMINS (`jobgate check` "
+    "shows what is missing)."
 )
 UNCONFIRMED = (
     "jobgate could not confirm its Slack workspace just now, so it cannot tell who may see "
@@ -84,7 +90,11 @@ async def build_home(services: Services, actor: Actor) -> dict[str, Any]:
     """The Home `actor` should see now: nothing for outsiders, the admin section for admins."""
     refusal = await services.staff.check(actor, Role.REVIEWER)
     if refusal is not None:
-        return blocks.outsider_view(UNCONFIRMED if refusal is Refusal.TEAM_UNKNOWN else OUTSIDER)
+        return blocks.outsider_view(
+            {Refusal.TEAM_UNKNOWN: UNCONFIRMED, Refusal.NOBODY_CONFIGURED: NOBODY}.get(
+                refusal, OUTSIDER
+            )
+        )
     repo, now = services.repo, services.clock.now()
     settings = await repo.get_workspace_settings()
     cutoff = business_days_before(now, settings.sla_business_days)
@@ -367,7 +377,11 @@ async def home_modal_submitted(
     elif callback in SAVERS:
         attempted, first_block, save = SAVERS[callback]
         refusal = await _refused(services, client, actor, attempted)
-        errors = {first_block: ADMIN_ONLY} if refusal else await save(services, actor.user_id, view)
+        errors = (
+            {first_block: in_modal(refusal, ADMIN_ONLY)}
+            if refusal
+            else await save(services, actor.user_id, view)
+        )
         if errors:
             await ack(response_action="errors", errors=errors)
             return

@@ -470,7 +470,8 @@ def refusal_text(refusal: Refusal, needs: Role) -> str:
         # JOBGATE_REVIEWERS or the reviewers setting, whichever is in force: an admin knows
         return (
             ":no_entry: You are not on jobgate's reviewer list, so nothing changed. Ask a"
-            " jobgate admin to add you (your Slack user id, or a user group you are in)."
+            " jobgate admin, or whoever runs jobgate, to add you (your Slack user id, or a user"
+            " group you are in)."
         )
     env = "ADMINS" if needs is Role.ADMIN else "REVIEWERS"
     return REFUSAL_TEXT[refusal].format(role=needs.value, env=env)

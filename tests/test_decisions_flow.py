@@ -157,7 +157,7 @@ async def test_a_non_reviewer_changes_nothing_and_is_told_privately(harness: Har
     assert answer.status == 200
     notice = await h.slack.wait_for(lambda: h.slack.ephemerals_for(STAFF), what="a private reply")
     assert "not on jobgate's reviewer list" in notice[0].text
-    assert "Ask a jobgate admin to add you" in notice[0].text
+    assert "Ask a jobgate admin, or whoever runs jobgate, to add you" in notice[0].text
     stored = await h.repo.find_request(Kind.JOB, "job_456")
     assert stored is not None and stored.state is State.PENDING
     audit = await h.repo.list_audit(stored.id)

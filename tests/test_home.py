@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import time
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -146,6 +147,20 @@ async def test_a_reviewer_is_asked_to_come_back_while_the_workspace_is_unconfirm
     assert "not on its reviewer list" not in unconfirmed and "Secret internship" not in unconfirmed
     h.slack.api.faults["auth.test"].clear()
     assert "*Queue:* 1 pending" in as_text(await open_home(h, REVIEWER))
+
+
+async def test_with_nobody_configured_the_home_says_what_to_set(tmp_path: Path) -> None:
+    from tests.harness import start_harness, stop_harness
+
+    h = await start_harness(
+        tmp_path, settings_overrides={"JOBGATE_REVIEWERS": None, "JOBGATE_ADMINS": None}
+    )
+    try:
+        text = as_text(await open_home(h, REVIEWER))
+        assert "No reviewers or admins are configured yet" in text
+        assert "JOBGATE_REVIEWERS or JOBGATE_ADMINS" in text and "not on its reviewer" not in text
+    finally:
+        await stop_harness(h)
 
 
 async def test_counts_assigned_recent_and_flagged_come_from_the_database(h: Harness) -> None:

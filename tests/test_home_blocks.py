@@ -249,6 +249,8 @@ def test_each_setting_gets_the_input_that_suits_it() -> None:
         modal("reviewers", WorkspaceSettings(reviewers=too_many), "09:00", "America/New_York")
     )
     assert "initial_value" not in too_long
+    too_long_hint = modal("reviewers", WorkspaceSettings(reviewers=too_many), "09:00", "UTC")
+    assert "too long to show here" in str(too_long_hint["blocks"])
 
 
 def test_who_may_review_reads_as_people() -> None:

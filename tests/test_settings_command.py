@@ -115,7 +115,7 @@ async def test_admins_choose_who_may_review_in_slack(h: Harness) -> None:
     await h.slack.click(REVIEWER, card, ids.APPROVE)
     refused = await h.slack.wait_for(lambda: h.slack.ephemerals_for(REVIEWER), what="a reply")
     assert "not on jobgate's reviewer list" in refused[-1].text
-    assert "Ask a jobgate admin to add you" in refused[-1].text
+    assert "Ask a jobgate admin, or whoever runs jobgate, to add you" in refused[-1].text
     assert await refusals(h) == ["approve"]
     await h.slack.click(REVIEWERS[1], card, ids.APPROVE)
     await h.platform.wait_for_accepted(1)

@@ -50,6 +50,8 @@ SETTING_INPUT = ("home_setting", "home_setting_input")
 REASON_CODE = ("home_reason_code", "home_reason_code_input")
 LABEL_NAME = ("home_label_name", "home_label_name_input")
 
+# Slack's longest plain_text_input; a longer reviewers list is changed with the command
+REVIEWERS_BOX = 3000
 # Settings in the order of SPEC section 3, with the names people know them by.
 SETTING_TITLES = {
     "reviewers": "Who may review",
@@ -261,8 +263,9 @@ def admin_blocks(admin: AdminFacts) -> list[Block]:
         divider(),
         header("Settings (admins)"),
         context(
-            "Changes apply at once and are recorded in the audit trail. Who may review is set by "
-            "JOBGATE_REVIEWERS and JOBGATE_ADMINS in jobgate's configuration."
+            "Changes apply at once and are recorded in the audit trail. Who may review is the "
+            "first setting (by default JOBGATE_REVIEWERS); who is an admin is set by "
+            "JOBGATE_ADMINS in jobgate's configuration."
         ),
     ]
     for key in setting_keys():
@@ -441,7 +444,7 @@ def _setting_element(key: str, value: Any, default_time: str) -> tuple[dict[str,
         number = {"type": "number_input", "is_decimal_allowed": False, "initial_value": str(value)}
         return {**number, **bounds}, False
     # a list of ids can be long: never cut it (a cut id could still look like one)
-    shown, limit = format_setting(key, value), 3000 if key == "reviewers" else 500
+    shown, limit = format_setting(key, value), REVIEWERS_BOX if key == "reviewers" else 500
     return _text(shown if len(shown) <= limit else "", limit=limit), False
 
 
@@ -455,6 +458,11 @@ def setting_modal(
     hints = {"digest_days": "Choose no day to stop the digest.", "digest_time": f"{timezone} time."}
     if key == "reviewers":
         hints[key] = "A list here replaces JOBGATE_REVIEWERS: name everyone who should review."
+        if len(format_setting(key, value)) > REVIEWERS_BOX:
+            hints[key] = (
+                "The list in force is too long to show here, and what you type replaces it:"
+                " `/jobgate settings set reviewers` takes a list of any length."
+            )
     hint = hints.get(key, "")
     if element["type"] == "plain_text_input":
         hint = f"Use {expected.replace('`', '')}. {hint}".strip()
