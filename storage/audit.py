@@ -52,6 +52,30 @@ def insert_audit(
     return cursor.lastrowid
 
 
+def insert_refusal(
+    conn: sqlite3.Connection,
+    *,
+    request_id: int | None,
+    actor: str,
+    attempted: str,
+    why: str,
+    via: Via,
+    at: datetime,
+    details: dict[str, Any] | None = None,
+) -> int:
+    """An attempt that was not allowed or came too late (SPEC 3: it is recorded); history
+    views hide these rows."""
+    return insert_audit(
+        conn,
+        request_id=request_id,
+        action="refused",
+        actor=actor,
+        via=via,
+        at=at,
+        details={"attempted": attempted, "why": why, **(details or {})},
+    )
+
+
 def list_audit(conn: sqlite3.Connection, request_id: int) -> list[AuditEntry]:
     rows = conn.execute(
         "SELECT * FROM audit WHERE request_id = ? ORDER BY id", (request_id,)

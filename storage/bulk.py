@@ -23,7 +23,7 @@ from bot.models import EmployerRecord, EmployerStatus, Kind, ReviewRequest, Stat
 from bot.policy import undo_window_open
 from bot.words import count_of
 from storage import outbox
-from storage.audit import insert_audit, load_workspace_settings
+from storage.audit import insert_refusal, load_workspace_settings
 from storage.decisions import (
     decline_jobs_of_employer,
     record_outcomes,
@@ -286,25 +286,28 @@ def revert_bulk(
     bulk actions, ask): every request whose latest decision is still this run's goes back to
     pending, each with its own audit row and `*.decision_reverted` webhook, as a single Undo
     does."""
-    run = get_bulk_run(conn, bulk_id)
-    minutes = load_workspace_settings(conn).undo_window_minutes
-    if run is None or not undo_window_open(run.created_at, now, timedelta(minutes=minutes)):
-        code, why = (
-            ("no_run", f"there is no bulk run {bulk_id}")
-            if run is None
-            else ("undo_window_ended", f"the undo window ({count_of(minutes, 'minute')}) has ended")
-        )
-        # recorded like every attempt that was not allowed or came too late
-        insert_audit(
+
+    def refused(code: str, why: str) -> BulkNotUndone:
+        insert_refusal(
             conn,
             request_id=None,
-            action="refused",
             actor=actor,
+            attempted="bulk undo",
+            why=code,
             via=Via.COMMAND,
             at=now,
-            details={"attempted": "bulk undo", "why": code, "bulk_id": bulk_id},
+            details={"bulk_id": bulk_id},
         )
         return BulkNotUndone(why)
+
+    run = get_bulk_run(conn, bulk_id)
+    if run is None:
+        return refused("no_run", f"there is no bulk run {bulk_id}")
+    minutes = load_workspace_settings(conn).undo_window_minutes
+    if not undo_window_open(run.created_at, now, timedelta(minutes=minutes)):
+        return refused(
+            "undo_window_ended", f"the undo window ({count_of(minutes, 'minute')}) has ended"
+        )
     # the run's requests whose latest decision is still the run's, read without payloads
     still_ours = undoables_where(
         conn,

@@ -23,7 +23,12 @@ from bot.policy import (
 from bot.words import count_of
 from bot.workspace import WorkspaceSettings
 from storage import outbox
-from storage.audit import insert_audit, list_decline_reasons, load_workspace_settings
+from storage.audit import (
+    insert_audit,
+    insert_refusal,
+    list_decline_reasons,
+    load_workspace_settings,
+)
 from storage.outbox import card_lane, refresh_lane, webhook_lane
 from storage.rows import REQUEST_SELECT, RequestNotFound, get_request, request_from_row
 
@@ -415,16 +420,8 @@ def revert_decision(
             code, why = "undo_window_ended", f"the undo window ({minutes}) has ended"
         else:
             code, why = "not_the_decider", "only the person who decided, or an admin, can undo this"
-        # recorded like every attempt that was not allowed or came too late; nothing else
-        # changes
-        insert_audit(
-            conn,
-            request_id=request.id,
-            action="refused",
-            actor=actor,
-            via=via,
-            at=now,
-            details={"attempted": "undo", "why": code},
+        insert_refusal(
+            conn, request_id=request.id, actor=actor, attempted="undo", why=code, via=via, at=now
         )
         return NotReverted(request, why)
     audit_id, _ = write_revert(

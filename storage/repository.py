@@ -196,14 +196,15 @@ class Repository(VocabularyRepository, SearchRepository):
                 ).fetchone()
             ):
                 known, extra = None, {"claimed_request_id": request_id}
-            return audit.insert_audit(
+            return audit.insert_refusal(
                 conn,
                 request_id=known,
-                action="refused",
                 actor=actor,
+                attempted=attempted,
+                why=why,
                 via=via,
                 at=now,
-                details={"attempted": attempted, "why": why, **extra, **(details or {})},
+                details={**extra, **(details or {})},
             )
 
         return await self.db.write(unit)
