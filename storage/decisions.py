@@ -349,18 +349,15 @@ def auto_decline_for_blocked_employer(
     request = get_request(conn, request_id)
     assert request is not None
     details: dict[str, Any] = {"employer_status": request.employer.status.value}
-    # a suspension (a platform report) is no decision an Undo takes back
-    cause = (
-        conn.execute(
+    # the employer's decline this follows from (a suspension is no decision an Undo takes back)
+    if request.employer.status is EmployerStatus.DECLINED:
+        cause = conn.execute(
             "SELECT last_audit_id FROM requests WHERE kind = 'employer' AND employer_id = ?"
             " AND state = 'declined' ORDER BY id DESC LIMIT 1",
             (request.employer.id,),
         ).fetchone()
-        if request.employer.status is EmployerStatus.DECLINED
-        else None
-    )
-    if cause is not None and cause[0] is not None:
-        details["cascade_of"] = cause[0]
+        if cause is not None and cause[0] is not None:
+            details["cascade_of"] = cause[0]
     record_outcome(
         conn,
         request,
@@ -473,9 +470,15 @@ def write_revert(
     employer request's employer) back to pending, the card refresh, the thread reply and the
     `*.decision_reverted` webhook. An employer's decline is undone with the declines of its
     jobs that it caused and that still stand (each with its own webhook)."""
-    cause = conn.execute(
-        "SELECT last_audit_id FROM requests WHERE id = ?", (decided.id,)
-    ).fetchone()[0]
+    # an employer's decline brings back the job declines it caused: read which decision that
+    # was before the revert replaces it as the request's latest (no read for anything else,
+    # as a bulk undo of thousands of jobs)
+    cascading = decided.kind is Kind.EMPLOYER and decided.state is State.DECLINED
+    cause = (
+        conn.execute("SELECT last_audit_id FROM requests WHERE id = ?", (decided.id,)).fetchone()[0]
+        if cascading
+        else None
+    )
     details: dict[str, Any] = {
         "reverted_decision_at": to_db(decided.decided_at) if decided.decided_at else None
     }
@@ -501,12 +504,13 @@ def write_revert(
     )
     if decided.kind is Kind.EMPLOYER:
         # an employer suspended or removed by the platform since stays so: the Undo takes
-        # back the decision, not the platform's action
-        conn.execute(
+        # back the decision, not the platform's action, and brings back none of its jobs
+        reopened = conn.execute(
             "UPDATE employers SET status = 'pending', updated_at = ? WHERE id = ?"
             " AND status NOT IN ('suspended', 'removed')",
             (to_db(now), decided.employer_id),
-        )
+        ).rowcount
+        cascading = cascading and reopened > 0
     event = reverted_event(
         kind=decided.kind,
         upstream_id=decided.upstream_id,
@@ -525,22 +529,14 @@ def write_revert(
         now=now,
     )
     outbox.enqueue(conn, lane=webhook_lane(decided.id), kind="webhook", payload=event, now=now)
-    jobs = []
-    if (
-        decided.kind is Kind.EMPLOYER
-        and decided.state is State.DECLINED
-        and cause is not None
-        and not _suspended_or_removed(conn, decided.employer_id)
-    ):
-        jobs = _declined_by_cascade(conn, decided.employer_id, cause)
-        for job in jobs:
-            write_revert(conn, job, actor=actor, via=via, now=now, cascade_of=audit_id)
+    jobs = (
+        _declined_by_cascade(conn, decided.employer_id, cause)
+        if cascading and cause is not None
+        else []
+    )
+    for job in jobs:
+        write_revert(conn, job, actor=actor, via=via, now=now, cascade_of=audit_id)
     return Revert(audit_id, len(jobs))
-
-
-def _suspended_or_removed(conn: sqlite3.Connection, employer_id: int) -> bool:
-    row = conn.execute("SELECT status FROM employers WHERE id = ?", (employer_id,)).fetchone()
-    return row is not None and row[0] in (EmployerStatus.SUSPENDED, EmployerStatus.REMOVED)
 
 
 def _declined_by_cascade(
