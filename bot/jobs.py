@@ -220,8 +220,6 @@ async def post_digest_now(
     says so."""
     facts = await build_digest(repo, place, now)
     today = now.astimezone(place.zone).date()
-    message = render_digest(facts)
-    summary = "\n".join(digest_lines(facts))
     quiet = not has_news(facts) and (await repo.get_workspace_settings()).quiet_digest
     if not force and quiet and not await repo.digest_sent_on(today, place.channel):
         return DigestOutcome(
@@ -230,6 +228,8 @@ async def post_digest_now(
             " the scheduled digest still runs. --force posts one anyway",
             facts,
         )
+    message = render_digest(facts)
+    summary = "\n".join(digest_lines(facts))
     if force:
         await repo.claim_digest(
             digest_date=today,
