@@ -16,7 +16,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.bulk import MAX_BULK, SAMPLE_SIZE, BulkAction, BulkOrder, bulk_states
 from bot.filters import FilterError, parse_filter
 from bot.models import Via
-from bot.policy import Actor, Refusal, Role, compose_employer_message
+from bot.policy import Actor, Role, compose_employer_message
 from bot.services import Services
 from bot.words import count_of
 from handlers import ids
@@ -31,6 +31,7 @@ from handlers.interaction import (
     open_form,
     optional_id,
     refusal_text,
+    refusal_title,
     services_of,
     user_team,
 )
@@ -290,7 +291,7 @@ async def bulk_submitted(
         await ack(
             response_action="update",
             view=notice_modal(
-                "Try again" if refusal is Refusal.TEAM_UNKNOWN else "Not allowed",
+                refusal_title(refusal),
                 refusal_text(refusal, Role.ADMIN),
             ),
         )

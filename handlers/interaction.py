@@ -197,8 +197,7 @@ def form_not_opened(what: str, failed: str, again: str, *, nothing_changed: bool
 REFUSAL_TEXT = {
     Refusal.NOT_ALLOWED: (
         ":no_entry: You are not on jobgate's {role} list, so nothing changed. "
-        "Ask whoever runs jobgate to add you to JOBGATE_{env} (your Slack user id, or a user"
-        " group you are in)."
+        "Ask {add_you} (your Slack user id, or a user group you are in)."
     ),
     Refusal.OTHER_TEAM: (
         ":no_entry: Only members of this workspace can take decisions here, so nothing changed."
@@ -212,6 +211,14 @@ REFUSAL_TEXT = {
         ":no_entry: No {role}s are configured yet, so nobody can do this and nothing changed. "
         "Whoever runs jobgate should set JOBGATE_{env} (`jobgate check` shows what is missing)."
     ),
+}
+
+
+# who can put someone on the list: the reviewers may be the reviewers setting an admin made
+# in Slack, or JOBGATE_REVIEWERS; the admins are JOBGATE_ADMINS only
+ADD_YOU = {
+    Role.REVIEWER: "a jobgate admin, or whoever runs jobgate, to add you",
+    Role.ADMIN: "whoever runs jobgate to add you to JOBGATE_ADMINS",
 }
 
 
@@ -466,15 +473,13 @@ async def card_click_allowed(
 
 
 def refusal_text(refusal: Refusal, needs: Role) -> str:
-    if refusal is Refusal.NOT_ALLOWED and needs is Role.REVIEWER:
-        # JOBGATE_REVIEWERS or the reviewers setting, whichever is in force: an admin knows
-        return (
-            ":no_entry: You are not on jobgate's reviewer list, so nothing changed. Ask a"
-            " jobgate admin, or whoever runs jobgate, to add you (your Slack user id, or a user"
-            " group you are in)."
-        )
     env = "ADMINS" if needs is Role.ADMIN else "REVIEWERS"
-    return REFUSAL_TEXT[refusal].format(role=needs.value, env=env)
+    return REFUSAL_TEXT[refusal].format(role=needs.value, env=env, add_you=ADD_YOU[needs])
+
+
+def refusal_title(refusal: Refusal) -> str:
+    """A refusal notice's title: one that passes with a retry is not a 'not allowed'."""
+    return "Try again" if refusal is Refusal.TEAM_UNKNOWN else "Not allowed"
 
 
 def in_modal(refusal: Refusal, not_allowed: str) -> str:

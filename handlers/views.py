@@ -12,7 +12,7 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.models import State, Via
-from bot.policy import Refusal, compose_employer_message, hold_dates
+from bot.policy import compose_employer_message, hold_dates
 from bot.services import Services
 from bot.words import count_of
 from bot.workspace import MAX_FOLLOW_UP_DAYS
@@ -27,6 +27,7 @@ from handlers.interaction import (
     in_modal,
     parse_id,
     parse_submission,
+    refusal_title,
     services_of,
     submitter_refused,
 )
@@ -203,7 +204,7 @@ async def approve_both_submitted(
         await ack(
             response_action="update",
             view=notice_modal(
-                "Not allowed" if refusal is not Refusal.TEAM_UNKNOWN else "Try again",
+                refusal_title(refusal),
                 in_modal(refusal, "You are not allowed to decide here; nothing changed."),
             ),
         )

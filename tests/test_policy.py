@@ -139,7 +139,18 @@ def test_database_times_round_trip_to_the_millisecond(moment: datetime) -> None:
 
 
 def test_a_modal_says_try_again_when_only_the_workspace_was_unconfirmed() -> None:
-    from handlers.interaction import in_modal
+    from handlers.interaction import in_modal, refusal_title
 
     assert in_modal(Refusal.NOT_ALLOWED, "You are not allowed.") == "You are not allowed."
     assert "Submit again in a minute" in in_modal(Refusal.TEAM_UNKNOWN, "You are not allowed.")
+    assert refusal_title(Refusal.TEAM_UNKNOWN) == "Try again"
+    assert refusal_title(Refusal.NOT_ALLOWED) == "Not allowed"
+
+
+def test_a_refusal_says_who_can_add_you() -> None:
+    from handlers.interaction import refusal_text
+
+    reviewer = refusal_text(Refusal.NOT_ALLOWED, Role.REVIEWER)
+    assert "reviewer list" in reviewer and "a jobgate admin, or whoever runs jobgate" in reviewer
+    admin = refusal_text(Refusal.NOT_ALLOWED, Role.ADMIN)
+    assert "admin list" in admin and "add you to JOBGATE_ADMINS" in admin
