@@ -134,6 +134,11 @@ class Harness:
         assert answer.status == 200, answer.body
         await self.settle()
 
+    async def decline_card(self, by: str, card: Message, *reasons: str) -> None:
+        """`by` clicks Decline on `card` and submits the modal with these reasons."""
+        await self.slack.click(by, card, ids.DECLINE)
+        await self.slack.submit(by, await self.modal(by), decline_form(*reasons))
+
     async def pending_job_card(self, upstream_id: str = "job_456", by: str = ADMIN) -> Message:
         """The card of a pending job whose employer `by` approved, once it is screened."""
         await self.approve_employer(by=by)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.models import Kind, State
 from handlers import ids
-from tests.harness import REVIEW_CHANNEL, REVIEWERS, Harness, decline_form, employer, job
+from tests.harness import REVIEW_CHANNEL, REVIEWERS, Harness, employer, job
 
 
 async def test_job_request_becomes_a_card_and_an_approval_reaches_the_platform(
@@ -86,13 +86,7 @@ async def test_jobs_of_a_declined_employer_are_declined_automatically(harness: H
     await h.platform.send_employers(employer())
     await h.platform.send_jobs(job("job_1"))
     employer_card = await h.card("emp_123")
-    await h.slack.click(REVIEWERS[0], employer_card, ids.DECLINE)
-    view = await h.modal(REVIEWERS[0])
-    await h.slack.submit(
-        REVIEWERS[0],
-        view,
-        decline_form("unverified_employer"),
-    )
+    await h.decline_card(REVIEWERS[0], employer_card, "unverified_employer")
     await h.platform.wait_for_accepted(2)
     answer = await h.platform.send_jobs(job("job_2"))
     assert answer.body["state"] == "declined"
@@ -114,10 +108,7 @@ async def test_an_edited_job_of_a_declined_employer_is_declined_again(harness: H
     await h.platform.send_jobs(job("job_1"))
     card = await h.card("job_1")
     employer_card = await h.card("emp_123")
-    await h.slack.click(REVIEWERS[0], employer_card, ids.DECLINE)
-    await h.slack.submit(
-        REVIEWERS[0], await h.modal(REVIEWERS[0]), decline_form("unverified_employer")
-    )
+    await h.decline_card(REVIEWERS[0], employer_card, "unverified_employer")
     await h.platform.wait_for_accepted(2)  # employer.declined, and its job in the cascade
 
     answer = await h.platform.send_jobs(job("job_1", title="Senior Data Analyst Intern"))

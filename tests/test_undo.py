@@ -13,7 +13,6 @@ from tests.harness import (
     ADMIN,
     REVIEW_CHANNEL,
     REVIEWERS,
-    decline_form,
     employer,
     job,
     start_harness,
@@ -122,15 +121,9 @@ async def test_undoing_an_employers_decline_undoes_the_declines_it_caused(tmp_pa
             [job(f"job_{n}", title=f"Role {n}", description=f"Duties {n}.") for n in "abc"]
         )
         await h.settle()
-        await h.slack.click(REVIEWERS[1], await h.card("job_c"), ids.DECLINE)
-        await h.slack.submit(
-            REVIEWERS[1], await h.modal(REVIEWERS[1]), decline_form("insufficient_detail")
-        )
+        await h.decline_card(REVIEWERS[1], await h.card("job_c"), "insufficient_detail")
         card = await h.card("emp_123")
-        await h.slack.click(REVIEWERS[0], card, ids.DECLINE)
-        await h.slack.submit(
-            REVIEWERS[0], await h.modal(REVIEWERS[0]), decline_form("unverified_employer")
-        )
+        await h.decline_card(REVIEWERS[0], card, "unverified_employer")
         await h.platform.wait_for_accepted(4)  # job_c, the employer, job_a and job_b
         # while the employer stands declined, a new job and an edited one are declined too
         assert (await h.platform.send_jobs(job("job_d"))).body["state"] == "declined"
@@ -173,10 +166,7 @@ async def test_undoing_a_decline_does_not_lift_a_later_suspension(tmp_path: Path
         await h.platform.send_jobs(job("job_a"))
         await h.settle()
         card = await h.card("emp_123")
-        await h.slack.click(REVIEWERS[0], card, ids.DECLINE)
-        await h.slack.submit(
-            REVIEWERS[0], await h.modal(REVIEWERS[0]), decline_form("unverified_employer")
-        )
+        await h.decline_card(REVIEWERS[0], card, "unverified_employer")
         await h.platform.wait_for_accepted(2)  # the employer and job_a
         acted = await h.platform.send(
             "/api/v1/reports",
